@@ -1,0 +1,136 @@
+"""The one adapter between multivtep and ovsdbapp.
+
+It opens a read-only IDL connection to one database, registers only the
+tables and columns asked for, copies their rows out as plain Python values,
+and closes.  Every ovsdbapp/ovs failure leaves this module as
+:class:`mvtep.errors.Unavailable`.  Two ovsdbapp pitfalls are handled here so
+nobody else meets them: commands swallow errors unless ``check_error=True``
+is passed, and ``Backend`` keeps its connection in a *class* attribute, so a
+fresh subclass is made per connection.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import uuid
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from mvtep.errors import Unavailable
+
+__all__ = ["Rows", "read_tables", "DEFAULT_TIMEOUT"]
+
+DEFAULT_TIMEOUT = 5.0
+Rows = dict[str, list[dict[str, Any]]]
+
+
+def _quiet() -> None:
+    # ovsdbapp logs with LOG.exception on paths where it also raises; the CLI
+    # reports the error once, so its and python-ovs's loggers stay quiet.
+    for name in ("ovsdbapp", "ovs"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+def _plain(value: Any) -> Any:
+    """Row values as plain data: UUIDs become strings, containers are copied."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, dict):
+        return {_plain(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _fetch_schema(remote: str, schema: str, timeout: float) -> dict[str, Any]:
+    """``get_schema`` with a deadline (ovsdbapp's own fetch blocks forever on
+    a socket that accepts but never answers)."""
+    import ovs.jsonrpc
+    import ovs.poller
+    import ovs.stream
+    import ovs.timeval
+
+    deadline = ovs.timeval.msec() + int(timeout * 1000)
+    err, stream = ovs.stream.Stream.open_block(ovs.stream.Stream.open(remote), int(timeout * 1000))
+    if err:
+        raise Unavailable(f"cannot connect to OVSDB at {remote}: {os.strerror(err)}",
+                          hint="is ovsdb-server running? set OVS_RUNDIR or --db")
+    rpc = ovs.jsonrpc.Connection(stream)
+    try:
+        request = ovs.jsonrpc.Message.create_request("get_schema", [schema])
+        err = rpc.send(request)
+        while not err:
+            err, reply = rpc.recv()
+            if err == errno.EAGAIN:
+                if ovs.timeval.msec() >= deadline:
+                    raise Unavailable(f"{remote} did not answer as an OVSDB server within {timeout:g} s",
+                                      hint="is this the socket of ovsdb-server?")
+                rpc.run()
+                poller = ovs.poller.Poller()
+                rpc.wait(poller)
+                rpc.recv_wait(poller)
+                poller.timer_wait_until(deadline)
+                poller.block()
+                err = 0
+                continue
+            if reply is not None and reply.id == request.id:
+                if reply.type == ovs.jsonrpc.Message.T_ERROR:
+                    raise Unavailable(f"{remote} has no {schema} database",
+                                      hint="point --db at the Open_vSwitch database's socket")
+                return dict(reply.result)
+        raise Unavailable(f"{remote} did not speak OVSDB: {os.strerror(err)}",
+                          hint="is this the socket of ovsdb-server?")
+    finally:
+        rpc.close()
+
+
+def read_tables(
+    remote: str,
+    schema: str,
+    tables: Mapping[str, Sequence[str]],
+    timeout: float = DEFAULT_TIMEOUT,
+) -> Rows:
+    """Read ``tables`` (table -> columns) from database ``schema`` at ``remote``.
+
+    Returns table -> list of rows; each row maps column -> value as ovsdbapp
+    gives it (maps as dict, sets as list, optional scalars as a list of 0 or
+    1 items) plus ``_uuid`` as a string.
+    """
+    _quiet()
+    with warnings.catch_warnings():
+        # python-ovs probes for eventlet (which os-ken installs), and importing
+        # eventlet warns with its own Warning subclass.
+        warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+        import ovs.poller  # noqa: F401  (first import under the filter)
+        from ovs.db import idl as ovs_idl
+        from ovsdbapp import api as ovsdbapp_api
+        from ovsdbapp import exceptions as ovsdbapp_exc
+        from ovsdbapp.backend import ovs_idl as backend
+        from ovsdbapp.backend.ovs_idl import connection, idlutils
+
+    schema_json = _fetch_schema(remote, schema, timeout)
+    helper = idlutils.create_schema_helper(schema_json)
+    for table, columns in tables.items():
+        if table not in schema_json.get("tables", {}):
+            raise Unavailable(f"{remote}: database {schema} has no table {table}")
+        helper.register_columns(table, list(columns))
+    idl = ovs_idl.Idl(remote, helper)
+    conn = connection.Connection(idl, timeout)
+    # A fresh class per connection: Backend stores the connection on the class.
+    api_cls = type("_Reader", (backend.Backend, ovsdbapp_api.API), {"_ovsdb_connection": None})
+    try:
+        api = api_cls(conn, auto_index=False)
+        out: Rows = {}
+        for table, columns in tables.items():
+            rows = api.db_list(table, columns=["_uuid", *columns]).execute(check_error=True, log_errors=False)
+            out[table] = [{k: _plain(v) for k, v in row.items()} for row in rows]
+        return out
+    except ovsdbapp_exc.TimeoutException as e:
+        raise Unavailable(f"OVSDB at {remote} did not send its tables within {timeout:g} s") from e
+    except (OSError, RuntimeError, ovsdbapp_exc.OvsdbAppException) as e:
+        raise Unavailable(f"reading OVSDB at {remote} failed: {type(e).__name__}") from e
+    finally:
+        conn.stop(timeout=timeout) if conn.thread is not None else idl.close()

@@ -1,0 +1,90 @@
+"""``mvtep``: the command line, and the one place errors become exit codes.
+
+Every command returns an :class:`~mvtep.errors.ExitStatus`; any
+:class:`~mvtep.errors.MvtepError` raised below is printed here as one line
+(plus its hint) and mapped to its status.  ``--debug`` lets the traceback
+through instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import NoReturn
+
+from mvtep.cli import sandbox_cmd, show_cmd
+from mvtep.cli.runtime import Runtime, make_console
+from mvtep.errors import ExitStatus, MvtepError, UsageError
+
+__all__ = ["main", "run", "build_parser"]
+
+Command = Callable[[argparse.Namespace, Runtime], ExitStatus]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is an MvtepError like any other."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message, hint=f"see: {self.prog} --help")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="mvtep", description="Inspect and program OVN multi-VTEP nodes.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
+    parser.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                        help="colour output (auto: only on a terminal, never with NO_COLOR)")
+    show_cmd.add_node_options(parser, top=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    for module in (show_cmd, sandbox_cmd):
+        module.register(sub)
+    return parser
+
+
+def run(argv: Sequence[str], rt: Runtime) -> ExitStatus:
+    """Parse ``argv`` and run the command; raises MvtepError on failure."""
+    args = build_parser().parse_args(argv)
+    command: Command = args.func
+    return command(args, rt)
+
+
+def _report(rt: Runtime, e: MvtepError) -> None:
+    rt.err.print(f"mvtep: error: {e.message}", style="bold red", markup=False, highlight=False, soft_wrap=True)
+    if e.hint:
+        rt.err.print(f"hint: {e.hint}", style="dim", markup=False, highlight=False, soft_wrap=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    color = "auto"
+    for i, a in enumerate(argv):  # --color must be known before parsing can fail
+        if a.startswith("--color="):
+            color = a.split("=", 1)[1]
+        elif a == "--color" and i + 1 < len(argv):
+            color = argv[i + 1]
+    color = color if color in ("always", "never") else "auto"
+    rt = Runtime(env=os.environ, out=make_console(None, color), err=make_console(None, color, stderr=True))
+    debug = "--debug" in argv
+    try:
+        return int(run(argv, rt))
+    except MvtepError as e:
+        if debug:
+            raise
+        _report(rt, e)
+        return int(e.exit_status)
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        return int(ExitStatus.INTERRUPTED)
+    except BrokenPipeError:
+        # The reader went away (mvtep show | head): not an error of ours.
+        sys.stderr.close()
+        return int(ExitStatus.OK)
+    except Exception as e:  # a bug: still one line, the traceback on --debug
+        if debug:
+            raise
+        _report(rt, MvtepError(f"internal error: {type(e).__name__}: {e}",
+                               hint="run again with --debug and report the traceback"))
+        return int(ExitStatus.ERROR)

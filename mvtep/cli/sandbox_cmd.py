@@ -1,0 +1,114 @@
+"""``mvtep sandbox``: a real OVN multi-VTEP node on this machine.
+
+``up`` prints ``export OVS_RUNDIR=...`` on stdout (so ``eval "$(mvtep sandbox
+up)"`` works) and its progress on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from mvtep.cli.runtime import Runtime
+from mvtep.errors import ExitStatus, SandboxError
+from mvtep.sandbox import daemons, node
+from mvtep.sandbox.packages import ensure_release
+from mvtep.sandbox.releases import DEFAULT_RELEASE, lookup
+from mvtep.sandbox.topology import Size
+
+__all__ = ["register", "default_dir"]
+
+
+def default_dir() -> Path:
+    return Path(tempfile.gettempdir()) / f"mvtep-sandbox-{os.getuid()}"
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("sandbox", help="run a real OVN multi-VTEP node locally (dummy datapath)")
+    ss = p.add_subparsers(dest="action", metavar="ACTION", parser_class=type(p))
+    ss.required = True
+
+    def with_dir(q: argparse.ArgumentParser) -> None:
+        q.add_argument("--dir", type=Path, default=None, help=f"run directory (default {default_dir()})")
+
+    u = ss.add_parser("up", help="fetch OVN if needed, start the node, wait until br-int is programmed")
+    with_dir(u)
+    u.add_argument("--ovn", default=DEFAULT_RELEASE,
+                   help="OVN release: 25.03 (trixie), 26.03 (sid), 23.03 (bookworm, no per-port VTEP), "
+                        "or host (the installed OVN, >= 24.03)")
+    size = Size()
+    u.add_argument("--vfs", type=int, default=size.vfs, help="local VF representor ports on br-int")
+    u.add_argument("--remote-chassis", type=int, default=size.remote_chassis, help="remote chassis")
+    u.add_argument("--remote-ports", type=int, default=size.remote_ports, help="logical ports per remote chassis")
+    u.add_argument("--vteps", type=int, default=size.vteps, help="local VTEPs (PFs)")
+    u.add_argument("--wait", type=float, default=60.0, help="seconds to wait for ovn-controller to program br-int")
+    u.set_defaults(func=_up)
+
+    d = ss.add_parser("down", help="stop exactly the daemons the sandbox started")
+    with_dir(d)
+    d.set_defaults(func=_down)
+
+    s = ss.add_parser("status", help="which sandbox daemons run, with their pids")
+    with_dir(s)
+    s.set_defaults(func=_status)
+
+    f = ss.add_parser("fetch", help="only fetch and unpack an OVN release into the cache")
+    f.add_argument("--ovn", default=DEFAULT_RELEASE)
+    f.set_defaults(func=_fetch)
+
+    e = ss.add_parser("exec", help="run one of the sandbox's OVS/OVN programs, e.g. exec ovs-vsctl show")
+    with_dir(e)
+    e.add_argument("program")
+    e.add_argument("args", nargs=argparse.REMAINDER)
+    e.set_defaults(func=_exec)
+
+
+def _dir(args: argparse.Namespace) -> Path:
+    return (args.dir or default_dir()).absolute()
+
+
+def _up(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
+    size = Size(vfs=args.vfs, remote_chassis=args.remote_chassis, remote_ports=args.remote_ports,
+                vteps=args.vteps).check()
+    if args.ovn != "host":
+        lookup(args.ovn)  # an unknown release is a usage error before anything starts
+    with rt.err.status(f"starting OVN {args.ovn} sandbox in {_dir(args)}"):
+        box = node.up(_dir(args), args.ovn, size, rt.env, timeout=args.wait)
+    rt.say(
+        f"sandbox up: {box.ovn_version} in {box.rundir}: {len(box.plan.vteps)} VTEPs, "
+        f"{len(box.plan.vfs)} VFs, {box.expected_tunnels} tunnel ports, "
+        f"br-int programmed in {box.seconds:.1f} s")
+    rt.out.file.write(f"export OVS_RUNDIR={box.rundir}\n")
+    return ExitStatus.OK
+
+
+def _down(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
+    stopped = node.down(_dir(args))
+    rt.say(f"stopped: {', '.join(stopped)}" if stopped else f"nothing running in {_dir(args)}")
+    return ExitStatus.OK
+
+
+def _status(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
+    alive = daemons.running(_dir(args))
+    for name in daemons.DAEMONS:
+        rt.out.print(f"{name:15} {alive.get(name, 'not running')}", markup=False, highlight=False)
+    return ExitStatus.OK if len(alive) == len(daemons.DAEMONS) else ExitStatus.PROBLEMS
+
+
+def _fetch(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
+    tools = ensure_release(lookup(args.ovn), rt.env)
+    rt.say(f"OVN {args.ovn} ready in {tools.root}")
+    return ExitStatus.OK
+
+
+def _exec(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
+    tools, env, _ = node.attach(_dir(args), rt.env)
+    argv = tools.argv(args.program, *args.args)
+    try:
+        return ExitStatus(min(subprocess.run(argv, env=env, check=False).returncode, 2))
+    except OSError as e:
+        raise SandboxError(f"cannot run {args.program}: {e.strerror}") from e

@@ -1,0 +1,138 @@
+"""Bring a real OVN multi-VTEP node up in a run directory, and down again.
+
+``up`` fetches (or reuses) the release, starts the daemons, lays out the
+topology of :mod:`mvtep.sandbox.topology` through the real ctl programs, and
+returns only once ovn-controller has programmed br-int: every expected tunnel
+port exists and table 0 holds a flow for every VF's ofport.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from mvtep.errors import NotFound, SandboxError
+from mvtep.sandbox import daemons
+from mvtep.sandbox.build import configure_ovs, configure_ovn, local_ports
+from mvtep.sandbox.packages import ensure_release
+from mvtep.sandbox.releases import HOST, MIN_PER_VTEP, lookup, version_tuple
+from mvtep.sandbox.toolroot import ToolRoot
+from mvtep.sandbox.topology import Plan, Size, plan
+
+__all__ = ["Sandbox", "up", "down", "tools_for", "attach", "STATE_FILE"]
+
+STATE_FILE = "sandbox.json"  # in the run directory: which release runs there
+
+
+@dataclass(frozen=True, slots=True)
+class Sandbox:
+    """A running sandbox node."""
+
+    rundir: Path
+    release: str
+    ovn_version: str
+    tools: ToolRoot
+    plan: Plan
+    env: dict[str, str]  # the environment its programs run with
+    per_vtep: bool
+    seconds: float  # time from start of daemons to a programmed br-int
+
+    @property
+    def expected_tunnels(self) -> int:
+        per_remote = len(self.plan.vteps) if self.per_vtep else 1
+        return per_remote * self.plan.remote_encaps
+
+
+def tools_for(release: str, env: Mapping[str, str]) -> tuple[ToolRoot, bool]:
+    """The programs for ``release`` and whether that OVN selects per-port VTEPs."""
+    if release == HOST:
+        tools = ToolRoot.host()
+        version = version_tuple(tools.run("ovn-controller", ["--version"], env))
+        if version < (24, 3):
+            raise SandboxError(
+                f"the host's OVN is {'.'.join(map(str, version)) or 'unknown'}, older than 24.03",
+                hint="use --ovn 25.03 or 26.03 to fetch a newer one",
+            )
+        return tools, version >= MIN_PER_VTEP
+    info = lookup(release)
+    return ensure_release(info, env), info.per_vtep
+
+
+def up(rundir: Path, release: str, size: Size, env: Mapping[str, str], timeout: float = 60.0) -> Sandbox:
+    """Start a sandbox node in ``rundir`` and wait until br-int is programmed.
+
+    On any failure the daemons already started are stopped again.
+    """
+    node_plan = plan(size)
+    tools, per_vtep = tools_for(release, env)
+    rundir = daemons.check_rundir(rundir)
+    run_env = daemons.environment(env, rundir, tools)
+    started = time.monotonic()
+    try:
+        daemons.start_all(rundir, tools, run_env, node_plan.chassis)
+        configure_ovs(tools, run_env, rundir, node_plan)
+        daemons.start_controller(rundir, tools, run_env)
+        configure_ovn(tools, run_env, node_plan)
+        version = tools.run("ovn-controller", ["--version"], run_env).splitlines()[0]
+        box = Sandbox(rundir, release, version, tools, node_plan, run_env, per_vtep, 0.0)
+        _wait_programmed(box, deadline=time.monotonic() + timeout)
+    except BaseException:
+        daemons.stop_all(rundir)
+        raise
+    box = Sandbox(rundir, release, version, tools, node_plan, run_env, per_vtep, time.monotonic() - started)
+    (rundir / STATE_FILE).write_text(json.dumps({
+        "release": release, "ovn_version": version, "root": str(tools.root),
+        "loader": str(tools.loader) if tools.loader else None, "library_path": tools.library_path,
+    }, indent=2) + "\n")
+    return box
+
+
+def attach(rundir: Path, env: Mapping[str, str]) -> tuple[ToolRoot, dict[str, str], str]:
+    """The programs and environment of the sandbox in ``rundir``, and its OVN version."""
+    rundir = rundir.absolute()
+    try:
+        state = json.loads((rundir / STATE_FILE).read_text())
+        tools = ToolRoot(Path(state["root"]), Path(state["loader"]) if state["loader"] else None,
+                         state["library_path"])
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise NotFound(f"no sandbox in {rundir}", hint="start one with: mvtep sandbox up --dir DIR") from e
+    return tools, daemons.environment(env, rundir, tools), str(state.get("ovn_version", "?"))
+
+
+def down(rundir: Path) -> list[str]:
+    """Stop the sandbox daemons of ``rundir``; returns what was stopped."""
+    return daemons.stop_all(rundir.absolute())
+
+
+def _wait_programmed(box: Sandbox, deadline: float) -> None:
+    missing: list[str] = []
+    while time.monotonic() < deadline:
+        missing = _unprogrammed(box)
+        if not missing:
+            return
+        time.sleep(0.1)
+    raise SandboxError(
+        f"ovn-controller did not program br-int in time: {'; '.join(missing)}",
+        hint=f"see {box.rundir}/ovn-controller.log",
+    )
+
+
+def _unprogrammed(box: Sandbox) -> list[str]:
+    """What is still missing on br-int, in words; empty when programmed."""
+    missing = []
+    tunnels = box.tools.run("ovs-vsctl", [
+        "--bare", "--columns=name", "find", "Interface", "type=geneve"], box.env).split()
+    if len(tunnels) != box.expected_tunnels:
+        missing.append(f"{len(tunnels)} of {box.expected_tunnels} tunnel ports")
+    flows = box.tools.run("ovs-ofctl", ["--no-names", "-O", "OpenFlow15", "dump-flows", "br-int", "table=0"], box.env)
+    # The VIF's physical-to-logical flow: priority 100 on its in_port, loading reg13.
+    with_flows = {int(p) for p in re.findall(r"priority=100,in_port=(\d+) actions=\S*reg13", flows)}
+    ports = local_ports(box.tools, box.env)
+    lacking = [name for name, ofport in ports.items() if ofport not in with_flows]
+    if len(ports) != len(box.plan.vfs) or lacking:
+        missing.append(f"no table 0 flow yet for {len(lacking) or len(box.plan.vfs)} VF port(s)")
+    return missing

@@ -1,0 +1,130 @@
+"""The sandbox node's topology, as a pure plan.
+
+The seed node follows the multi-VTEP design document: three PFs, each with its
+own VTEP IP (``10.0.0.1``-``10.0.0.3``), VF representors on br-int that carry
+``external_ids:encap-ip`` of their PF's VTEP, one VF with no VTEP (it uses the
+default encap), and remote chassis with one or two encaps whose logical ports
+are bound with ``Port_Binding.encap`` set.  The addresses only ever appear in
+OVSDB rows: the dummy datapath sends nothing anywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mvtep.errors import UsageError
+
+__all__ = ["Size", "Vtep", "Vf", "RemoteChassis", "RemotePort", "Plan", "plan"]
+
+LOCAL_CHASSIS = "mvtep-node"
+LOGICAL_SWITCH = "pods"
+
+
+@dataclass(frozen=True, slots=True)
+class Size:
+    """The topology size knobs of ``mvtep sandbox up``."""
+
+    vfs: int = 6
+    remote_chassis: int = 2
+    remote_ports: int = 2  # per remote chassis
+    vteps: int = 3
+
+    def check(self) -> Size:
+        """Return self, or raise UsageError for a size the plan cannot lay out."""
+        limits = {"vfs": (1, 4000), "remote_chassis": (1, 250), "remote_ports": (1, 1000), "vteps": (1, 8)}
+        for name, (lo, hi) in limits.items():
+            value = getattr(self, name)
+            if not lo <= value <= hi:
+                raise UsageError(f"--{name.replace('_', '-')} must be between {lo} and {hi}, not {value}")
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class Vtep:
+    pf: str  # the PF's uplink name, as in ovn-pf-encap-ip-mapping
+    ip: str
+
+
+@dataclass(frozen=True, slots=True)
+class Vf:
+    representor: str  # the OVS interface on br-int
+    iface_id: str  # the logical switch port (pod interface)
+    pf: str
+    encap_ip: str | None  # None: no VTEP assigned, OVN uses the default
+    mac: str
+    ip: str
+    ofport: int
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteChassis:
+    name: str
+    encap_ips: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RemotePort:
+    name: str
+    chassis: str
+    encap_ip: str  # the Port_Binding.encap this port is bound through
+    mac: str
+    ip: str
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    chassis: str
+    logical_switch: str
+    vteps: tuple[Vtep, ...]
+    vfs: tuple[Vf, ...]
+    remotes: tuple[RemoteChassis, ...]
+    remote_ports: tuple[RemotePort, ...]
+
+    @property
+    def remote_encaps(self) -> int:
+        return sum(len(r.encap_ips) for r in self.remotes)
+
+
+def _mac(kind: int, n: int) -> str:
+    return f"0a:{kind:02x}:00:{(n >> 16) & 0xff:02x}:{(n >> 8) & 0xff:02x}:{n & 0xff:02x}"
+
+
+def _overlay_ip(n: int) -> str:
+    # Pod addresses in 10.128.0.0/14, as an OVN-Kubernetes cluster network would.
+    return f"10.{128 + (n >> 16)}.{(n >> 8) & 0xff}.{n & 0xff}"
+
+
+def plan(size: Size) -> Plan:
+    """Lay out a node of ``size``; deterministic, so tests can predict it.
+
+    The last VF has no VTEP, so a node always shows the default-encap case.
+    """
+    size.check()
+    vteps = tuple(Vtep(pf=f"enp{i + 1}s0f0", ip=f"10.0.0.{i + 1}") for i in range(size.vteps))
+    vfs: list[Vf] = []
+    for n in range(size.vfs):
+        vtep = vteps[n % len(vteps)]
+        index = n // len(vteps)
+        last = n == size.vfs - 1 and size.vfs > 1
+        vfs.append(Vf(
+            representor=f"{vtep.pf}_{index}",
+            iface_id=f"pod-{n}",
+            pf=vtep.pf,
+            encap_ip=None if last else vtep.ip,
+            mac=_mac(1, n + 1),
+            ip=_overlay_ip(n + 2),
+            ofport=n + 1,
+        ))
+    remotes = tuple(
+        RemoteChassis(name=f"remote-{i}", encap_ips=tuple(f"10.1.{i}.{k + 1}" for k in range(1 + i % 2)))
+        for i in range(size.remote_chassis)
+    )
+    ports: list[RemotePort] = []
+    for r in remotes:
+        for k in range(size.remote_ports):
+            n = len(ports)
+            ports.append(RemotePort(
+                name=f"{r.name}-pod-{k}", chassis=r.name, encap_ip=r.encap_ips[k % len(r.encap_ips)],
+                mac=_mac(2, n + 1), ip=_overlay_ip(0x8000 + n),
+            ))
+    return Plan(LOCAL_CHASSIS, LOGICAL_SWITCH, vteps, tuple(vfs), remotes, tuple(ports))

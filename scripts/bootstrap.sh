@@ -1,0 +1,22 @@
+#!/bin/sh
+# Create the virtual environment and install multivtep with its test tools.
+# Debian splits venv support out of python3 (python3-venv); install it when
+# missing and we are allowed to.
+set -eu
+PYTHON=${PYTHON:-python3}
+VENV=${VENV:-.venv}
+if ! "$PYTHON" -m venv "$VENV" 2>/dev/null; then
+    rm -rf "$VENV"
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null
+        "$PYTHON" -m venv "$VENV"
+    else
+        echo "bootstrap: '$PYTHON -m venv' failed; install python3-venv (as root: apt-get install python3-venv)" >&2
+        exit 2
+    fi
+fi
+for tool in apt-get apt-cache dpkg-deb; do
+    command -v "$tool" >/dev/null || { echo "bootstrap: $tool is missing: the sandbox needs Debian's apt and dpkg" >&2; exit 2; }
+done
+"$VENV/bin/python" -m pip install -q --upgrade pip
+"$VENV/bin/python" -m pip install -q -e '.[test]'

@@ -1,0 +1,97 @@
+"""Real OVN nodes: what ovn-controller actually programmed on br-int."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mvtep.errors import RunDirInUse
+from mvtep.sandbox import daemons
+from mvtep.sandbox.node import Sandbox, down
+from mvtep.sandbox.topology import Size
+from mvtep.sandbox import node as sandbox_node
+from tests.conftest import run_cli
+
+pytestmark = pytest.mark.sandbox
+
+
+def _vsctl_json(box: Sandbox, *args: str) -> list[Any]:
+    return list(json.loads(box.tools.run("ovs-vsctl", ["--format=json", *args], box.env))["data"])
+
+
+def test_one_tunnel_port_per_local_vtep_and_remote_encap(sandbox: Sandbox) -> None:
+    tunnels = _vsctl_json(sandbox, "--columns=options", "find", "Interface", "type=geneve")
+    pairs = sorted((dict(o[1])["local_ip"], dict(o[1])["remote_ip"]) for (o,) in tunnels)
+    expected = sorted((v.ip, r) for v in sandbox.plan.vteps for c in sandbox.plan.remotes for r in c.encap_ips)
+    assert len(pairs) == 9
+    assert pairs == expected
+
+
+def test_table0_loads_each_vifs_encap_id_into_reg13_high_bits(sandbox: Sandbox) -> None:
+    flows = sandbox.tools.run("ovs-ofctl", ["--no-names", "-O", "OpenFlow15", "dump-flows", "br-int", "table=0"],
+                              sandbox.env)
+    loads = dict(re.findall(r"priority=100,in_port=(\d+) actions=\S*?set_field:(0x[0-9a-f]+|0)/0xffff0000->reg13",
+                            flows))
+    # OVN numbers the chassis' encap IPs in string order; unset encap-ip -> id 0.
+    ids = {ip: i for i, ip in enumerate(sorted(v.ip for v in sandbox.plan.vteps))}
+    for vf in sandbox.plan.vfs:
+        assert int(loads[str(vf.ofport)], 16) >> 16 == ids.get(vf.encap_ip or "", 0), vf
+
+
+def test_remote_ports_are_bound_through_their_encap(sandbox: Sandbox) -> None:
+    out = json.loads(sandbox.tools.run("ovn-sbctl", ["--format=json", "--columns=logical_port,encap", "list",
+                                                     "Port_Binding"], sandbox.env))
+    encaps = json.loads(sandbox.tools.run("ovn-sbctl", ["--format=json", "--columns=_uuid,ip", "list", "Encap"],
+                                          sandbox.env))
+    ip_of = {u[1]: ip for u, ip in encaps["data"]}
+    bound = {port: ip_of.get(e[1]) if e[0] == "uuid" else None for port, e in out["data"]}
+    for rp in sandbox.plan.remote_ports:
+        assert bound[rp.name] == rp.encap_ip
+
+
+def test_show_reads_the_live_node(sandbox: Sandbox) -> None:
+    res = run_cli(["show", "--json"], env={**os.environ, "OVS_RUNDIR": str(sandbox.rundir)})
+    assert res.status == 0
+    doc = json.loads(res.out)
+    assert [v["ip"] for v in doc["vteps"]] == ["10.0.0.1", "10.0.0.2", "10.0.0.3"]
+    assert {(v["interface"], v["encap_ip"]) for v in doc["vifs"]} == {
+        (vf.representor, vf.encap_ip) for vf in sandbox.plan.vfs}
+    assert len(doc["tunnels"]) == 9 and all(t["remote_chassis"] for t in doc["tunnels"])
+    text = run_cli(["show"], env={**os.environ, "OVS_RUNDIR": str(sandbox.rundir)}, width=100).out
+    assert "no VTEP assigned: default VTEP" in text and "10.1.1.2" in text
+
+
+def test_a_live_run_directory_is_refused(sandbox: Sandbox) -> None:
+    with pytest.raises(RunDirInUse):
+        daemons.check_rundir(sandbox.rundir)
+
+
+def test_ovn_2303_starts_without_per_vtep_tunnels(sandbox_2303: Sandbox) -> None:
+    tunnels = _vsctl_json(sandbox_2303, "--columns=options", "find", "Interface", "type=geneve")
+    assert len(tunnels) == 3  # one per remote encap, whatever the local VTEPs
+    assert all("local_ip" not in dict(o[1]) for (o,) in tunnels)
+
+
+def test_down_stops_exactly_the_sandbox_daemons(tmp_path: Path) -> None:
+    box = sandbox_node.up(tmp_path / "run", "25.03", Size(vfs=2, remote_chassis=1, remote_ports=1), os.environ)
+    pids = daemons.running(box.rundir)
+    assert set(pids) == set(daemons.DAEMONS)
+    # A bystander whose command line names the run directory must survive.
+    bystander = subprocess.Popen(["sh", "-c", "sleep 60", str(box.rundir)])
+    try:
+        assert set(down(box.rundir)) == set(daemons.DAEMONS)
+        for pid in pids.values():
+            assert not Path(f"/proc/{pid}").exists() or b"" == Path(f"/proc/{pid}/cmdline").read_bytes()
+        # A stale pidfile that now names someone else's process: left alone.
+        (box.rundir / "ovn-northd.pid").write_text(f"{bystander.pid}\n")
+        assert down(box.rundir) == []
+        assert bystander.poll() is None
+    finally:
+        bystander.kill()
+        bystander.wait()
