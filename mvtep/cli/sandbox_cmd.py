@@ -45,7 +45,10 @@ def register(sub: Any) -> None:
     u.add_argument("--remote-chassis", type=int, default=size.remote_chassis, help="remote chassis")
     u.add_argument("--remote-ports", type=int, default=size.remote_ports, help="logical ports per remote chassis")
     u.add_argument("--vteps", type=int, default=size.vteps, help="local VTEPs (PFs)")
-    u.add_argument("--wait", type=float, default=60.0, help="seconds to wait for ovn-controller to program br-int")
+    u.add_argument("--acls", type=int, default=size.acls,
+                   help="extra network-policy ACLs, to scale the flows on br-int (about a dozen flows each)")
+    u.add_argument("--wait", type=float, default=None,
+                   help="seconds to wait for ovn-controller to program br-int (default: 60, plus 0.005 per ACL)")
     u.set_defaults(func=_up)
 
     d = ss.add_parser("down", help="stop exactly the daemons the sandbox started")
@@ -73,7 +76,7 @@ def _dir(args: argparse.Namespace) -> Path:
 
 def _up(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
     size = Size(vfs=args.vfs, remote_chassis=args.remote_chassis, remote_ports=args.remote_ports,
-                vteps=args.vteps).check()
+                vteps=args.vteps, acls=args.acls).check()
     if args.ovn != "host":
         lookup(args.ovn)  # an unknown release is a usage error before anything starts
     with rt.err.status(f"starting OVN {args.ovn} sandbox in {_dir(args)}"):

@@ -1,9 +1,11 @@
 """Bring a real OVN multi-VTEP node up in a run directory, and down again.
 
 ``up`` fetches (or reuses) the release, starts the daemons, lays out the
-topology of :mod:`mvtep.sandbox.topology` through the real ctl programs, and
-returns only once ovn-controller has programmed br-int: every expected tunnel
-port exists and table 0 holds a flow for every VF's ofport.
+topology of :mod:`mvtep.sandbox.topology` and the logical network of
+:mod:`mvtep.sandbox.services` through the real ctl programs, and returns only
+once ovn-controller has programmed br-int: every expected tunnel port exists,
+table 0 holds a flow for every VF's ofport, and ovn-controller reports (through
+``nb_cfg``) that the flows for the whole northbound configuration are installed.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from mvtep.sandbox import daemons
 from mvtep.sandbox.build import configure_ovs, configure_ovn, local_ports
 from mvtep.sandbox.packages import ensure_release
 from mvtep.sandbox.releases import HOST, MIN_PER_VTEP, lookup, version_tuple
+from mvtep.sandbox.services import configure_services
 from mvtep.sandbox.toolroot import ToolRoot
 from mvtep.sandbox.topology import Plan, Size, plan
 
@@ -62,12 +65,26 @@ def tools_for(release: str, env: Mapping[str, str]) -> tuple[ToolRoot, bool]:
     return ensure_release(info, env), info.per_vtep
 
 
-def up(rundir: Path, release: str, size: Size, env: Mapping[str, str], timeout: float = 60.0) -> Sandbox:
+def default_timeout(size: Size) -> float:
+    """Seconds to wait for br-int to be programmed on a node of ``size``.
+
+    The base node takes under a second.  Extra ACLs cost northd and
+    ovn-controller time roughly in proportion: on a 2-core machine about
+    0.5 ms each (50,000 in 24 s, see services.py).  The wait allows ten
+    times that, for slower or busier machines.
+    """
+    return 60.0 + 0.005 * size.acls
+
+
+def up(rundir: Path, release: str, size: Size, env: Mapping[str, str], timeout: float | None = None) -> Sandbox:
     """Start a sandbox node in ``rundir`` and wait until br-int is programmed.
 
-    On any failure the daemons already started are stopped again.
+    ``timeout`` defaults to :func:`default_timeout` for ``size``.  On any
+    failure the daemons already started are stopped again.
     """
     node_plan = plan(size)
+    if timeout is None:
+        timeout = default_timeout(size)
     tools, per_vtep = tools_for(release, env)
     rundir = daemons.check_rundir(rundir)
     run_env = daemons.environment(env, rundir, tools)
@@ -77,6 +94,7 @@ def up(rundir: Path, release: str, size: Size, env: Mapping[str, str], timeout: 
         configure_ovs(tools, run_env, rundir, node_plan)
         daemons.start_controller(rundir, tools, run_env)
         configure_ovn(tools, run_env, node_plan)
+        configure_services(tools, run_env, node_plan)
         version = tools.run("ovn-controller", ["--version"], run_env).splitlines()[0]
         box = Sandbox(rundir, release, version, tools, node_plan, run_env, per_vtep, 0.0)
         _wait_programmed(box, deadline=time.monotonic() + timeout)
@@ -113,12 +131,33 @@ def _wait_programmed(box: Sandbox, deadline: float) -> None:
     while time.monotonic() < deadline:
         missing = _unprogrammed(box)
         if not missing:
-            return
+            break
         time.sleep(0.1)
-    raise SandboxError(
-        f"ovn-controller did not program br-int in time: {'; '.join(missing)}",
-        hint=f"see {box.rundir}/ovn-controller.log",
-    )
+    else:
+        raise SandboxError(
+            f"ovn-controller did not program br-int in time: {'; '.join(missing)}",
+            hint=f"see {box.rundir}/ovn-controller.log",
+        )
+    _wait_caught_up(box, deadline)
+
+
+def _wait_caught_up(box: Sandbox, deadline: float) -> None:
+    """Wait until ovn-controller has installed the flows for everything in NB.
+
+    Table 0 fills in on ovn-controller's first pass, long before a big ACL
+    set is through northd and ovn-controller.  ``--wait=hv`` bumps NB's
+    ``nb_cfg`` and returns once every Chassis_Private row reports it, which
+    ovn-controller does only after OVS has acknowledged the flows.  The remote
+    chassis are SB rows without a Chassis_Private, so only this node counts.
+    """
+    seconds = max(1, int(deadline - time.monotonic()))
+    try:
+        box.tools.run("ovn-nbctl", [f"--timeout={seconds}", "--wait=hv", "sync"], box.env, timeout=seconds + 10)
+    except SandboxError as e:
+        raise SandboxError(
+            f"ovn-controller did not catch up with the northbound database within the wait ({e})",
+            hint=f"see {box.rundir}/ovn-northd.log and ovn-controller.log; a bigger node needs a longer --wait",
+        ) from e
 
 
 def _unprogrammed(box: Sandbox) -> list[str]:

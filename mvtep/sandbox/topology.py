@@ -28,10 +28,14 @@ class Size:
     remote_chassis: int = 2
     remote_ports: int = 2  # per remote chassis
     vteps: int = 3
+    # Extra network-policy ACLs (mvtep.sandbox.services): the knob that makes
+    # flows scale, about a dozen flows each on the default node.
+    acls: int = 0
 
     def check(self) -> Size:
         """Return self, or raise UsageError for a size the plan cannot lay out."""
-        limits = {"vfs": (1, 4000), "remote_chassis": (1, 250), "remote_ports": (1, 1000), "vteps": (1, 8)}
+        limits = {"vfs": (1, 4000), "remote_chassis": (1, 250), "remote_ports": (1, 1000), "vteps": (1, 8),
+                  "acls": (0, 50_000)}
         for name, (lo, hi) in limits.items():
             value = getattr(self, name)
             if not lo <= value <= hi:
@@ -79,6 +83,7 @@ class Plan:
     vfs: tuple[Vf, ...]
     remotes: tuple[RemoteChassis, ...]
     remote_ports: tuple[RemotePort, ...]
+    extra_acls: int = 0  # Size.acls
 
     @property
     def remote_encaps(self) -> int:
@@ -127,4 +132,4 @@ def plan(size: Size) -> Plan:
                 name=f"{r.name}-pod-{k}", chassis=r.name, encap_ip=r.encap_ips[k % len(r.encap_ips)],
                 mac=_mac(2, n + 1), ip=_overlay_ip(0x8000 + n),
             ))
-    return Plan(LOCAL_CHASSIS, LOGICAL_SWITCH, vteps, tuple(vfs), remotes, tuple(ports))
+    return Plan(LOCAL_CHASSIS, LOGICAL_SWITCH, vteps, tuple(vfs), remotes, tuple(ports), size.acls)
