@@ -21,6 +21,7 @@ __all__ = [
     "RunDirInUse",
     "SandboxError",
     "NotFound",
+    "DecodeError",
 ]
 
 
@@ -83,3 +84,13 @@ class NotFound(MvtepError):
     """A named object (bridge, port, release) is not on the node."""
 
     code = "not-found"
+
+
+class DecodeError(MvtepError):
+    """OpenFlow bytes could not be decoded; ``offset`` says where, if known."""
+
+    code = "decode-failed"
+
+    def __init__(self, message: str, *, offset: int | None = None, hint: str | None = None) -> None:
+        super().__init__(message if offset is None else f"{message} (at byte {offset})", hint=hint)
+        self.offset = offset

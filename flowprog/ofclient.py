@@ -1,0 +1,203 @@
+"""A read-only OpenFlow client for a bridge's management socket.
+
+It says HELLO (offering OpenFlow 1.5 and 1.3), answers the switch's echo
+requests, and asks for flow statistics with the filters OpenFlow offers
+(table, out_port, cookie/mask, match), yielding each flow as its multipart
+reply arrives.  It never sends a message that changes the switch: the only
+messages it builds are HELLO, ECHO_REPLY and the flow-stats request.
+
+Every wait has a deadline.  A connection that closes or times out part way
+through a dump raises :class:`~mvtep.errors.Unavailable` saying how many
+flows had arrived: a partial table is never passed off as the whole.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flowprog.flows import FlowEntry
+from flowprog.ofcodec import Codec
+from flowprog.ofdecode import OF13, OF15, entries
+from mvtep.errors import DecodeError, Unavailable, UsageError
+
+__all__ = ["FlowFilter", "OpenFlowClient"]
+
+_HDR = struct.Struct("!BBHI")
+_HELLO, _ERROR, _ECHO_REQUEST, _ECHO_REPLY, _MP_REQUEST, _MP_REPLY = 0, 1, 2, 3, 18, 19
+_MP_MORE = 1
+_OFPTT_ALL, _OFPP_ANY, _OFPG_ANY = 0xFF, 0xFFFFFFFF, 0xFFFFFFFF
+_NAMES = {OF13: "OpenFlow 1.3", OF15: "OpenFlow 1.5"}
+
+
+@dataclass(frozen=True, slots=True)
+class FlowFilter:
+    """What to ask the switch for; everything unset means every flow."""
+
+    table: int | None = None
+    out_port: int | None = None
+    cookie: int = 0
+    cookie_mask: int = 0
+    match: Mapping[str, Any] | None = None  # codec OFPMatch keyword arguments, e.g. {"in_port": 7}
+
+
+class OpenFlowClient:
+    """``with OpenFlowClient(remote, codec) as c: for entry in c.flows(): ...``"""
+
+    def __init__(self, remote: str, codec: Codec, timeout: float = 5.0,
+                 versions: tuple[int, ...] = (OF15, OF13)) -> None:
+        self.remote, self.codec, self.timeout, self.versions = remote, codec, timeout, versions
+        self.version = 0
+        self._sock: socket.socket | None = None
+        self._buf = bytearray()
+        self._xid = 0x6D760000  # "mv": recognisable in a capture
+
+    # -- connection ---------------------------------------------------------
+
+    def __enter__(self) -> OpenFlowClient:
+        if self._sock is None:
+            self.connect()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _open(self) -> socket.socket:
+        kind, _, where = self.remote.partition(":")
+        try:
+            if kind == "unix":
+                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                sock.settimeout(self.timeout)
+                sock.connect(where)
+            elif kind == "tcp":
+                host, _, port = where.rpartition(":")
+                sock = socket.create_connection((host.strip("[]"), int(port)), timeout=self.timeout)
+            else:
+                raise UsageError(f"OpenFlow remote {self.remote!r} is not unix:PATH or tcp:HOST:PORT")
+        except OSError as e:
+            raise Unavailable(f"cannot connect to OpenFlow at {self.remote}: {e.strerror or e}",
+                              hint="is ovs-vswitchd running? set OVS_RUNDIR or --openflow") from e
+        sock.settimeout(self.timeout)
+        return sock
+
+    def connect(self) -> None:
+        self._sock = self._open()
+        bitmap = sum(1 << v for v in self.versions)
+        # HELLO with a version-bitmap element, so either version can be agreed.
+        hello = _HDR.pack(max(self.versions), _HELLO, 16, self._next_xid()) + struct.pack("!HHI", 1, 8, bitmap)
+        self._send(hello)
+        version, kind, _xid, body = self._recv()
+        if kind != _HELLO:
+            raise Unavailable(f"{self.remote} did not answer HELLO (got message type {kind})",
+                              hint="is this a bridge's OpenFlow management socket?")
+        peer = self._peer_versions(version, body)
+        common = [v for v in self.versions if v in peer]
+        if not common:
+            raise Unavailable(f"{self.remote} speaks none of {', '.join(_NAMES[v] for v in self.versions)}",
+                              hint="enable OpenFlow13 or OpenFlow15 in the bridge's protocols")
+        self.version = max(common)
+
+    @staticmethod
+    def _peer_versions(version: int, body: bytes) -> set[int]:
+        pos = 0
+        while pos + 4 <= len(body):
+            etype, elen = struct.unpack_from("!HH", body, pos)
+            if etype == 1 and elen >= 8:
+                bits = int.from_bytes(body[pos + 4:pos + elen], "big")
+                return {v for v in range(32 * ((elen - 4) // 4)) if bits >> v & 1} or {version}
+            pos += (elen + 7) & ~7 if elen else len(body)
+        return set(range(1, version + 1))  # no bitmap: every version up to its own
+
+    def close(self) -> None:
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+
+    # -- framing ------------------------------------------------------------
+
+    def _next_xid(self) -> int:
+        self._xid += 1
+        return self._xid
+
+    def _send(self, data: bytes) -> None:
+        assert self._sock is not None
+        try:
+            self._sock.sendall(data)
+        except OSError as e:
+            raise Unavailable(f"OpenFlow connection to {self.remote} failed: {e.strerror or e}") from e
+
+    def _fill(self, need: int) -> None:
+        assert self._sock is not None
+        while len(self._buf) < need:
+            try:
+                chunk = self._sock.recv(1 << 18)
+            except TimeoutError as e:
+                raise Unavailable(f"{self.remote} sent nothing for {self.timeout:g} s") from e
+            except OSError as e:
+                raise Unavailable(f"OpenFlow connection to {self.remote} failed: {e.strerror or e}") from e
+            if not chunk:
+                raise Unavailable(f"{self.remote} closed the OpenFlow connection")
+            self._buf += chunk
+
+    def _recv(self) -> tuple[int, int, int, bytes]:
+        """One message: version, type, xid and body (after the 8-byte header)."""
+        self._fill(8)
+        version, kind, length, xid = _HDR.unpack_from(self._buf)
+        if length < 8:
+            raise DecodeError(f"OpenFlow message with length {length}")
+        self._fill(length)
+        body = bytes(self._buf[8:length])
+        del self._buf[:length]
+        return version, kind, xid, body
+
+    # -- flow statistics ----------------------------------------------------
+
+    def _request(self, f: FlowFilter, xid: int) -> bytes:
+        ofp, ofpp = (self.codec.v13, self.codec.v13_parser) if self.version == OF13 else (
+            self.codec.v15, self.codec.v15_parser)
+        dp = self.codec.protocol.ProtocolDesc(self.version)
+        cls = ofpp.OFPFlowStatsRequest if self.version == OF13 else ofpp.OFPFlowDescStatsRequest
+        try:
+            match = ofpp.OFPMatch(**dict(f.match or {}))
+        except (KeyError, TypeError, ValueError) as e:
+            raise UsageError(f"cannot match on {dict(f.match or {})}: {e}") from e
+        req = cls(dp, 0, _OFPTT_ALL if f.table is None else f.table,
+                  _OFPP_ANY if f.out_port is None else f.out_port, _OFPG_ANY, f.cookie, f.cookie_mask, match)
+        req.xid = xid
+        req.serialize()
+        return bytes(req.buf)
+
+    def flows(self, f: FlowFilter = FlowFilter()) -> Iterator[FlowEntry]:
+        """The flows matching ``f``, one by one as the replies arrive."""
+        if self._sock is None:
+            raise Unavailable("OpenFlow client is not connected")
+        xid = self._next_xid()
+        self._send(self._request(f, xid))
+        count = 0
+        try:
+            while True:
+                version, kind, rxid, body = self._recv()
+                if kind == _ECHO_REQUEST:  # keep the switch from dropping us mid-dump
+                    self._send(_HDR.pack(version, _ECHO_REPLY, 8 + len(body), rxid) + body)
+                    continue
+                if rxid != xid:
+                    continue  # asynchronous messages: not ours
+                if kind == _ERROR:
+                    etype, code = struct.unpack_from("!HH", body) if len(body) >= 4 else (0, 0)
+                    raise Unavailable(f"{self.remote} refused the flow request (error type {etype}, code {code})")
+                if kind != _MP_REPLY or len(body) < 8:
+                    raise DecodeError(f"unexpected OpenFlow message type {kind} in reply to flow stats")
+                _mp_type, flags = struct.unpack_from("!HH", body)
+                for entry in entries(self.version, body, 8):
+                    count += 1
+                    yield entry
+                if not flags & _MP_MORE:
+                    return
+        except Unavailable as e:
+            if count:
+                raise Unavailable(f"{e.message} after {count} flows: the table is incomplete",
+                                  hint="the flows read so far are not the whole table") from e
+            raise
