@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+RYU    := .venv-ryu
+# The decode tests, run a second time on the original ryu's codec.
+CODEC_TESTS := tests/test_ofcodec.py tests/test_ofdecode_robust.py tests/test_ofclient.py tests/test_flows_oracle.py
 
 .PHONY: test demo typecheck clean
 
@@ -11,10 +14,15 @@ $(STAMP): pyproject.toml scripts/bootstrap.sh
 	@PYTHON=$(PYTHON) VENV=$(VENV) sh scripts/bootstrap.sh
 	@touch $@
 
-## make test: type-check the project and run the whole suite (real OVN sandboxes included)
-test: $(STAMP)
+$(RYU)/.installed: scripts/bootstrap-ryu.sh
+	@PYTHON=$(PYTHON) sh scripts/bootstrap-ryu.sh $(RYU)
+
+## make test: type-check the project and run the whole suite (real OVN sandboxes included),
+## then the OpenFlow decode tests again on ryu 4.34 instead of os-ken
+test: $(STAMP) $(RYU)/.installed
 	$(VENV)/bin/mypy
 	$(PY) -m pytest
+	MVTEP_OFP_CODEC=ryu PYTHONPATH=. $(RYU)/bin/python -m pytest -p no:cacheprovider $(CODEC_TESTS)
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
@@ -24,4 +32,4 @@ demo: $(STAMP)
 	@sh scripts/demo.sh $(VENV)/bin/mvtep
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) $(RYU) .mypy_cache .pytest_cache .hypothesis

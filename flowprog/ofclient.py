@@ -170,32 +170,38 @@ class OpenFlowClient:
         req.serialize()
         return bytes(req.buf)
 
-    def flows(self, f: FlowFilter = FlowFilter()) -> Iterator[FlowEntry]:
-        """The flows matching ``f``, one by one as the replies arrive."""
+    def replies(self, f: FlowFilter = FlowFilter()) -> Iterator[bytes]:
+        """The raw flow-stats multipart reply bodies for ``f`` (after their
+        8-byte multipart header), as they arrive."""
         if self._sock is None:
             raise Unavailable("OpenFlow client is not connected")
         xid = self._next_xid()
         self._send(self._request(f, xid))
+        while True:
+            version, kind, rxid, body = self._recv()
+            if kind == _ECHO_REQUEST:  # keep the switch from dropping us mid-dump
+                self._send(_HDR.pack(version, _ECHO_REPLY, 8 + len(body), rxid) + body)
+                continue
+            if rxid != xid:
+                continue  # asynchronous messages: not ours
+            if kind == _ERROR:
+                etype, code = struct.unpack_from("!HH", body) if len(body) >= 4 else (0, 0)
+                raise Unavailable(f"{self.remote} refused the flow request (error type {etype}, code {code})")
+            if kind != _MP_REPLY or len(body) < 8:
+                raise DecodeError(f"unexpected OpenFlow message type {kind} in reply to flow stats")
+            _mp_type, flags = struct.unpack_from("!HH", body)
+            yield body[8:]
+            if not flags & _MP_MORE:
+                return
+
+    def flows(self, f: FlowFilter = FlowFilter()) -> Iterator[FlowEntry]:
+        """The flows matching ``f``, one by one as the replies arrive."""
         count = 0
         try:
-            while True:
-                version, kind, rxid, body = self._recv()
-                if kind == _ECHO_REQUEST:  # keep the switch from dropping us mid-dump
-                    self._send(_HDR.pack(version, _ECHO_REPLY, 8 + len(body), rxid) + body)
-                    continue
-                if rxid != xid:
-                    continue  # asynchronous messages: not ours
-                if kind == _ERROR:
-                    etype, code = struct.unpack_from("!HH", body) if len(body) >= 4 else (0, 0)
-                    raise Unavailable(f"{self.remote} refused the flow request (error type {etype}, code {code})")
-                if kind != _MP_REPLY or len(body) < 8:
-                    raise DecodeError(f"unexpected OpenFlow message type {kind} in reply to flow stats")
-                _mp_type, flags = struct.unpack_from("!HH", body)
-                for entry in entries(self.version, body, 8):
+            for body in self.replies(f):
+                for entry in entries(self.version, body):
                     count += 1
                     yield entry
-                if not flags & _MP_MORE:
-                    return
         except Unavailable as e:
             if count:
                 raise Unavailable(f"{e.message} after {count} flows: the table is incomplete",

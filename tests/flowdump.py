@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from flowprog.flows import Flow
 from flowprog.ofclient import FlowFilter, OpenFlowClient
 from flowprog.ofcodec import load
@@ -14,7 +16,7 @@ OFCTL = {OF15: "OpenFlow15", OF13: "OpenFlow13"}
 
 def mvtep_flows(box: Sandbox, version: int, filt: FlowFilter = FlowFilter(), env: dict[str, str] | None = None,
                 remote: str | None = None) -> list[Flow]:
-    codec = install(load(env or {}))
+    codec = install(load(os.environ if env is None else env))
     with OpenFlowClient(remote or f"unix:{box.rundir}/br-int.mgmt", codec, versions=(version,)) as client:
         decoder = Decoder(codec)
         return [decoder.decode(e) for e in client.flows(filt)]

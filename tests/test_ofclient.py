@@ -3,6 +3,7 @@ short, and proof that it only ever asks."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -48,7 +49,7 @@ def test_answers_echo_and_only_reads(sandbox: Sandbox, tmp_path: Path) -> None:
 def test_a_dump_cut_short_is_an_error_not_a_table(sandbox: Sandbox, tmp_path: Path) -> None:
     relay = Relay(f"{sandbox.rundir}/br-int.mgmt", tmp_path / "relay.sock", cut_after=150_000)
     got = []
-    codec = install(load({}))
+    codec = install(load(os.environ))
     try:
         with pytest.raises(Unavailable, match=r"after \d+ flows: the table is incomplete"):
             with OpenFlowClient(relay.remote, codec) as client:
@@ -60,7 +61,7 @@ def test_a_dump_cut_short_is_an_error_not_a_table(sandbox: Sandbox, tmp_path: Pa
 
 
 def test_not_an_openflow_socket(sandbox: Sandbox) -> None:
-    codec = install(load({}))
+    codec = install(load(os.environ))
     with pytest.raises(Unavailable):
         with OpenFlowClient(f"unix:{sandbox.rundir}/db.sock", codec, timeout=1) as client:
             list(client.flows())
@@ -68,4 +69,4 @@ def test_not_an_openflow_socket(sandbox: Sandbox) -> None:
 
 def test_no_socket(tmp_path: Path) -> None:
     with pytest.raises(Unavailable, match="cannot connect"):
-        OpenFlowClient(f"unix:{tmp_path}/nothing.mgmt", install(load({}))).connect()
+        OpenFlowClient(f"unix:{tmp_path}/nothing.mgmt", install(load(os.environ))).connect()

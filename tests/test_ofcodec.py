@@ -17,3 +17,10 @@ def test_codec_round_trips_an_openflow15_message() -> None:
 def test_unknown_codec_package_is_refused() -> None:
     with pytest.raises(Unavailable):
         load({"MVTEP_OFP_CODEC": "pox"})
+
+
+def test_the_codec_asked_for_is_the_one_used() -> None:
+    import os
+
+    wanted = os.environ.get("MVTEP_OFP_CODEC")
+    assert load(os.environ).package == (wanted or "os_ken")

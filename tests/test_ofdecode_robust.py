@@ -22,7 +22,7 @@ from mvtep.sandbox.node import Sandbox, down, up
 from mvtep.sandbox.topology import Size
 from tests.flowdump import mvtep_flows
 
-CODEC = install(load({}))
+CODEC = install(load(os.environ))
 
 
 @pytest.fixture(scope="module")
