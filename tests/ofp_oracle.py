@@ -41,18 +41,13 @@ def _canon(value: Any) -> Any:
         for k, v in value.items():
             if k == "field" and isinstance(v, str):
                 v = canon_field(v)
-            out[canon_field(k) if isinstance(k, str) and k.endswith("[]") is False else k] = _canon(v)
+            out[canon_field(k) if isinstance(k, str) and not k.endswith("[]") else k] = _canon(v)
         return out
     if isinstance(value, (list, tuple)):
         return [_canon(v) for v in value]
     if hasattr(value, "value") and hasattr(value, "mask"):  # ovs.flow masks: IntMask, EthMask, IPMask
         return ("masked", str(value))
     return value if isinstance(value, (int, str, bool, type(None))) else str(value)
-
-
-def _mask_key(v: Any) -> Any:
-    # IntMask/IPMask print canonically (hex/CIDR) whatever the input spelling.
-    return str(v)
 
 
 def canonical(line: str) -> tuple[tuple[Any, ...], list[Any]]:
@@ -69,7 +64,8 @@ def canonical(line: str) -> tuple[tuple[Any, ...], list[Any]]:
             continue
         if key == "priority":
             continue
-        match[canon_field(key)] = _mask_key(kv.value) if hasattr(kv.value, "mask") else kv.value
+        # Masked values print canonically (hex/CIDR) whatever the input spelling.
+        match[canon_field(key)] = str(kv.value) if hasattr(kv.value, "mask") else kv.value
     info = flow.info
     prio = next((kv.value for kv in flow.match_kv if kv.key == "priority"), 0x8000)
     key = (info.get("table", 0), prio, info.get("cookie", 0), tuple(sorted((k, str(v)) for k, v in match.items())))
