@@ -102,12 +102,17 @@ class NodeConfig:
     hw_offload: bool
     vifs: tuple[Vif, ...]
     tunnels: tuple[TunnelPort, ...]
+    ovn_remote: str | None = None  # external_ids:ovn-remote: the southbound DB
 
     @classmethod
     def from_rows(cls, rows: Mapping[str, list[dict[str, Any]]], bridge: str) -> NodeConfig:
         """Build from :data:`TABLES` rows; only ports on ``bridge`` count."""
         ovs = rows["Open_vSwitch"][0] if rows["Open_vSwitch"] else {}
-        ext: dict[str, str] = ovs.get("external_ids", {})
+        raw_ext: dict[str, str] = ovs.get("external_ids", {})
+        chassis = raw_ext.get("system-id")
+        # ovn-controller prefers "<key>-<chassis>" over "<key>" (several chassis per OVS).
+        ext = {k: raw_ext.get(f"{k}-{chassis}", v) for k, v in raw_ext.items()}
+        ext.update({k[: -len(chassis) - 1]: v for k, v in raw_ext.items() if chassis and k.endswith("-" + chassis)})
         other: dict[str, str] = ovs.get("other_config", {})
         version = ovs.get("ovs_version")
         ifaces = {r["_uuid"]: r for r in rows["Interface"]}
@@ -131,7 +136,7 @@ class NodeConfig:
                         encap_ip=ids.get("encap-ip"), misnamed_encap_ip=ids.get("ovn-encap-ip"),
                     ))
         return cls(
-            chassis=ext.get("system-id"),
+            chassis=chassis,
             hostname=ext.get("hostname"),
             ovs_version=version if isinstance(version, str) else None,
             bridge=bridge,
@@ -142,4 +147,5 @@ class NodeConfig:
             hw_offload=other.get("hw-offload", "false").lower() == "true",
             vifs=tuple(vifs),
             tunnels=tuple(tunnels),
+            ovn_remote=ext.get("ovn-remote"),
         )

@@ -14,17 +14,41 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import sys
 import uuid
 import warnings
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from mvtep.errors import Unavailable
 
-__all__ = ["Rows", "read_tables", "DEFAULT_TIMEOUT"]
+__all__ = ["Rows", "SslFiles", "read_tables", "DEFAULT_TIMEOUT"]
 
 DEFAULT_TIMEOUT = 5.0
 Rows = dict[str, list[dict[str, Any]]]
+
+
+@dataclass(frozen=True, slots=True)
+class SslFiles:
+    """Key, certificate and CA certificate for ``ssl:`` remotes."""
+
+    private_key: str
+    certificate: str
+    ca_cert: str
+
+
+def _use_ssl(ssl: SslFiles | None, remote: str) -> None:
+    if not any(r.strip().startswith("ssl:") for r in remote.split(",")):
+        return
+    if ssl is None:
+        raise Unavailable(f"{remote} is an ssl remote but no key, certificate and CA were given",
+                          hint="pass --sb-private-key, --sb-certificate and --sb-ca-cert")
+    import ovs.stream
+
+    ovs.stream.Stream.ssl_set_private_key_file(ssl.private_key)
+    ovs.stream.Stream.ssl_set_certificate_file(ssl.certificate)
+    ovs.stream.Stream.ssl_set_ca_cert_file(ssl.ca_cert)
 
 
 def _quiet() -> None:
@@ -35,14 +59,37 @@ def _quiet() -> None:
 
 
 def _plain(value: Any) -> Any:
-    """Row values as plain data: UUIDs become strings, containers are copied."""
+    """Row values as plain data: UUIDs and references to rows become UUID
+    strings, containers are copied."""
     if isinstance(value, uuid.UUID):
         return str(value)
+    if type(value).__name__ == "Row" and isinstance(getattr(value, "uuid", None), uuid.UUID):
+        return str(value.uuid)
     if isinstance(value, dict):
         return {_plain(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     return value
+
+
+def _import_poller() -> None:
+    """Import python-ovs's poller without its eventlet probe.
+
+    The poller imports eventlet (which os-ken installs) only to ask whether
+    it monkey-patched ``select``.  multivtep never uses eventlet; the probe
+    costs about 0.1 s of start-up and a deprecation warning, so while the
+    poller is first imported, eventlet is made unimportable.
+    """
+    if "ovs.poller" in sys.modules:
+        return
+    had = "eventlet" in sys.modules
+    if not had:
+        sys.modules["eventlet"] = None  # type: ignore[assignment]
+    try:
+        import ovs.poller  # noqa: F401
+    finally:
+        if not had:
+            del sys.modules["eventlet"]
 
 
 def _fetch_schema(remote: str, schema: str, timeout: float) -> dict[str, Any]:
@@ -92,6 +139,7 @@ def read_tables(
     schema: str,
     tables: Mapping[str, Sequence[str]],
     timeout: float = DEFAULT_TIMEOUT,
+    ssl: SslFiles | None = None,
 ) -> Rows:
     """Read ``tables`` (table -> columns) from database ``schema`` at ``remote``.
 
@@ -100,18 +148,26 @@ def read_tables(
     1 items) plus ``_uuid`` as a string.
     """
     _quiet()
+    _import_poller()
     with warnings.catch_warnings():
-        # python-ovs probes for eventlet (which os-ken installs), and importing
-        # eventlet warns with its own Warning subclass.
         warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
-        import ovs.poller  # noqa: F401  (first import under the filter)
         from ovs.db import idl as ovs_idl
         from ovsdbapp import api as ovsdbapp_api
         from ovsdbapp import exceptions as ovsdbapp_exc
         from ovsdbapp.backend import ovs_idl as backend
         from ovsdbapp.backend.ovs_idl import connection, idlutils
 
-    schema_json = _fetch_schema(remote, schema, timeout)
+    _use_ssl(ssl, remote)
+    schema_json: dict[str, Any] = {}
+    failures = []
+    for one in (r.strip() for r in remote.split(",") if r.strip()):  # ovn-remote may list several
+        try:
+            schema_json = _fetch_schema(one, schema, timeout)
+            break
+        except Unavailable as e:
+            failures.append(e)
+    else:
+        raise failures[-1] if failures else Unavailable(f"no OVSDB remote in {remote!r}")
     helper = idlutils.create_schema_helper(schema_json)
     for table, columns in tables.items():
         if table not in schema_json.get("tables", {}):

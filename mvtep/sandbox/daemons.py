@@ -18,7 +18,8 @@ from pathlib import Path
 from mvtep.errors import RunDirInUse, SandboxError, UsageError
 from mvtep.sandbox.toolroot import ToolRoot
 
-__all__ = ["DAEMONS", "environment", "check_rundir", "start_all", "stop_all", "running"]
+__all__ = ["DAEMONS", "environment", "check_rundir", "start_all", "start_controller", "stop", "stop_all",
+           "running"]
 
 # Start order; stop runs in reverse.  The three ovsdb-servers are named after
 # their socket so that ovs-vsctl, ovn-nbctl and ovn-sbctl find them by default.
@@ -113,21 +114,24 @@ def start_controller(rundir: Path, tools: ToolRoot, env: Mapping[str, str]) -> N
     tools.run("ovn-controller", [f"unix:{rundir}/db.sock", *_detach(rundir, "ovn-controller")], env)
 
 
+def stop(rundir: Path, daemon: str, grace: float = 5.0) -> bool:
+    """Stop one daemon of ``rundir`` (TERM, then KILL after ``grace``);
+    False if it was not running."""
+    pid = _pid(rundir, daemon)
+    if pid is None or not _ours(pid, rundir, daemon):
+        return False
+    _signal(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while _ours(pid, rundir, daemon) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    if _ours(pid, rundir, daemon):
+        _signal(pid, signal.SIGKILL)
+    return True
+
+
 def stop_all(rundir: Path, grace: float = 5.0) -> list[str]:
     """Stop the daemons started for ``rundir``; return the names stopped."""
-    stopped = []
-    for daemon in reversed(DAEMONS):
-        pid = _pid(rundir, daemon)
-        if pid is None or not _ours(pid, rundir, daemon):
-            continue
-        _signal(pid, signal.SIGTERM)
-        deadline = time.monotonic() + grace
-        while _ours(pid, rundir, daemon) and time.monotonic() < deadline:
-            time.sleep(0.02)
-        if _ours(pid, rundir, daemon):
-            _signal(pid, signal.SIGKILL)
-        stopped.append(daemon)
-    return stopped
+    return [d for d in reversed(DAEMONS) if stop(rundir, d, grace)]
 
 
 def _signal(pid: int, sig: signal.Signals) -> None:
