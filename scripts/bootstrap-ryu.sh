@@ -11,7 +11,9 @@ VENV=${1:-.venv-ryu}
 rm -rf "$VENV"
 "$PYTHON" -m venv "$VENV"
 "$VENV/bin/python" -m pip install -q --upgrade pip
-"$VENV/bin/python" -m pip install -q "setuptools<58" wheel
+# pbr is ryu's setup_requires; pbr 6+ with these old setuptools reports the
+# package as version 0.0.0, so an older pbr is installed first.
+"$VENV/bin/python" -m pip install -q "setuptools<58" wheel "pbr<6"
 "$VENV/bin/python" -m pip install -q --no-build-isolation "ryu==4.34"
 # The project's other dependencies (not os-ken: this environment is ryu's).
 "$VENV/bin/python" -m pip install -q ovsdbapp pyroute2 pyudev rich pytest hypothesis pyparsing
