@@ -13,6 +13,7 @@ from flowprog.ofext import install
 from flowprog.offormat import format_flow
 from flowprog.ovsdb import read_tables
 from mvtep.cli.runtime import Runtime
+from mvtep.cli.show_cmd import add_node_options
 from mvtep.endpoints import Endpoints, resolve
 from mvtep.errors import ExitStatus, NotFound, UsageError
 
@@ -30,6 +31,7 @@ def register(sub: Any) -> None:
     p.add_argument("--of-version", choices=sorted(VERSIONS), default="auto",
                    help="OpenFlow version to speak (auto: 1.5, else 1.3)")
     p.add_argument("--json", action="store_true", help="print JSON (schema in the README)")
+    add_node_options(p)
     p.set_defaults(func=run)
 
 

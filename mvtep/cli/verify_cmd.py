@@ -16,6 +16,7 @@ from flowprog.verify import verify
 from inspector.verify_view import render, to_json
 from mvtep.cli.flows_cmd import VERSIONS, open_client
 from mvtep.cli.runtime import Runtime
+from mvtep.cli.show_cmd import add_node_options
 from mvtep.endpoints import check_remote, resolve
 from mvtep.errors import ExitStatus, UsageError
 from mvtep.findings import has_errors
@@ -34,6 +35,7 @@ def register(sub: Any) -> None:
     p.add_argument("--from", dest="from_file", type=Path, metavar="FILE",
                    help="verify a saved snapshot instead of the live node")
     p.add_argument("--of-version", choices=sorted(VERSIONS), default="auto", help="OpenFlow version to speak")
+    add_node_options(p)
     p.set_defaults(func=run)
 
 

@@ -158,6 +158,23 @@ def _wait_caught_up(box: Sandbox, deadline: float) -> None:
             f"ovn-controller did not catch up with the northbound database within the wait ({e})",
             hint=f"see {box.rundir}/ovn-northd.log and ovn-controller.log; a bigger node needs a longer --wait",
         ) from e
+    _wait_settled(box, deadline)
+
+
+def _wait_settled(box: Sandbox, deadline: float, quiet: int = 3) -> None:
+    """Wait until br-int's flow count stops changing.
+
+    Even after ``--wait=hv``, ovn-controller adds flows for a port it has
+    just claimed (port security, for one) on a later pass; a test that reads
+    the table twice must not see it grow in between.
+    """
+    last, same = -1, 0
+    while time.monotonic() < deadline and same < quiet:
+        found = re.search(r"flow_count=(\d+)", box.tools.run("ovs-ofctl", ["dump-aggregate", "br-int"], box.env))
+        count = int(found.group(1)) if found else -1
+        same = same + 1 if count == last else 0
+        last = count
+        time.sleep(0.1)
 
 
 def _unprogrammed(box: Sandbox) -> list[str]:

@@ -1,0 +1,252 @@
+"""Hardware discovery: the host's Mellanox PFs, VFs and representors, from sysfs.
+
+``discover()`` reads only sysfs (``drivers/pci/pci-sysfs.c``,
+``drivers/pci/iov.c``, ``net/core/net-sysfs.c``), the way sriovnet does for
+ovn-kubernetes (hw-reference.md 2.6):
+
+* a PCI function with vendor 0x15b3 and no ``physfn`` link is a PF; its VFs
+  are its ``virtfn<N>`` links, N being the VF index devlink and
+  ``phys_port_name`` use (device ids cannot tell: 0x101e is every family's VF);
+* everything under ``<pf>/net`` belongs to the PF: since kernel 5.8 (commit
+  123f0f53dd64) mlx5 parents the VF representors to the PF's PCI device;
+* the uplink is the first of those with ``phys_port_name`` ``p<N>`` and a
+  non-empty ``phys_switch_id`` (sriovnet ``GetUplinkRepresentor``);
+* a VF's representor is the netdev whose ``phys_port_name`` is
+  ``pf<P>vf<N>`` (sriovnet ``GetVfRepresentor``'s sysfs fallback).
+
+Bad sysfs content never raises: it becomes ``PhysicalFunction.problems`` or
+``Inventory.skipped``.  Whether the e-switch is really in switchdev mode is
+devlink's answer (:mod:`hw.devlink`), not this module's.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from itertools import groupby
+from pathlib import Path
+
+from hw import udev
+from hw.model import Adapter, Inventory, NetDev, PhysicalFunction, Representor, VirtualFunction
+from hw.portnames import is_uplink_port, parse_vf_port
+from hw.products import MELLANOX, product
+from hw.sysfs import Problems, link_name, list_dir, read_attr, read_int, resolve, resolve_link
+
+__all__ = ["discover"]
+
+# domain:bus:device.function as the kernel names PCI devices (pci_setup_device:
+# "%04x:%02x:%02x.%d"); a domain can be wider than 4 digits (VMD's 10000:).
+_BDF = re.compile(r"[0-9a-f]{4,8}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]", re.ASCII)
+_VIRTFN = re.compile(r"virtfn(\d+)", re.ASCII)
+_NETWORK_CLASS = 0x02  # PCI base class "network controller" (Ethernet 0x0200, InfiniBand 0x0207)
+
+
+def discover(root: Path = Path("/"), *, use_udev: bool | None = None) -> Inventory:
+    """Every Mellanox adapter under ``root``, grouped by slot.
+
+    Args:
+        root: where ``sys/`` is; ``Path("/")`` for the live host, a modelled
+            tree (:mod:`hw.testing`) in tests.
+        use_udev: enumerate PCI functions with udev; by default only when
+            ``root`` is ``/`` (udev only knows the live host).  Attributes are
+            read from sysfs either way.
+    """
+    if use_udev is None:
+        use_udev = root == Path("/")
+    addresses = udev.pci_addresses(MELLANOX) if use_udev else None
+    if addresses is None:
+        addresses = list(list_dir(root / "sys/bus/pci/devices"))
+
+    skipped: dict[str, str] = {}  # address -> why
+    pfs: list[PhysicalFunction] = []
+    vf_functions: dict[str, Path] = {}  # VFs as listed on the bus, to find orphans
+    for addr in addresses:
+        try:
+            _scan_function(root, addr, pfs, vf_functions, skipped)
+        except FileNotFoundError as e:
+            # Hot-unplug or sriov_numvfs=0 between listing and reading (the
+            # readers return None for that; anything else that trips is here).
+            skipped[addr] = f"vanished during the scan ({e.filename})"
+
+    claimed = {vf.pci for pf in pfs for vf in pf.vfs}
+    orphans = {addr: dev for addr, dev in vf_functions.items() if addr not in claimed}
+    lines = [f"{addr}: {why}" for addr, why in skipped.items()] + _orphan_lines(root, orphans, skipped)
+    return Inventory(adapters=_adapters(pfs), skipped=tuple(lines))
+
+
+def _scan_function(root: Path, addr: str, pfs: list[PhysicalFunction], vf_functions: dict[str, Path],
+                   skipped: dict[str, str]) -> None:
+    if not _BDF.fullmatch(addr):
+        skipped[addr] = "not a PCI address"
+        return
+    dev = resolve(root, root / "sys/bus/pci/devices" / addr)
+    if dev is None or not dev.is_dir():
+        skipped[addr] = "vanished during the scan (no device directory)"
+        return
+    problems = Problems(root)
+    vendor = read_int(dev / "vendor", problems, base=16)
+    if vendor is None:
+        if dev.is_dir():
+            skipped[addr] = "vendor unknown: " + ("; ".join(problems.items) or "no vendor attribute")
+        else:
+            skipped[addr] = "vanished during the scan"
+        return
+    if vendor != MELLANOX:
+        return
+    if os.path.lexists(dev / "physfn"):
+        vf_functions[addr] = dev  # a VF: its PF's virtfn<N> link gives its index
+        return
+    device_id = read_int(dev / "device", problems, base=16)
+    pci_class = read_int(dev / "class", problems, base=16)
+    if pci_class is not None and pci_class >> 16 != _NETWORK_CLASS:
+        # e.g. BlueField-2's SoC management interface (0xc2d3), a DMA controller
+        # in the same slot as the PFs: not a port, and it must not name the card.
+        skipped[addr] = f"{product(device_id).name}: PCI class 0x{pci_class:06x} is not a network controller"
+        return
+    pf = _scan_pf(root, addr, dev, device_id, problems)
+    if not dev.is_dir():
+        skipped[addr] = "vanished during the scan"
+        return
+    pfs.append(pf)
+
+
+def _scan_pf(root: Path, addr: str, dev: Path, device_id: int | None, problems: Problems) -> PhysicalFunction:
+    function = int(addr.rsplit(".", 1)[1])
+    netdevs = tuple(_netdev(dev / "net" / name, name, problems) for name in list_dir(dev / "net"))
+    for n in netdevs:
+        if n.phys_switch_id and n.phys_port_name is None:
+            problems.note(f"{n.name}: has a phys_switch_id but no phys_port_name, so it is neither uplink "
+                          "nor representor")
+    uplink = next((n for n in netdevs if is_uplink_port(n.phys_port_name) and n.phys_switch_id), None)
+    representors = _representors(netdevs)
+    numvfs = read_int(dev / "sriov_numvfs", problems, base=10)
+    links = _virtfn_links(dev)
+    if numvfs is not None and numvfs != len(links):
+        # Transient while VFs are created or destroyed; otherwise a broken tree.
+        problems.note(f"{addr}: sriov_numvfs is {numvfs} but there are {len(links)} virtfn links")
+    vfs = tuple(vf for index, link in links
+                if (vf := _scan_vf(root, dev, index, link, representors, function, problems)) is not None)
+    return PhysicalFunction(
+        pci=addr,
+        device_id=device_id,
+        function=function,
+        netdevs=netdevs,
+        uplink=None if uplink is None else uplink.name,
+        switch_id=None if uplink is None else uplink.phys_switch_id,
+        sriov_totalvfs=read_int(dev / "sriov_totalvfs", problems, base=10),
+        sriov_numvfs=numvfs,
+        vfs=vfs,
+        representors=representors,
+        compat_mode=_compat_mode(dev, netdevs, uplink, problems),
+        problems=problems.items,
+    )
+
+
+def _netdev(path: Path, name: str, problems: Problems) -> NetDev:
+    # The same directory as /sys/class/net/<name> (a link to it); read here so
+    # the netdev is the one under this PF even if a namespace move races us.
+    return NetDev(
+        name=name,
+        phys_port_name=read_attr(path / "phys_port_name", problems) or None,
+        phys_switch_id=read_attr(path / "phys_switch_id", problems) or None,  # "%*phN" of 0 bytes is "\n"
+        mtu=read_int(path / "mtu", problems, base=10),
+    )
+
+
+def _representors(netdevs: Iterable[NetDev]) -> tuple[Representor, ...]:
+    reps = []
+    for n in netdevs:
+        port = parse_vf_port(n.phys_port_name)
+        if port is not None:
+            reps.append(Representor(netdev=n.name, pf_number=port.pf_number, vf_index=port.vf_index,
+                                    controller=port.controller))
+    return tuple(sorted(reps, key=lambda r: (r.controller or 0, r.pf_number, r.vf_index, r.netdev)))
+
+
+def _virtfn_links(dev: Path) -> list[tuple[int, Path]]:
+    # Numeric order: virtfn10 after virtfn9.
+    found = [(int(m.group(1)), dev / name) for name in list_dir(dev) if (m := _VIRTFN.fullmatch(name))]
+    return sorted(found)
+
+
+def _scan_vf(root: Path, pf_dev: Path, index: int, link: Path, representors: tuple[Representor, ...],
+             function: int, problems: Problems) -> VirtualFunction | None:
+    target = resolve_link(root, link)
+    if target is None or not target.is_dir():
+        problems.add(link, f"dangling link to {_readlink(link)}: VF {index} is not there")
+        return None
+    pci = target.name
+    if not _BDF.fullmatch(pci):
+        problems.add(link, f"points to {pci!r}, not a PCI function")
+        return None
+    if resolve_link(root, target / "physfn") != pf_dev:
+        problems.add(target / "physfn", f"does not point back to the PF (-> {_readlink(target / 'physfn')})")
+    vf_net = list_dir(target / "net")
+    return VirtualFunction(
+        index=index,
+        pci=pci,
+        device_id=read_int(target / "device", problems, base=16),
+        netdev=vf_net[0] if vf_net else None,
+        driver=link_name(target / "driver"),
+        representor=_representor_of(index, representors, function),
+    )
+
+
+def _representor_of(index: int, representors: tuple[Representor, ...], function: int) -> str | None:
+    # Only local ports: on a BlueField Arm, c1pf0vf3 is the *host's* VF 3, not
+    # this PF's virtfn3 (sriovnet asks devlink for controller 0).  The pf
+    # number is a tie-breaker only; every entry of <pf>/net is this PF's.
+    local = [r for r in representors if r.vf_index == index and not r.controller]
+    local.sort(key=lambda r: r.pf_number != function)
+    return local[0].netdev if local else None
+
+
+def _compat_mode(dev: Path, netdevs: tuple[NetDev, ...], uplink: NetDev | None, problems: Problems) -> str | None:
+    # MLNX_OFED's compat/devlink lives on the PF netdev (eswitch_devlink_compat.c);
+    # try the uplink first, then any netdev that is not a VF representor.
+    names = [uplink.name] if uplink is not None else []
+    names += [n.name for n in netdevs if n is not uplink and parse_vf_port(n.phys_port_name) is None]
+    for name in names:
+        mode = read_attr(dev / "net" / name / "compat/devlink/mode", problems)
+        if mode:
+            return mode
+    return None
+
+
+def _orphan_lines(root: Path, orphans: dict[str, Path], skipped: dict[str, str]) -> list[str]:
+    """Why VFs that no PF claimed are left out: one line per VF, or one per skipped PF."""
+    lines = []
+    of_skipped: dict[str, list[str]] = {}
+    for addr, dev in orphans.items():
+        physfn = dev / "physfn"
+        target = resolve_link(root, physfn)
+        if target is not None and target.name in skipped:
+            of_skipped.setdefault(target.name, []).append(addr)  # said once, with the PF
+        elif target is None or not target.is_dir():
+            lines.append(f"{addr}: a VF whose physfn is dangling (-> {_readlink(physfn)})")
+        else:
+            lines.append(f"{addr}: a VF not listed by the virtfn links of its PF {target.name}")
+    for pf, vfs in of_skipped.items():
+        lines.append(f"{', '.join(vfs)}: VFs of {pf}, which is skipped")
+    return lines
+
+
+def _adapters(pfs: list[PhysicalFunction]) -> tuple[Adapter, ...]:
+    adapters = []
+    ordered = sorted(pfs, key=lambda pf: pf.pci)
+    for slot, group in groupby(ordered, key=lambda pf: pf.pci.rsplit(".", 1)[0]):
+        members = tuple(group)
+        device_id = next((pf.device_id for pf in members if pf.device_id is not None), None)
+        p = product(device_id)
+        adapters.append(Adapter(slot=slot, product=p.name, device_id=device_id, bluefield=p.bluefield,
+                                supported=p.supported, pfs=members))
+    return tuple(adapters)
+
+
+def _readlink(link: Path) -> str:
+    try:
+        return os.readlink(link)
+    except OSError:
+        return "nothing"
+

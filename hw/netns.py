@@ -1,0 +1,92 @@
+"""Network-namespace plumbing shared by the netlink adapters.
+
+:mod:`hw.ethtool` and :mod:`hw.routing` can look at another network
+namespace than the caller's (a test's scratch namespace, or a node whose
+VTEP interfaces live in one).  A socket belongs to the namespace it was
+*created* in (``sock_net(sk)`` in the kernel), so all that is needed is a
+socket created there: pyroute2 does that in a short-lived child that calls
+``setns(2)`` and passes the descriptor back, which leaves this process's
+threads where they are.
+
+Names are those of ``ip netns`` (bind mounts under ``/run/netns``).  A name
+that does not exist is an error here, never created on the fly: pyroute2
+creates missing namespaces unless ``flags=0`` is passed, and every call
+below passes it.
+
+pyroute2 costs ~0.1 s to import, so it is imported inside the functions.
+"""
+
+from __future__ import annotations
+
+import errno
+import itertools
+import os
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+__all__ = ["NETNS_RUN_DIR", "errno_name", "exists", "socket_in", "temporary"]
+
+NETNS_RUN_DIR = Path("/run/netns")
+
+# errno.errorcode picks one name where Linux gives two to the same number;
+# use the one the kernel's netlink code returns (and devlink(8) prints).
+_PREFERRED = {errno.EOPNOTSUPP: "EOPNOTSUPP", errno.EAGAIN: "EAGAIN", errno.EDEADLK: "EDEADLK"}
+
+_counter = itertools.count()
+
+
+def errno_name(code: int | None) -> str:
+    """The symbolic name of an errno value: ``95 -> "EOPNOTSUPP"``.
+
+    Netlink reports failures as a negative errno in ``struct nlmsgerr``
+    (uapi ``linux/netlink.h``); pyroute2 hands it over as a positive
+    ``NetlinkError.code``.  Unknown or missing codes still get a stable text.
+    """
+    if code is None:
+        return "unknown error"
+    code = abs(code)
+    return _PREFERRED.get(code) or errno.errorcode.get(code, f"errno {code}")
+
+
+def exists(netns: str) -> bool:
+    """Whether ``ip netns`` knows a namespace of that name."""
+    return "/" not in netns and (NETNS_RUN_DIR / netns).exists()
+
+
+def socket_in(netns: str | None, family: int, kind: int) -> socket.socket:
+    """A new socket in ``netns`` (the caller's namespace when ``None``).
+
+    Raises:
+        FileNotFoundError: there is no namespace of that name.
+        OSError: the socket could not be created (or not handed over).
+    """
+    if netns is None:
+        return socket.socket(family, kind)
+    if not exists(netns):
+        raise FileNotFoundError(errno.ENOENT, "no such network namespace", netns)
+    from pyroute2 import netns as pyroute2_netns
+
+    sock: socket.socket = pyroute2_netns.create_socket(netns, family, kind, flags=0)
+    return sock
+
+
+@contextmanager
+def temporary(prefix: str = "mvtep-test") -> Iterator[str]:
+    """Create a network namespace ``<prefix>-<pid>-<n>`` and always delete it.
+
+    For tests and demos: everything built inside (veth pairs, addresses,
+    rules, routes) disappears with the namespace, and nothing on the host
+    is touched.
+    """
+    from pyroute2 import netns as pyroute2_netns
+
+    name = f"{prefix}-{os.getpid()}-{next(_counter)}"
+    if exists(name):
+        raise FileExistsError(errno.EEXIST, "network namespace exists", name)
+    pyroute2_netns.create(name)
+    try:
+        yield name
+    finally:
+        pyroute2_netns.remove(name)

@@ -1,0 +1,92 @@
+"""``mvtep preflight``'s result: a table grouped adapter -> PF -> VF, and JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich import box
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from hw.checks import PreflightInput
+from hw.model import PhysicalFunction
+from inspector.verify_view import render_findings
+from mvtep.findings import Finding, Severity, finding_json
+
+__all__ = ["SCHEMA", "to_json", "render"]
+
+SCHEMA = 1
+_STYLE = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+
+
+def _about(findings: tuple[Finding, ...], *subjects: str | None) -> tuple[Finding, ...]:
+    names = {s for s in subjects if s}
+    return tuple(f for f in findings if f.subject in names or f.interface in names)
+
+
+def _mark(findings: tuple[Finding, ...]) -> Text:
+    """The worst severity, and how many findings: the list below the table says which."""
+    worst = min((f.severity for f in findings), key=lambda s: list(Severity).index(s), default=None)
+    if worst is None:
+        return Text("pass", style="green")
+    more = f" +{len(findings) - 1}" if len(findings) > 1 else ""
+    return Text(f"{worst.value}{more}", style=_STYLE[worst])
+
+
+def _tc(inp: PreflightInput, netdev: str | None) -> bool | None:
+    found = inp.features.get(netdev) if netdev else None
+    return found.hw_tc_offload if found else None
+
+
+def to_json(inp: PreflightInput, findings: tuple[Finding, ...]) -> dict[str, Any]:
+    def pf_json(pf: PhysicalFunction) -> dict[str, Any]:
+        state = inp.eswitch.get(pf.pci)
+        info = inp.info.get(pf.pci)
+        uplink = inp.features.get(pf.uplink or "")
+        return {
+            "pci": pf.pci, "uplink": pf.uplink, "switch_id": pf.switch_id,
+            "sriov_totalvfs": pf.sriov_totalvfs, "sriov_numvfs": pf.sriov_numvfs,
+            "eswitch": None if state is None else {"mode": state.mode, "inline_mode": state.inline_mode,
+                                                   "encap_mode": state.encap_mode, "source": state.source,
+                                                   "error": state.error},
+            "compat_mode": pf.compat_mode, "fw_version": info.fw_version if info else None,
+            "hw_tc_offload": uplink.hw_tc_offload if uplink else None,
+            "vfs": [{"index": vf.index, "pci": vf.pci, "netdev": vf.netdev, "driver": vf.driver,
+                     "representor": vf.representor,
+                     "hw_tc_offload": _tc(inp, vf.representor),
+                     "bridge": inp.ovs.bridge_of.get(vf.representor) if inp.ovs and vf.representor else None}
+                    for vf in pf.vfs],
+        }
+    return {
+        "schema": SCHEMA, "kind": "preflight",
+        "adapters": [{"slot": a.slot, "product": a.product, "device_id": a.device_id, "bluefield": a.bluefield,
+                      "supported": a.supported, "pfs": [pf_json(pf) for pf in a.pfs]}
+                     for a in inp.inventory.adapters],
+        "ovs": None if inp.ovs is None else {"hw_offload": inp.ovs.hw_offload, "tc_policy": inp.ovs.tc_policy,
+                                             "encap_ips": list(inp.ovs.encap_ips)},
+        "findings": [finding_json(f) for f in findings],
+    }
+
+
+def render(inp: PreflightInput, findings: tuple[Finding, ...]) -> RenderableType:
+    table = Table(title="Adapters", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    for col in ("", "PCI", "netdev", "mode/driver", "tc", "check"):
+        table.add_column(col, no_wrap=True, overflow="ellipsis")
+    for a in inp.inventory.adapters:
+        table.add_row(Text(a.product, style="bold"), a.slot, "", "", "",
+                      "" if a.supported else Text("not checked", style="dim"))
+        for pf in a.pfs:
+            state = inp.eswitch.get(pf.pci)
+            mode = pf.compat_mode if state is None or state.mode == "unknown" and pf.compat_mode else (
+                state.mode if state else "-")
+            feat = inp.features.get(pf.uplink or "")
+            table.add_row("  PF", pf.pci, pf.uplink or "-", mode or "unknown",
+                          "-" if feat is None or feat.hw_tc_offload is None else ("on" if feat.hw_tc_offload else "off"),
+                          _mark(_about(findings, pf.uplink or pf.pci, pf.pci)))
+            for vf in pf.vfs:
+                rep = inp.features.get(vf.representor or "")
+                table.add_row(f"    VF {vf.index}", vf.pci, vf.representor or "no representor", vf.driver or "-",
+                              "-" if rep is None or rep.hw_tc_offload is None else ("on" if rep.hw_tc_offload else "off"),
+                              _mark(_about(findings, vf.representor, vf.pci)))
+    return Group(table, render_findings(findings))
