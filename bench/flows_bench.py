@@ -22,14 +22,11 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from _node import ROOT, add_node_arguments, bench_node
 
-from mvtep.sandbox.node import attach, down, up  # noqa: E402
-from mvtep.sandbox.topology import Size  # noqa: E402
+from mvtep.sandbox.node import attach
 
 # Each case runs as `python -c CASE` with REMOTE, TABLES, OFCTL (json argv) in the environment.
 _PRELUDE = """
@@ -123,18 +120,9 @@ def measure(case: str, env: dict[str, str], runs: int) -> dict[str, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--dir", type=Path, help="use this running sandbox instead of starting one")
-    ap.add_argument("--ovn", default="25.03")
-    ap.add_argument("--acls", type=int, default=8500)
-    ap.add_argument("--runs", type=int, default=3)
+    add_node_arguments(ap, runs=3)
     args = ap.parse_args()
-    started = None
-    rundir = args.dir
-    if rundir is None:
-        rundir = Path(tempfile.mkdtemp(prefix="mvtep-bench-")) / "run"
-        started = up(rundir, args.ovn, Size(acls=args.acls), os.environ)
-        print(f"sandbox: {started.ovn_version}, programmed in {started.seconds:.1f} s", file=sys.stderr)
-    try:
+    with bench_node(args) as rundir:
         tools, env, version = attach(rundir, os.environ)
         table = remote_output_table(rundir)
         env = {**env, "REMOTE": f"unix:{rundir}/br-int.mgmt", "TABLES": json.dumps([0, table]),
@@ -153,9 +141,6 @@ def main() -> None:
             d = rows[case]["seconds"]
             print(f"{case}: {c / d:.1f}x faster than (c), {d / b:.2f}x the time of (b)")
         print(f"(e) is {b / rows['e mvtep, tables 0 + remote-output']['seconds']:.1f}x faster than (b)")
-    finally:
-        if started is not None:
-            down(rundir)
 
 
 if __name__ == "__main__":

@@ -12,15 +12,12 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from _node import add_node_arguments, bench_node
 
-from mvtep.sandbox.node import attach, down, up  # noqa: E402
-from mvtep.sandbox.topology import Size  # noqa: E402
+from mvtep.sandbox.node import attach
 
 
 def timed(argv: list[str], env: dict[str, str], runs: int, ok: tuple[int, ...] = (0,)) -> float:
@@ -36,16 +33,9 @@ def timed(argv: list[str], env: dict[str, str], runs: int, ok: tuple[int, ...] =
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--dir", type=Path)
-    ap.add_argument("--ovn", default="25.03")
-    ap.add_argument("--acls", type=int, default=8500)
-    ap.add_argument("--runs", type=int, default=5)
+    add_node_arguments(ap, runs=5)
     args = ap.parse_args()
-    rundir, started = args.dir, None
-    if rundir is None:
-        rundir = Path(tempfile.mkdtemp(prefix="mvtep-bench-")) / "run"
-        started = up(rundir, args.ovn, Size(acls=args.acls), os.environ)
-    try:
+    with bench_node(args) as rundir:
         tools, env, version = attach(rundir, os.environ)
         env = {**env, "OVS_RUNDIR": str(rundir)}
         count = tools.run("ovs-ofctl", ["-O", "OpenFlow15", "dump-flows", "br-int"], env).count("actions=")
@@ -54,9 +44,6 @@ def main() -> None:
         print(f"{version}, {count} flows on br-int, median of {args.runs} runs")
         print(f"ovs-ofctl dump-flows br-int    {ofctl:6.3f} s")
         print(f"mvtep verify --json (verdict)  {mvtep:6.3f} s   ({ofctl / mvtep:.1f}x faster)")
-    finally:
-        if started is not None:
-            down(rundir)
 
 
 if __name__ == "__main__":

@@ -1,16 +1,5 @@
 """hw.routing against the design document's multi-VTEP routing, built for
-real inside a scratch network namespace (route lookups send nothing).
-
-Both VTEP addresses sit in one /23, as in the design document; per-VTEP
-source rules pick per-VTEP tables, each sending the overlay /16 through
-its own interface:
-
-    ip rule add from 10.0.0.1 lookup 6081 priority 100
-    ip rule add from 10.0.0.2 lookup 6082 priority 101
-    ip route add 10.0.0.0/23 dev vtep0 scope link table 6081
-    ip route add 10.0.0.0/16 via 10.0.1.254 dev vtep0 table 6081
-    (and the same for vtep1 in table 6082)
-"""
+real inside a scratch network namespace (tests/vtepns.py)."""
 
 from __future__ import annotations
 
