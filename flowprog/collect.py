@@ -17,7 +17,7 @@ from flowprog.snapshot import Snapshot
 from mvtep.endpoints import Endpoints
 from mvtep.errors import NotFound, Unavailable
 
-__all__ = ["take_snapshot"]
+__all__ = ["take_snapshot", "remote_output_tables", "remote_output_flows"]
 
 
 def take_snapshot(ends: Endpoints, client: OpenFlowClient, *, sb_remote: str | None, ssl: SslFiles | None,
@@ -30,7 +30,7 @@ def take_snapshot(ends: Endpoints, client: OpenFlowClient, *, sb_remote: str | N
     node = NodeConfig.from_rows(rows, ends.bridge)
     with client:
         table0 = tuple(e.body for e in client.flows(FlowFilter(table=0)))
-        remote = _remote_output(client, [t.ofport for t in node.tunnels if t.ofport and t.ofport > 0])
+        remote = remote_output_flows(client, [t.ofport for t in node.tunnels if t.ofport and t.ofport > 0])
         version = client.version
     sb = sb_remote or node.ovn_remote
     sb_rows, sb_error = None, None
@@ -44,7 +44,17 @@ def take_snapshot(ends: Endpoints, client: OpenFlowClient, *, sb_remote: str | N
     return Snapshot(ends.bridge, rows, version, table0, remote, sb_rows, sb_error)
 
 
-def _remote_output(client: OpenFlowClient, tunnel_ports: list[int]) -> tuple[bytes, ...]:
+def remote_output_tables(client: OpenFlowClient, tunnel_ports: list[int]) -> tuple[int, ...]:
+    """The tables holding flows that output to a tunnel port: the first tunnel
+    port any flow outputs to names them."""
+    for port in tunnel_ports:
+        tables = sorted({e.table for e in client.flows(FlowFilter(out_port=port))})
+        if tables:
+            return tuple(tables)
+    return ()
+
+
+def remote_output_flows(client: OpenFlowClient, tunnel_ports: list[int]) -> tuple[bytes, ...]:
     """The tables whose flows output to tunnel ports, read whole.
 
     The first tunnel port any flow outputs to names the table(s); those
@@ -52,8 +62,5 @@ def _remote_output(client: OpenFlowClient, tunnel_ports: list[int]) -> tuple[byt
     that table alone, where an ``out_port`` filter makes it walk every flow
     of the bridge once per port.
     """
-    for port in tunnel_ports:
-        tables = sorted({e.table for e in client.flows(FlowFilter(out_port=port))})
-        if tables:
-            return tuple(e.body for t in tables for e in client.flows(FlowFilter(table=t)))
-    return ()
+    tables = remote_output_tables(client, tunnel_ports)
+    return tuple(e.body for t in tables for e in client.flows(FlowFilter(table=t)))

@@ -10,7 +10,8 @@ decode still becomes a Flow, with ``undecoded`` saying why and ``raw`` kept.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["FieldMatch", "Action", "FlowEntry", "Flow", "RegLoad"]
@@ -41,9 +42,15 @@ class Action:
     args: tuple[tuple[str, Any], ...]
     text: str
     nested: tuple[Action, ...] = ()
+    # args as a dict, for lookups on hot paths (verification reads every load of every flow)
+    kw: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.kw and self.args:
+            object.__setattr__(self, "kw", dict(self.args))
 
     def arg(self, key: str, default: Any = None) -> Any:
-        return next((v for k, v in self.args if k == key), default)
+        return self.kw.get(key, default)
 
 
 @dataclass(frozen=True, slots=True)

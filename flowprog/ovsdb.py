@@ -23,7 +23,7 @@ from typing import Any
 
 from mvtep.errors import Unavailable
 
-__all__ = ["Rows", "SslFiles", "read_tables", "DEFAULT_TIMEOUT"]
+__all__ = ["Rows", "SslFiles", "OvsdbMonitor", "read_tables", "DEFAULT_TIMEOUT"]
 
 DEFAULT_TIMEOUT = 5.0
 Rows = dict[str, list[dict[str, Any]]]
@@ -134,6 +134,109 @@ def _fetch_schema(remote: str, schema: str, timeout: float) -> dict[str, Any]:
         rpc.close()
 
 
+class OvsdbMonitor:
+    """A read-only IDL connection kept open: the server sends changes as they
+    happen (OVSDB monitor), so each :meth:`rows` call copies the local replica
+    instead of asking the server again.  python-ovs reconnects by itself after
+    the server goes away; :meth:`connected` says whether it currently is.
+
+    ``with OvsdbMonitor(remote, schema, tables) as m: m.rows()``
+    """
+
+    def __init__(self, remote: str, schema: str, tables: Mapping[str, Sequence[str]],
+                 timeout: float = DEFAULT_TIMEOUT, ssl: SslFiles | None = None) -> None:
+        self.remote, self.schema, self.tables, self.timeout, self.ssl = remote, schema, tables, timeout, ssl
+        self._conn: Any = None
+        self._api: Any = None
+        self._seqno: int | None = None  # the replica's change counter when _cached was copied
+        self._cached: Rows = {}
+
+    def __enter__(self) -> OvsdbMonitor:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        _quiet()
+        _import_poller()
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+            from ovs.db import idl as ovs_idl
+            from ovsdbapp import api as ovsdbapp_api
+            from ovsdbapp import exceptions as ovsdbapp_exc
+            from ovsdbapp.backend import ovs_idl as backend
+            from ovsdbapp.backend.ovs_idl import connection, idlutils
+
+        _use_ssl(self.ssl, self.remote)
+        schema_json: dict[str, Any] = {}
+        failures = []
+        for one in (r.strip() for r in self.remote.split(",") if r.strip()):  # ovn-remote may list several
+            try:
+                schema_json = _fetch_schema(one, self.schema, self.timeout)
+                break
+            except Unavailable as e:
+                failures.append(e)
+        else:
+            raise failures[-1] if failures else Unavailable(f"no OVSDB remote in {self.remote!r}")
+        helper = idlutils.create_schema_helper(schema_json)
+        for table, columns in self.tables.items():
+            if table not in schema_json.get("tables", {}):
+                raise Unavailable(f"{self.remote}: database {self.schema} has no table {table}")
+            helper.register_columns(table, list(columns))
+        idl = ovs_idl.Idl(self.remote, helper)
+        self._conn = connection.Connection(idl, self.timeout)
+        # A fresh class per connection: Backend stores the connection on the class.
+        api_cls = type("_Reader", (backend.Backend, ovsdbapp_api.API), {"_ovsdb_connection": None})
+        try:
+            self._api = api_cls(self._conn, auto_index=False)
+        except ovsdbapp_exc.TimeoutException as e:
+            self.stop()
+            raise Unavailable(f"OVSDB at {self.remote} did not send its tables within {self.timeout:g} s") from e
+        except (OSError, RuntimeError, ovsdbapp_exc.OvsdbAppException) as e:
+            self.stop()
+            raise Unavailable(f"reading OVSDB at {self.remote} failed: {type(e).__name__}") from e
+
+    def connected(self) -> bool:
+        """Whether the session to the server is up right now.  python-ovs's Idl
+        has no public accessor for this; its jsonrpc Session has."""
+        if self._conn is None:
+            return False
+        session = getattr(self._conn.idl, "_session", None)
+        return bool(session is not None and session.is_connected())
+
+    def rows(self) -> Rows:
+        """The monitored tables as plain rows (see :func:`read_tables`); the
+        copy is made again only when the replica has changed since."""
+        from ovsdbapp import exceptions as ovsdbapp_exc
+
+        if self._api is None:
+            raise Unavailable("OVSDB monitor is not started")
+        seqno = self._conn.idl.change_seqno
+        if seqno == self._seqno:
+            return self._cached
+        out: Rows = {}
+        try:
+            for table, columns in self.tables.items():
+                rows = self._api.db_list(table, columns=["_uuid", *columns]).execute(check_error=True,
+                                                                                    log_errors=False)
+                out[table] = [{k: _plain(v) for k, v in row.items()} for row in rows]
+        except (OSError, RuntimeError, ovsdbapp_exc.OvsdbAppException) as e:
+            raise Unavailable(f"reading OVSDB at {self.remote} failed: {type(e).__name__}") from e
+        self._seqno, self._cached = seqno, out
+        return out
+
+    def stop(self) -> None:
+        conn, self._conn, self._api = self._conn, None, None
+        if conn is None:
+            return
+        if conn.thread is not None:
+            conn.stop(timeout=self.timeout)
+        else:
+            conn.idl.close()
+
+
 def read_tables(
     remote: str,
     schema: str,
@@ -141,52 +244,11 @@ def read_tables(
     timeout: float = DEFAULT_TIMEOUT,
     ssl: SslFiles | None = None,
 ) -> Rows:
-    """Read ``tables`` (table -> columns) from database ``schema`` at ``remote``.
+    """Read ``tables`` (table -> columns) from database ``schema`` at ``remote`` once.
 
     Returns table -> list of rows; each row maps column -> value as ovsdbapp
-    gives it (maps as dict, sets as list, optional scalars as a list of 0 or
-    1 items) plus ``_uuid`` as a string.
+    gives it (maps as dict, sets as list, an optional scalar as the value or
+    an empty list) with references and ``_uuid`` as UUID strings.
     """
-    _quiet()
-    _import_poller()
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
-        from ovs.db import idl as ovs_idl
-        from ovsdbapp import api as ovsdbapp_api
-        from ovsdbapp import exceptions as ovsdbapp_exc
-        from ovsdbapp.backend import ovs_idl as backend
-        from ovsdbapp.backend.ovs_idl import connection, idlutils
-
-    _use_ssl(ssl, remote)
-    schema_json: dict[str, Any] = {}
-    failures = []
-    for one in (r.strip() for r in remote.split(",") if r.strip()):  # ovn-remote may list several
-        try:
-            schema_json = _fetch_schema(one, schema, timeout)
-            break
-        except Unavailable as e:
-            failures.append(e)
-    else:
-        raise failures[-1] if failures else Unavailable(f"no OVSDB remote in {remote!r}")
-    helper = idlutils.create_schema_helper(schema_json)
-    for table, columns in tables.items():
-        if table not in schema_json.get("tables", {}):
-            raise Unavailable(f"{remote}: database {schema} has no table {table}")
-        helper.register_columns(table, list(columns))
-    idl = ovs_idl.Idl(remote, helper)
-    conn = connection.Connection(idl, timeout)
-    # A fresh class per connection: Backend stores the connection on the class.
-    api_cls = type("_Reader", (backend.Backend, ovsdbapp_api.API), {"_ovsdb_connection": None})
-    try:
-        api = api_cls(conn, auto_index=False)
-        out: Rows = {}
-        for table, columns in tables.items():
-            rows = api.db_list(table, columns=["_uuid", *columns]).execute(check_error=True, log_errors=False)
-            out[table] = [{k: _plain(v) for k, v in row.items()} for row in rows]
-        return out
-    except ovsdbapp_exc.TimeoutException as e:
-        raise Unavailable(f"OVSDB at {remote} did not send its tables within {timeout:g} s") from e
-    except (OSError, RuntimeError, ovsdbapp_exc.OvsdbAppException) as e:
-        raise Unavailable(f"reading OVSDB at {remote} failed: {type(e).__name__}") from e
-    finally:
-        conn.stop(timeout=timeout) if conn.thread is not None else idl.close()
+    with OvsdbMonitor(remote, schema, tables, timeout, ssl) as monitor:
+        return monitor.rows()

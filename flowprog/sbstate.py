@@ -8,7 +8,7 @@ remote chassis that traffic to this port must reach).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["SB_TABLES", "Binding", "SbState"]
@@ -37,6 +37,8 @@ class Binding:
 class SbState:
     chassis_encaps: Mapping[str, tuple[str, ...]]  # chassis name -> encap IPs
     bindings: tuple[Binding, ...]
+    # (datapath key, port key) -> binding: looked up once per remote-output flow per VIF
+    by_key: Mapping[tuple[int, int], Binding] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_rows(cls, rows: Mapping[str, list[dict[str, Any]]]) -> SbState:
@@ -56,11 +58,12 @@ class SbState:
                 datapath_key=int(datapaths[pb["datapath"]]), chassis=chassis[ch],
                 encap_ip=encaps[enc]["ip"] if enc and enc in encaps else None, type=pb["type"],
             ))
-        return cls(chassis_encaps, tuple(sorted(bindings, key=lambda b: b.logical_port)))
+        ordered = tuple(sorted(bindings, key=lambda b: b.logical_port))
+        return cls(chassis_encaps, ordered, {(b.datapath_key, b.port_key): b for b in ordered})
 
     def remote(self, local_chassis: str | None) -> tuple[Binding, ...]:
         """Bindings on other chassis."""
         return tuple(b for b in self.bindings if b.chassis != local_chassis)
 
     def at(self, datapath_key: int, port_key: int) -> Binding | None:
-        return next((b for b in self.bindings if b.datapath_key == datapath_key and b.port_key == port_key), None)
+        return self.by_key.get((datapath_key, port_key))

@@ -9,6 +9,7 @@ plus every finding (codes in the README).
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ class VifPath:
     encap_id: int | None  # loaded by table 0; None when no flow loads one
     vtep_ip: str | None  # what that id stands for on the wire
     tunnels: tuple[Tunnel, ...]
+    unreachable: tuple[str, ...] = ()  # remote ports this VIF's VTEP has no tunnel flow to
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,17 +134,21 @@ def verify(node: NodeConfig, table0: Iterable[Flow], remote_flows: Iterable[Flow
             "(tunnels without local_ip, table 0 loads all of reg13)",
             "per-port VTEP selection needs OVN newer than 24.03.2: upgrade ovn-controller"))
     paths = []
+    by_id: dict[int | None, tuple[Tunnel, ...]] = {}  # the tunnels depend on the encap id alone
     for vif in node.vifs:
         findings += _vif_findings(node, vif, expected, ingress.get(vif.ofport or -1), per_vtep)
         flow = ingress.get(vif.ofport or -1)
         k = flow.encap_id if flow else None
-        chosen = [r for r in remote if per_vtep is False or r.encap_id == (k or 0)]
-        tuns = sorted({_tunnel(r, p, tunnels, sb) for r in chosen for p in r.ofports},
-                      key=lambda t: (t.remote_chassis or "", t.remote_ip or "", t.local_ip or ""))
+        if k not in by_id:
+            chosen = [r for r in remote if per_vtep is False or r.encap_id == (k or 0)]
+            by_id[k] = tuple(sorted({_tunnel(r, p, tunnels, sb) for r in chosen for p in r.ofports},
+                                    key=lambda t: (t.remote_chassis or "", t.remote_ip or "", t.local_ip or "")))
         paths.append(VifPath(vif.name, vif.iface_id, vif.ofport, vif.encap_ip, k,
-                             shown.get(k) if k is not None else None, tuple(tuns)))
+                             shown.get(k) if k is not None else None, by_id[k]))
+    gaps: dict[int, set[str]] = defaultdict(set)
     if per_vtep:
-        findings += _remote_findings(node, expected, remote, tunnels, ingress.values(), sb)
+        findings += _remote_findings(node, expected, remote, tunnels, ingress.values(), sb, gaps)
+        paths = [dataclasses.replace(p, unreachable=tuple(sorted(gaps.get(p.encap_id or 0, ())))) for p in paths]
     if sb is None:
         findings.append(Finding("sb-unreachable", I, f"southbound DB not read ({sb_error or 'no ovn-remote'}): "
                                 "destination checks skipped",
@@ -201,7 +207,9 @@ def _vif_findings(node: NodeConfig, vif: Vif, expected: dict[int, str], flow: Vi
 
 def _remote_findings(node: NodeConfig, expected: dict[int, str], remote: list[RemoteOutput],
                      tunnels: dict[int, TunnelPort], ingress: Iterable[VifIngress],
-                     sb: SbState | None) -> list[Finding]:
+                     sb: SbState | None, gaps: dict[int, set[str]]) -> list[Finding]:
+    """Findings about remote output; ``gaps`` collects, per encap id, the
+    remote ports its VIFs cannot reach."""
     out = []
     by_port: dict[tuple[int, int], set[int]] = defaultdict(set)
     for r in remote:
@@ -236,18 +244,20 @@ def _remote_findings(node: NodeConfig, expected: dict[int, str], remote: list[Re
         if missing:
             binding = sb.at(dp, port) if sb else None
             name = binding.logical_port if binding else f"port {port} of datapath {dp}"
+            for k in missing:
+                gaps[k].add(name)
             out.append(Finding(
                 "tunnel-missing", E, f"no remote-output flow to {name} for encap id(s) "
                 f"{', '.join(f'{k} ({expected[k]})' for k in missing)}",
                 "a tunnel port from that VTEP to the remote chassis is missing: check ovn-controller's log",
                 subject=name))
     if sb is not None:
-        out += _unreached_bindings(node, expected, by_port, ingress, sb)
+        out += _unreached_bindings(node, expected, by_port, ingress, sb, gaps)
     return out
 
 
 def _unreached_bindings(node: NodeConfig, expected: dict[int, str], by_port: dict[tuple[int, int], set[int]],
-                        ingress: Iterable[VifIngress], sb: SbState) -> list[Finding]:
+                        ingress: Iterable[VifIngress], sb: SbState, gaps: dict[int, set[str]]) -> list[Finding]:
     """Remote VIFs on this node's datapaths that no flow reaches, and
     (local VTEP, remote VTEP) pairs with no tunnel port."""
     out = []
@@ -257,13 +267,16 @@ def _unreached_bindings(node: NodeConfig, expected: dict[int, str], by_port: dic
         if b.type or b.datapath_key not in local_dps:
             continue
         if (b.datapath_key, b.port_key) not in by_port:
+            for k in expected:
+                gaps[k].add(b.logical_port)
             out.append(Finding("tunnel-missing", E, f"no remote-output flow reaches {b.logical_port} on {b.chassis}",
                                "check the tunnel ports to that chassis and ovn-controller's log",
                                subject=b.logical_port))
             continue
         remotes = [b.encap_ip] if b.encap_ip else list(sb.chassis_encaps.get(b.chassis, ()))
-        for ip in expected.values():
+        for k, ip in expected.items():
             if not any((ip, r) in pairs for r in remotes) and not any(t.local_ip == "flow" for t in node.tunnels):
+                gaps[k].add(b.logical_port)
                 out.append(Finding("tunnel-missing", E, f"no tunnel port from {ip} to {b.chassis} "
                                    f"({', '.join(remotes)}) for {b.logical_port}",
                                    "ovn-controller creates one per (local VTEP, remote encap): check its log",

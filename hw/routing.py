@@ -23,13 +23,15 @@ import ipaddress
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from hw.model import RouteAnswer, Rule
 from hw.netns import errno_name, exists
 from mvtep.errors import Unavailable
 
-__all__ = ["rules", "route_get", "table_routes", "addresses", "links"]
+__all__ = ["rules", "route_get", "routes_get", "table_routes", "addresses", "links", "HostNetwork",
+           "host_network", "HostReader"]
 
 _RTM_F_LOOKUP_TABLE = 0x1000
 _FR_ACT_TO_TBL = 1  # enum fib_rule action: "lookup <table>" (uapi linux/fib_rules.h)
@@ -94,26 +96,44 @@ def route_get(dst: str, src: str, netns: str | None = None) -> RouteAnswer:
     ENETUNREACH); the answer names the table that matched, the egress device
     and the gateway.  Errors come back as ``RouteAnswer(error="ENETUNREACH")``.
     """
-    try:
-        if ipaddress.ip_address(dst).version != ipaddress.ip_address(src).version:
-            return RouteAnswer(dst, src, None, None, None, error="EINVAL: dst and src of different families")
-    except ValueError as e:
-        return RouteAnswer(dst, src, None, None, None, error=f"EINVAL: {e}")
+    return routes_get([(dst, src)], netns)[(dst, src)]
+
+
+def routes_get(pairs: list[tuple[str, str]], netns: str | None = None) -> dict[tuple[str, str], RouteAnswer]:
+    """:func:`route_get` for many (dst, src) pairs over one netlink socket
+    (opening one costs far more than a lookup)."""
+    with _ipr(netns) as ipr:
+        return _routes(ipr, _names(ipr), pairs)
+
+
+def _routes(ipr: Any, names: dict[int, str], pairs: list[tuple[str, str]]) -> dict[tuple[str, str], RouteAnswer]:
     from pyroute2.netlink.exceptions import NetlinkError
 
-    with _ipr(netns) as ipr:
+    out: dict[tuple[str, str], RouteAnswer] = {}
+    for dst, src in pairs:
+        try:
+            if ipaddress.ip_address(dst).version != ipaddress.ip_address(src).version:
+                out[(dst, src)] = RouteAnswer(dst, src, None, None, None,
+                                              error="EINVAL: dst and src of different families")
+                continue
+        except ValueError as e:
+            out[(dst, src)] = RouteAnswer(dst, src, None, None, None, error=f"EINVAL: {e}")
+            continue
         try:
             replies = list(ipr.route("get", dst=dst, src=src, flags=_RTM_F_LOOKUP_TABLE))
         except NetlinkError as e:
-            return RouteAnswer(dst, src, None, None, None, error=errno_name(e.code))
+            out[(dst, src)] = RouteAnswer(dst, src, None, None, None, error=errno_name(e.code))
+            continue
         if not replies:
-            return RouteAnswer(dst, src, None, None, None, error="no answer")
+            out[(dst, src)] = RouteAnswer(dst, src, None, None, None, error="no answer")
+            continue
         msg = replies[0]
         oif = msg.get("RTA_OIF")
-        name = _names(ipr).get(oif) if oif is not None else None
-    via = msg.get("RTA_VIA")  # an IPv6 next hop of an IPv4 route
-    gateway = msg.get("RTA_GATEWAY") or (via.get("addr") if isinstance(via, dict) else None)
-    return RouteAnswer(dst, src, table=msg.get("RTA_TABLE") or msg["table"], oif=name, gateway=gateway)
+        via = msg.get("RTA_VIA")  # an IPv6 next hop of an IPv4 route
+        gateway = msg.get("RTA_GATEWAY") or (via.get("addr") if isinstance(via, dict) else None)
+        out[(dst, src)] = RouteAnswer(dst, src, table=msg.get("RTA_TABLE") or msg["table"],
+                                      oif=names.get(oif) if oif is not None else None, gateway=gateway)
+    return out
 
 
 def table_routes(table: int, netns: str | None = None) -> list[str]:
@@ -129,6 +149,20 @@ def table_routes(table: int, netns: str | None = None) -> list[str]:
     return out
 
 
+def _addresses(ipr: Any, names: dict[int, str]) -> dict[str, tuple[str, int, str]]:
+    out: dict[str, tuple[str, int, str]] = {}
+    for msg in ipr.get_addr():
+        family = _FAMILIES.get(msg["family"])
+        ip = msg.get("IFA_LOCAL") or msg.get("IFA_ADDRESS")
+        name = names.get(msg["index"])
+        if family is None or ip is None or name is None:
+            continue
+        if family == "ipv6" and ipaddress.ip_address(ip).is_link_local:
+            ip = f"{ip}%{name}"
+        out[ip] = (name, msg["prefixlen"], family)
+    return out
+
+
 def addresses(netns: str | None = None) -> dict[str, tuple[str, int, str]]:
     """Each address -> (interface, prefix length, ``"ipv4"``/``"ipv6"``).
 
@@ -136,22 +170,67 @@ def addresses(netns: str | None = None) -> dict[str, tuple[str, int, str]]:
     ``IFA_ADDRESS`` is the peer).  IPv6 link-local addresses repeat across
     interfaces, so they are keyed ``"fe80::1%eth0"``.
     """
-    out: dict[str, tuple[str, int, str]] = {}
     with _ipr(netns) as ipr:
-        names = _names(ipr)
-        for msg in ipr.get_addr():
-            family = _FAMILIES.get(msg["family"])
-            ip = msg.get("IFA_LOCAL") or msg.get("IFA_ADDRESS")
-            name = names.get(msg["index"])
-            if family is None or ip is None or name is None:
-                continue
-            if family == "ipv6" and ipaddress.ip_address(ip).is_link_local:
-                ip = f"{ip}%{name}"
-            out[ip] = (name, msg["prefixlen"], family)
-    return out
+        return _addresses(ipr, _names(ipr))
 
 
 def links(netns: str | None = None) -> dict[str, int]:
     """Each interface name -> its MTU."""
     with _ipr(netns) as ipr:
-        return {link.get("IFLA_IFNAME"): link.get("IFLA_MTU") for link in ipr.get_links()}
+        return _links(ipr)
+
+
+def _links(ipr: Any) -> dict[str, int]:
+    return {link.get("IFLA_IFNAME"): link.get("IFLA_MTU") for link in ipr.get_links()}
+
+
+@dataclass(frozen=True, slots=True)
+class HostNetwork:
+    """Links, addresses and route answers read together."""
+
+    links: dict[str, int]
+    addresses: dict[str, tuple[str, int, str]]
+    routes: dict[tuple[str, str], RouteAnswer]
+
+
+def host_network(pairs: list[tuple[str, str]], netns: str | None = None) -> HostNetwork:
+    """:func:`links`, :func:`addresses` and :func:`routes_get` (``pairs`` are
+    (dst, src)) over one netlink socket."""
+    with HostReader(netns) as reader:
+        return reader.read(pairs)
+
+
+class HostReader:
+    """A netlink socket kept open for repeated :meth:`read` calls: in another
+    namespace, opening one costs ten times a lookup, and a live view asks
+    every second.  A failed read closes it; the next read opens a new one."""
+
+    def __init__(self, netns: str | None = None) -> None:
+        self.netns = netns
+        self._stack: Any = None
+        self._ipr: Any = None
+
+    def __enter__(self) -> HostReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def read(self, pairs: list[tuple[str, str]]) -> HostNetwork:
+        from contextlib import ExitStack
+
+        if self._ipr is None:
+            stack = ExitStack()
+            self._ipr = stack.enter_context(_ipr(self.netns))
+            self._stack = stack
+        try:
+            names = _names(self._ipr)
+            return HostNetwork(_links(self._ipr), _addresses(self._ipr, names), _routes(self._ipr, names, pairs))
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        stack, self._stack, self._ipr = self._stack, None, None
+        if stack is not None:
+            stack.close()

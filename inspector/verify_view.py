@@ -29,6 +29,7 @@ def to_json(r: VerifyResult) -> dict[str, Any]:
             "configured_encap_ip": p.configured_encap_ip, "encap_id": p.encap_id, "vtep_ip": p.vtep_ip,
             "tunnels": [{"remote_chassis": t.remote_chassis, "local_ip": t.local_ip, "remote_ip": t.remote_ip,
                          "ofport": t.ofport, "interface": t.interface} for t in p.tunnels],
+            "unreachable": list(p.unreachable),
         } for p in r.paths],
         "findings": [finding_json(f) for f in r.findings],
     }

@@ -15,6 +15,10 @@ if ! "$PYTHON" -m venv "$VENV" 2>/dev/null; then
         exit 2
     fi
 fi
+# tmux: the watch view's end-to-end tests drive it in a real terminal.
+if ! command -v tmux >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq && apt-get install -y -qq tmux >/dev/null || echo "bootstrap: could not install tmux" >&2
+fi
 for tool in apt-get apt-cache dpkg-deb; do
     command -v "$tool" >/dev/null || { echo "bootstrap: $tool is missing: the sandbox needs Debian's apt and dpkg" >&2; exit 2; }
 done

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from mvtep.errors import RunDirInUse
-from mvtep.sandbox import daemons
+from hw import routing
+from mvtep.sandbox import daemons, underlay
 from mvtep.sandbox.node import Sandbox, down
 from mvtep.sandbox.topology import Size
 from mvtep.sandbox import node as sandbox_node
@@ -85,7 +86,11 @@ def test_down_stops_exactly_the_sandbox_daemons(tmp_path: Path) -> None:
     # A bystander whose command line names the run directory must survive.
     bystander = subprocess.Popen(["sh", "-c", "sleep 60", str(box.rundir)])
     try:
-        assert set(down(box.rundir)) == set(daemons.DAEMONS)
+        assert box.netns and underlay.exists(box.netns)
+        answer = routing.route_get("10.1.1.2", "10.0.0.2", box.netns)  # the underlay routes per VTEP
+        assert (answer.oif, answer.table) == ("vtep1", 6082)
+        assert set(down(box.rundir)) == {*daemons.DAEMONS, f"netns {box.netns}"}
+        assert not underlay.exists(box.netns)
         for pid in pids.values():
             assert not Path(f"/proc/{pid}").exists() or b"" == Path(f"/proc/{pid}/cmdline").read_bytes()
         # A stale pidfile that now names someone else's process: left alone.

@@ -85,7 +85,8 @@ def _up(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
         f"sandbox up: {box.ovn_version} in {box.rundir}: {len(box.plan.vteps)} VTEPs, "
         f"{len(box.plan.vfs)} VFs, {box.expected_tunnels} tunnel ports, "
         f"br-int programmed in {box.seconds:.1f} s")
-    rt.out.file.write(f"export OVS_RUNDIR={box.rundir}\n")
+    exports = f"OVS_RUNDIR={box.rundir}" + (f" MVTEP_NETNS={box.netns}" if box.netns else "")
+    rt.out.file.write(f"export {exports}\n")
     return ExitStatus.OK
 
 

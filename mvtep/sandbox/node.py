@@ -10,6 +10,7 @@ table 0 holds a flow for every VF's ofport, and ovn-controller reports (through
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import time
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mvtep.errors import NotFound, SandboxError
-from mvtep.sandbox import daemons
+from mvtep.sandbox import daemons, underlay
 from mvtep.sandbox.build import configure_ovs, configure_ovn, local_ports
 from mvtep.sandbox.packages import ensure_release
 from mvtep.sandbox.releases import HOST, MIN_PER_VTEP, lookup, version_tuple
@@ -43,6 +44,7 @@ class Sandbox:
     env: dict[str, str]  # the environment its programs run with
     per_vtep: bool
     seconds: float  # time from start of daemons to a programmed br-int
+    netns: str | None = None  # the namespace holding the VTEP underlay (root only)
 
     @property
     def expected_tunnels(self) -> int:
@@ -101,12 +103,31 @@ def up(rundir: Path, release: str, size: Size, env: Mapping[str, str], timeout: 
     except BaseException:
         daemons.stop_all(rundir)
         raise
-    box = Sandbox(rundir, release, version, tools, node_plan, run_env, per_vtep, time.monotonic() - started)
+    netns = _underlay(rundir, node_plan)
+    box = Sandbox(rundir, release, version, tools, node_plan, run_env, per_vtep, time.monotonic() - started,
+                  netns)
     (rundir / STATE_FILE).write_text(json.dumps({
         "release": release, "ovn_version": version, "root": str(tools.root),
         "loader": str(tools.loader) if tools.loader else None, "library_path": tools.library_path,
+        "netns": netns,
     }, indent=2) + "\n")
     return box
+
+
+def netns_name(rundir: Path) -> str:
+    """The sandbox's private network namespace: named after its run directory."""
+    return "mvtep-" + hashlib.sha1(str(rundir.absolute()).encode()).hexdigest()[:10]
+
+
+def _underlay(rundir: Path, node_plan: Plan) -> str | None:
+    """The VTEP interfaces and policy routing, in the sandbox's own namespace
+    (root only: without it the node has no underlay to show)."""
+    if not underlay.can_build():
+        return None
+    name = netns_name(rundir)
+    underlay.remove(name)  # a leftover of a sandbox that was not stopped
+    underlay.build(name, underlay.Underlay([v.ip for v in node_plan.vteps]))
+    return name
 
 
 def attach(rundir: Path, env: Mapping[str, str]) -> tuple[ToolRoot, dict[str, str], str]:
@@ -122,8 +143,12 @@ def attach(rundir: Path, env: Mapping[str, str]) -> tuple[ToolRoot, dict[str, st
 
 
 def down(rundir: Path) -> list[str]:
-    """Stop the sandbox daemons of ``rundir``; returns what was stopped."""
-    return daemons.stop_all(rundir.absolute())
+    """Stop the sandbox daemons of ``rundir`` and remove its namespace;
+    returns what was stopped."""
+    stopped = daemons.stop_all(rundir.absolute())
+    if underlay.can_build() and underlay.remove(netns_name(rundir)):
+        stopped.append("netns " + netns_name(rundir))
+    return stopped
 
 
 def _wait_programmed(box: Sandbox, deadline: float) -> None:

@@ -1,0 +1,210 @@
+"""TC flower filters on a netdev's ingress hook: how many the hardware holds.
+
+With ``hw-offload=true`` OVS turns each kernel datapath flow into a TC
+flower filter on the ingress hook of the flow's in_port netdev (a VF
+representor, the uplink, the tunnel netdev), parent
+``TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS)`` = ``0xFFFFFFF2`` (OVS
+``lib/tc.h``).  ``RTM_GETTFILTER`` with that parent dumps every chain
+(OVS puts recirculations in chains); the reply is one ``RTM_NEWTFILTER``
+per filter, plus one per classifier instance (chain and priority) that
+has no ``TCA_OPTIONS`` and is not a filter (``tcf_chain_dump``,
+net/sched/cls_api.c; ``tc filter show`` prints it as the line without
+``handle``).
+
+Each flower filter's ``TCA_OPTIONS`` nest holds (``fl_dump``,
+net/sched/cls_flower.c; numbers from uapi ``linux/pkt_cls.h``):
+
+* ``TCA_FLOWER_FLAGS`` (22, u32, only when non-zero): ``TCA_CLS_FLAGS_IN_HW``
+  (1<<2) or ``TCA_CLS_FLAGS_NOT_IN_HW`` (1<<3), besides ``SKIP_HW``/``SKIP_SW``;
+* ``TCA_FLOWER_IN_HW_COUNT`` (86, u32, always): how many devices hold it.
+
+OVS reads the same two bits, ``NOT_IN_HW`` first (``nl_get_flower_offloaded_state``,
+lib/tc.c).  pyroute2 0.9.7 has no flower plugin, so it hands
+``TCA_OPTIONS`` over undecoded, as a ``"08:00:16:00:..."`` hex string
+(``sched_template.options`` is ``nla.hex``); :func:`parse_flower_options`
+walks those nested attributes itself.  When the kernel supports shared
+blocks, OVS puts the filters of a LAG (bond) primary and its members on an
+ingress block numbered after the primary's ifindex
+(``netdev_linux_get_block_id``, lib/netdev-linux.c); such filters are
+dumped by block, not by netdev, and are not read here.
+
+Pure part: :func:`parse_flower_options`, :func:`filter_from_message`,
+:func:`summarize_filters`.  Adapter: :func:`ingress_filters`, which never
+raises for the interface or the kernel: failures are ``TcOffload.error``.
+"""
+
+from __future__ import annotations
+
+import errno
+import struct
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from hw.ethtool import NO_SUCH_INTERFACE
+from hw.netns import errno_name, exists
+
+__all__ = [
+    "INGRESS_PARENT", "TCA_FLOWER_FLAGS", "TCA_FLOWER_IN_HW_COUNT", "TCA_CLS_FLAGS_IN_HW",
+    "TCA_CLS_FLAGS_NOT_IN_HW", "TcFilter", "TcOffload", "parse_flower_options", "options_bytes",
+    "filter_from_message", "summarize_filters", "ingress_filters",
+]
+
+INGRESS_PARENT = 0xFFFFFFF2  # TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS); also finds an "ingress" qdisc's filters
+TCA_FLOWER_FLAGS = 22
+TCA_FLOWER_IN_HW_COUNT = 86
+TCA_CLS_FLAGS_IN_HW = 1 << 2
+TCA_CLS_FLAGS_NOT_IN_HW = 1 << 3
+_NLA_TYPE_MASK = 0x3FFF  # without NLA_F_NESTED (1<<15) and NLA_F_NET_BYTEORDER (1<<14)
+_NLA_HDRLEN = 4
+_IFNAMSIZ = 16
+
+
+@dataclass(frozen=True, slots=True)
+class TcOffload:
+    """The flower filters of one hook and how many are in hardware.
+
+    ``in_hw``/``not_in_hw`` count filters flagged so; a filter with neither
+    flag (no ``TCA_FLOWER_FLAGS``) counts only in ``total``.
+    ``in_hw_count`` is the sum of the filters' ``TCA_FLOWER_IN_HW_COUNT``.
+    ``error`` says why nothing could be read (the counts are then zero).
+    """
+
+    total: int
+    in_hw: int
+    not_in_hw: int
+    in_hw_count: int
+    error: str | None = None
+
+    @classmethod
+    def failed(cls, error: str) -> TcOffload:
+        return cls(0, 0, 0, 0, error)
+
+
+@dataclass(frozen=True, slots=True)
+class TcFilter:
+    """One ``RTM_NEWTFILTER`` message, reduced to what matters here."""
+
+    kind: str | None  # TCA_KIND: "flower", "u32", ...
+    handle: int  # 0 for the per-classifier message that is not a filter
+    options: bytes | None  # the TCA_OPTIONS payload; None when absent or unreadable
+
+
+def options_bytes(value: object) -> bytes | None:
+    """``TCA_OPTIONS`` as bytes, from what pyroute2 gives for it.
+
+    pyroute2 0.9.7 gives an undecoded nest as a colon-separated hex string
+    (``common.hexdump``); plain hex and ``bytes`` are accepted too.
+    Anything else (a decoded plugin structure, bad hex) is ``None``.
+    """
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    if isinstance(value, str):
+        text = value.replace(":", "").strip()
+        if text.startswith(("0x", "0X")):
+            text = text[2:]
+        try:
+            return bytes.fromhex(text)
+        except ValueError:
+            return None
+    return None
+
+
+def parse_flower_options(data: bytes | str) -> tuple[int | None, int | None]:
+    """``(TCA_FLOWER_FLAGS, TCA_FLOWER_IN_HW_COUNT)`` from a flower ``TCA_OPTIONS`` payload.
+
+    The payload is a run of netlink attributes: ``u16 nla_len`` (header
+    included), ``u16 nla_type``, the value, padding to 4 bytes; values in
+    host byte order.  Only the top level is walked (the two wanted
+    attributes are not nested); nested ones, whatever their flag bits, are
+    stepped over.  Either value is ``None`` when absent; a truncated or
+    garbled run stops the walk, keeping what was read before it.
+
+    >>> parse_flower_options(bytes.fromhex("0800160004000000" "0800560001000000"))
+    (4, 1)
+    """
+    raw = options_bytes(data)
+    if raw is None:
+        return None, None
+    flags: int | None = None
+    count: int | None = None
+    offset = 0
+    while offset + _NLA_HDRLEN <= len(raw):
+        length, kind = struct.unpack_from("=HH", raw, offset)
+        if length < _NLA_HDRLEN or offset + length > len(raw):
+            break
+        kind &= _NLA_TYPE_MASK
+        if length == _NLA_HDRLEN + 4 and kind in (TCA_FLOWER_FLAGS, TCA_FLOWER_IN_HW_COUNT):
+            (value,) = struct.unpack_from("=I", raw, offset + _NLA_HDRLEN)
+            if kind == TCA_FLOWER_FLAGS:
+                flags = value
+            else:
+                count = value
+        offset += (length + 3) & ~3
+    return flags, count
+
+
+def filter_from_message(msg: Any) -> TcFilter:
+    """A pyroute2 ``tcmsg`` (as ``get_filters`` or ``MarshalRtnl.parse`` give it) as a :class:`TcFilter`."""
+    kind = msg.get_attr("TCA_KIND")
+    handle = msg.get("handle")
+    return TcFilter(
+        kind=kind if isinstance(kind, str) else None,
+        handle=handle if isinstance(handle, int) else 0,
+        options=options_bytes(msg.get_attr("TCA_OPTIONS")),
+    )
+
+
+def summarize_filters(filters: Iterable[TcFilter]) -> TcOffload:
+    """Count the flower filters and their hardware state.
+
+    Messages of other classifiers, and the per-classifier message with no
+    options, are not filters of interest and are skipped.
+    """
+    total = in_hw = not_in_hw = count = 0
+    for f in filters:
+        if f.kind != "flower" or f.options is None:
+            continue
+        flags, hw_count = parse_flower_options(f.options)
+        total += 1
+        if flags is not None and flags & TCA_CLS_FLAGS_NOT_IN_HW:
+            not_in_hw += 1
+        elif flags is not None and flags & TCA_CLS_FLAGS_IN_HW:
+            in_hw += 1
+        count += hw_count or 0
+    return TcOffload(total, in_hw, not_in_hw, count)
+
+
+def ingress_filters(ifname: str, netns: str | None = None) -> TcOffload:
+    """The flower filters on ``ifname``'s ingress hook (in ``netns`` when given).
+
+    No qdisc, or no flower filters, is zeros without error.  A missing
+    interface gives ``error="no such interface"``, a missing namespace
+    ``"no such network namespace: NAME"``, a refusing kernel its errno name.
+    """
+    if not ifname or len(ifname.encode()) >= _IFNAMSIZ or "/" in ifname:
+        return TcOffload.failed(NO_SUCH_INTERFACE)
+    if netns is not None and not exists(netns):
+        return TcOffload.failed(f"no such network namespace: {netns}")
+    from pyroute2 import IPRoute
+    from pyroute2.netlink.exceptions import NetlinkError
+
+    try:
+        ipr = IPRoute(netns=netns, flags=0) if netns else IPRoute()  # flags=0: never create the namespace
+    except NetlinkError as e:
+        return TcOffload.failed(errno_name(e.code))
+    except OSError as e:
+        return TcOffload.failed(errno_name(e.errno))
+    try:
+        found = ipr.link_lookup(ifname=ifname)
+        if not found:
+            return TcOffload.failed(NO_SUCH_INTERFACE)
+        messages = ipr.get_filters(index=found[0], parent=INGRESS_PARENT)
+        filters = [filter_from_message(m) for m in messages]
+    except NetlinkError as e:
+        return TcOffload.failed(NO_SUCH_INTERFACE if e.code == errno.ENODEV else errno_name(e.code))
+    except OSError as e:
+        return TcOffload.failed(errno_name(e.errno))
+    finally:
+        ipr.close()
+    return summarize_filters(filters)

@@ -1,0 +1,261 @@
+"""Gather a :class:`PathsSnapshot` from a live node, cheaply enough to repeat.
+
+A :class:`Gatherer` keeps its connections open between refreshes: the OVSDB
+and southbound replicas are monitors (the servers push changes; a refresh
+copies the local replica), the OpenFlow connection asks only for table 0 and
+the remote-output table(s) it found once, ovs-vswitchd answers one
+``dpctl/dump-flows -m`` over its control socket, and the kernel answers
+netlink dumps.  No subprocess is started.  When a connection drops, the
+snapshot says so and the next refresh reconnects.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+from flowprog.collect import remote_output_tables
+from flowprog.flowroles import remote_outputs
+from flowprog.flows import Flow
+from flowprog.nodeconfig import TABLES, NodeConfig
+from flowprog.ofclient import FlowFilter, OpenFlowClient
+from flowprog.ofcodec import load
+from flowprog.ofdecode import Decoder
+from flowprog.ofext import install
+from flowprog.ovsdb import OvsdbMonitor, Rows
+from flowprog.sbstate import SB_TABLES
+from flowprog.snapshot import Snapshot
+from flowprog.verify import VerifyResult, verify
+from hw import devlink, ethtool, routing, tcflower
+from hw.inventory import discover
+from hw.model import EswitchState, Features, Inventory
+from inspector import dpflows, unixctl
+from inspector.paths import Counters, PathInputs, PathsSnapshot, Vtep, build_paths
+from mvtep.endpoints import Endpoints
+from mvtep.errors import MvtepError, Unavailable
+from mvtep.findings import Finding
+
+__all__ = ["Gatherer", "rundir_of"]
+
+_OVS_TABLES = {**TABLES, "Open_vSwitch": ("external_ids", "other_config", "ovs_version")}
+_SB_TABLES = {**SB_TABLES, "Datapath_Binding": ("tunnel_key", "external_ids")}
+_SLOW_EVERY = 10.0  # seconds between re-reading sysfs, devlink and ethtool (they change rarely)
+
+
+def rundir_of(ends: Endpoints, env: Mapping[str, str]) -> Path:
+    """Where ovs-vswitchd's control socket is: beside a unix: OVSDB socket, else OVS_RUNDIR."""
+    if ends.db.startswith("unix:"):
+        return Path(ends.db[5:]).parent
+    return Path(env.get("OVS_RUNDIR") or "/var/run/openvswitch")
+
+
+class Gatherer:
+    def __init__(self, ends: Endpoints, env: Mapping[str, str], *, timeout: float, netns: str | None = None,
+                 sysfs_root: Path = Path("/"), sb_remote: str | None = None) -> None:
+        self.ends, self.env, self.timeout, self.netns = ends, env, timeout, netns
+        self.sysfs_root, self.sb_remote = sysfs_root, sb_remote
+        self.codec = install(load(env))
+        self.decoder = Decoder(self.codec)
+        self._ovs: OvsdbMonitor | None = None
+        self._sb: OvsdbMonitor | None = None
+        self._sb_error: str | None = None
+        self._of: OpenFlowClient | None = None
+        self._tables: tuple[int, ...] = ()
+        self._slow_at = 0.0
+        self._inventory: Inventory | None = None
+        self._eswitch: dict[str, EswitchState] = {}
+        self._features: dict[str, Features] = {}
+        self._last: PathsSnapshot | None = None
+        self._host = routing.HostReader(netns)
+
+    # -- connections -----------------------------------------------------------
+
+    def _ovsdb(self) -> OvsdbMonitor:
+        if self._ovs is None or not self._ovs.connected():
+            self._drop_ovsdb()
+            monitor = OvsdbMonitor(self.ends.db, "Open_vSwitch", _OVS_TABLES, self.timeout)
+            monitor.start()
+            self._ovs = monitor
+        return self._ovs
+
+    def _sbdb(self, node: NodeConfig) -> OvsdbMonitor | None:
+        remote = self.sb_remote or node.ovn_remote
+        if not remote:
+            self._sb_error = "no external_ids:ovn-remote"
+            return None
+        if self._sb is None or not self._sb.connected():
+            if self._sb is not None:
+                self._sb.stop()
+                self._sb = None
+            try:
+                monitor = OvsdbMonitor(remote, "OVN_Southbound", _SB_TABLES, self.timeout)
+                monitor.start()
+                self._sb, self._sb_error = monitor, None
+            except Unavailable as e:
+                self._sb_error = e.message
+        return self._sb
+
+    def _openflow(self) -> OpenFlowClient:
+        if self._of is None:
+            client = OpenFlowClient(self.ends.openflow, self.codec, timeout=self.timeout)
+            client.connect()
+            self._of = client
+        return self._of
+
+    def _drop_ovsdb(self) -> None:
+        if self._ovs is not None:
+            self._ovs.stop()
+            self._ovs = None
+
+    def close(self) -> None:
+        self._host.close()
+        self._drop_ovsdb()
+        if self._sb is not None:
+            self._sb.stop()
+            self._sb = None
+        if self._of is not None:
+            self._of.close()
+            self._of = None
+
+    # -- one refresh -----------------------------------------------------------
+
+    def snapshot(self) -> PathsSnapshot:
+        """Gather once; a failure gives the last snapshot marked reconnecting
+        (the next call starts the connections afresh)."""
+        started = time.monotonic()
+        try:
+            snap = dataclasses.replace(self._gather(), seconds=time.monotonic() - started)
+        except MvtepError as e:
+            self.close()
+            self._tables = ()
+            status = f"reconnecting: {e.message}"
+            if self._last is None:
+                return PathsSnapshot(time.time(), None, None, None, (), (), (), status=status, stale=True)
+            return dataclasses.replace(self._last, status=status, stale=True)
+        self._last = snap
+        return snap
+
+    def _gather(self) -> PathsSnapshot:
+        rows = self._ovsdb().rows()
+        node = NodeConfig.from_rows(rows, self.ends.bridge)
+        tunnel_ports = [t.ofport for t in node.tunnels if t.ofport and t.ofport > 0]
+        client = self._openflow()
+        table0 = tuple(e.body for e in client.flows(FlowFilter(table=0)))
+        if not self._tables:
+            self._tables = remote_output_tables(client, tunnel_ports)
+        remote = tuple(e.body for t in self._tables for e in client.flows(FlowFilter(table=t)))
+        sb = self._sbdb(node)
+        sb_rows = sb.rows() if sb is not None else None
+        snap = Snapshot(self.ends.bridge, rows, client.version, table0, remote, sb_rows, self._sb_error)
+        t0, ro = snap.flows(self.decoder)
+        result = verify(node, t0, ro, snap.sb(), self._sb_error)
+        if result.remote_output_table is None and tunnel_ports:
+            self._tables = ()  # look for it again next time (ovn-controller may have restarted)
+        self._slow(node)
+        inputs = self._path_inputs(node, rows, result, t0, ro, sb_rows)
+        paths = build_paths(inputs)
+        vteps = tuple(self._vtep(result, inputs, ip) for ip in node.encap_ips)
+        node_findings = tuple(f for f in result.findings if f.interface is None)
+        return PathsSnapshot(time.time(), node.chassis, node.ovs_version, self._ovn_version(), vteps, paths,
+                             node_findings, ovs_hw_offload=node.hw_offload,
+                             remote_output_table=result.remote_output_table)
+
+    def _slow(self, node: NodeConfig) -> None:
+        """sysfs, devlink and ethtool: re-read every few seconds only."""
+        if time.monotonic() - self._slow_at < _SLOW_EVERY and self._inventory is not None:
+            return
+        self._slow_at = time.monotonic()
+        self._inventory = discover(self.sysfs_root)
+        live = self.sysfs_root == Path("/")
+        pfs = [pf for a in self._inventory.adapters if a.supported for pf in a.pfs]
+        self._eswitch = {pf.pci: devlink.eswitch(pf.pci) for pf in pfs} if live else {}
+        names = [n for pf in pfs for n in ([pf.uplink] if pf.uplink else []) + [v.representor for v in pf.vfs
+                                                                                if v.representor]]
+        self._features = {n: ethtool.features(n, self.netns) for n in names} if live else {}
+
+    def _path_inputs(self, node: NodeConfig, rows: Rows, result: VerifyResult, t0: tuple[Flow, ...],
+                     ro: tuple[Flow, ...], sb_rows: Rows | None) -> PathInputs:
+        pairs = sorted({(t.remote_ip, p.vtep_ip) for p in result.paths for t in p.tunnels
+                        if p.vtep_ip and t.remote_ip and t.remote_ip != "flow"})
+        host = self._host.read(pairs)
+        links = host.links
+        addresses = {ip: dev for ip, (dev, _p, _f) in host.addresses.items()}
+        routes = {(src, dst): answer for (dst, src), answer in host.routes.items()}
+        ifaces = {r["_uuid"]: r["name"] for r in rows["Interface"]}
+        ports = {r["_uuid"]: r for r in rows["Port"]}
+        bridge_of = {str(ifaces[i]): str(b["name"]) for b in rows["Bridge"] for p in b["ports"] if p in ports
+                     for i in ports[p]["interfaces"] if i in ifaces}
+        other: dict[str, str] = rows["Open_vSwitch"][0].get("other_config", {}) if rows["Open_vSwitch"] else {}
+        kernel = frozenset(links)
+        dp = self._datapath()
+        tc = {p.interface: self._tc(p.interface) for p in result.paths if p.interface in kernel}
+        return PathInputs(
+            verify=result, pf_of_ip={ip: pf for pf, ip in node.pf_mapping.pairs}, inventory=self._inventory,
+            routes=routes, addresses=addresses, bridge_of=bridge_of,
+            ovs_hw_offload=node.hw_offload, tc_policy=other.get("tc-policy"),
+            kernel_netdevs=kernel, eswitch={k: v.mode for k, v in self._eswitch.items()},
+            features=self._features, dp=dp, tc={k: v for k, v in tc.items() if v is not None},
+            counters=_counters(result, t0, ro), logical_switch=_switches(sb_rows))
+
+    def _datapath(self) -> dict[str, tuple[int, int, int]]:
+        try:
+            text = unixctl.dump_datapath_flows(rundir_of(self.ends, self.env), self.timeout)
+        except Unavailable:
+            return {}
+        return {port: (s.total, s.offloaded, s.partial) for port, s in dpflows.summarize(dpflows.parse_dump(text)).items()}
+
+    def _tc(self, netdev: str) -> tuple[int, int] | None:
+        found = tcflower.ingress_filters(netdev, self.netns)
+        return None if found.error else (found.in_hw, found.not_in_hw)
+
+    def _vtep(self, result: VerifyResult, inputs: PathInputs, ip: str) -> Vtep:
+        encap_id = next((k for k, v in result.encap_ips.items() if v == ip), None)
+        answer = next((a for (v, _r), a in sorted(inputs.routes.items()) if v == ip), None)
+        egress = None if answer is None else (answer.error or f"{answer.oif} (table {answer.table})")
+        return Vtep(ip, encap_id, inputs.pf_of_ip.get(ip), inputs.addresses.get(ip), egress)
+
+    def _ovn_version(self) -> str | None:
+        try:
+            return unixctl.daemon_version(_ovn_rundirs(self.ends, self.env), "ovn-controller", self.timeout)
+        except Unavailable:
+            return None
+
+
+def _ovn_rundirs(ends: Endpoints, env: Mapping[str, str]) -> tuple[Path, ...]:
+    """ovn-controller's control socket: OVN_RUNDIR, /var/run/ovn, or beside OVS's."""
+    dirs = [Path(env["OVN_RUNDIR"])] if env.get("OVN_RUNDIR") else []
+    return (*dirs, Path("/var/run/ovn"), rundir_of(ends, env))
+
+
+def _counters(result: VerifyResult, table0: tuple[Flow, ...], remote: tuple[Flow, ...]) -> dict[str, Counters]:
+    """Per VIF: its table-0 ingress flow's counters, and those of the
+    remote-output flows of its encap id (shared by the VIFs of one VTEP)."""
+    by_port: dict[int, tuple[int, int]] = {}
+    for f in table0:
+        port = f.field("in_port")
+        if port is not None and isinstance(port.value, int) and f.priority == 100 and f.loads("metadata"):
+            packets, nbytes = by_port.get(port.value, (0, 0))
+            by_port[port.value] = (packets + f.entry.packet_count, nbytes + f.entry.byte_count)
+    tunnels = {o for f in remote for o in f.outputs()}
+    by_id: dict[int | None, tuple[int, int]] = {}
+    for f in remote:
+        for r in remote_outputs((f,), tunnels):
+            packets, nbytes = by_id.get(r.encap_id, (0, 0))
+            by_id[r.encap_id] = (packets + f.entry.packet_count, nbytes + f.entry.byte_count)
+    out = {}
+    for p in result.paths:
+        packets, nbytes = by_port.get(p.ofport or -1, (0, 0))
+        tp, tb = by_id.get(p.encap_id, (0, 0))
+        out[p.interface] = Counters(packets, nbytes, tp, tb)
+    return out
+
+
+def _switches(sb_rows: Rows | None) -> dict[str, str]:
+    """iface-id -> logical switch name (Datapath_Binding external_ids:name)."""
+    if sb_rows is None:
+        return {}
+    names = {r["_uuid"]: r.get("external_ids", {}).get("name") for r in sb_rows.get("Datapath_Binding", [])}
+    return {str(pb["logical_port"]): str(names[pb["datapath"]]) for pb in sb_rows.get("Port_Binding", [])
+            if names.get(pb["datapath"])}

@@ -1,0 +1,227 @@
+"""Per-VF paths: everything the other components know, joined per VF.
+
+One row per VIF on br-int: pod (iface-id) and logical switch -> VF netdev
+and PCI address (when the VF is on this host) -> representor and ofport ->
+PF and uplink -> configured encap-ip and the VTEP the flows really use ->
+tunnel ports per remote chassis -> the Linux egress for that VTEP -> offload
+state -> a verdict in words.  Pure: the inputs are gathered by
+:mod:`inspector.gather`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from flowprog.verify import Tunnel, VerifyResult
+from hw.model import Features, Inventory, RouteAnswer
+from mvtep.findings import Finding, Severity
+
+__all__ = ["Egress", "Offload", "Counters", "VfPath", "PathInputs", "Vtep", "PathsSnapshot", "build_paths",
+           "VERDICTS"]
+
+# Verdicts, worst first (the order "problems first" sorting uses).
+VERDICTS = ("broken", "not-offloaded", "partial", "idle", "offloaded")
+
+
+@dataclass(frozen=True, slots=True)
+class Egress:
+    """Where Linux sends this VTEP's tunnel traffic to one remote VTEP."""
+
+    vtep_ip: str
+    remote_ip: str
+    table: int | None
+    device: str | None
+    vtep_device: str | None  # the interface holding the VTEP IP
+    on_pf_bridge: bool | None  # is the egress device a port of the PF's OVS bridge?
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.device is not None and self.device == self.vtep_device
+
+
+@dataclass(frozen=True, slots=True)
+class Offload:
+    ovs_hw_offload: bool | None
+    tc_policy: str | None
+    kernel_netdev: bool  # the representor exists as a kernel netdev (not on the dummy datapath)
+    eswitch: str | None  # the PF's e-switch mode
+    representor_tc: bool | None  # hw-tc-offload on the representor
+    uplink_tc: bool | None
+    dp_flows: int = 0  # datapath flows with this in_port
+    dp_offloaded: int = 0
+    dp_partial: int = 0
+    tc_in_hw: int | None = None  # flower rules on the representor's ingress
+    tc_not_in_hw: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Counters:
+    packets: int = 0  # the VIF's table-0 flow: what the VF sent
+    bytes: int = 0
+    tunnel_packets: int = 0  # remote-output flows of its encap id (shared by VIFs of one VTEP)
+    tunnel_bytes: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class VfPath:
+    interface: str  # the representor's OVS interface
+    iface_id: str
+    logical_switch: str | None
+    ofport: int | None
+    vf_netdev: str | None
+    vf_pci: str | None
+    pf: str | None  # the uplink (as ovn-pf-encap-ip-mapping names it)
+    pf_pci: str | None
+    configured_encap_ip: str | None
+    encap_id: int | None
+    vtep_ip: str | None
+    tunnels: tuple[Tunnel, ...]
+    unreachable: tuple[str, ...]  # remote ports its VTEP has no tunnel flow to
+    egress: tuple[Egress, ...]
+    offload: Offload
+    counters: Counters
+    verdict: str  # one of VERDICTS
+    reason: str  # the verdict in words a person acts on
+    findings: tuple[Finding, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class PathInputs:
+    verify: VerifyResult
+    pf_of_ip: Mapping[str, str]  # VTEP IP -> PF (ovn-pf-encap-ip-mapping)
+    inventory: Inventory | None
+    routes: Mapping[tuple[str, str], RouteAnswer]  # (vtep ip, remote ip) -> the kernel's answer
+    addresses: Mapping[str, str]  # IP -> interface holding it
+    bridge_of: Mapping[str, str]  # interface -> OVS bridge
+    ovs_hw_offload: bool | None
+    tc_policy: str | None
+    kernel_netdevs: frozenset[str]
+    eswitch: Mapping[str, str]  # PF PCI -> mode
+    features: Mapping[str, Features]
+    dp: Mapping[str, tuple[int, int, int]]  # in_port name -> (flows, offloaded, partial)
+    tc: Mapping[str, tuple[int, int]]  # representor -> (in_hw, not_in_hw)
+    counters: Mapping[str, Counters]  # interface -> counters
+    logical_switch: Mapping[str, str] = field(default_factory=dict)  # iface-id -> logical switch
+
+
+@dataclass(frozen=True, slots=True)
+class Vtep:
+    ip: str
+    encap_id: int | None
+    pf: str | None
+    device: str | None  # the interface holding it
+    egress: str | None  # "vtep1 (table 6082)" for its first remote, in words
+
+
+@dataclass(frozen=True, slots=True)
+class PathsSnapshot:
+    taken_at: float
+    chassis: str | None
+    ovs_version: str | None
+    ovn_version: str | None
+    vteps: tuple[Vtep, ...]
+    paths: tuple[VfPath, ...]
+    findings: tuple[Finding, ...]  # node-level (not about one VIF)
+    status: str = "live"  # or "reconnecting: <why>"
+    seconds: float = 0.0  # how long gathering took
+    stale: bool = False  # the rows are the last good ones, kept while reconnecting
+    ovs_hw_offload: bool | None = None
+    remote_output_table: int | None = None
+    counters_total: Mapping[str, int] = field(default_factory=dict)
+
+
+def _vf_of(inv: Inventory | None, representor: str) -> tuple[str | None, str | None, str | None, str | None]:
+    """(VF netdev, VF PCI, uplink, PF PCI) of a representor, from sysfs."""
+    for a in inv.adapters if inv else ():
+        for pf in a.pfs:
+            for vf in pf.vfs:
+                if vf.representor == representor:
+                    return vf.netdev, vf.pci, pf.uplink, pf.pci
+    return None, None, None, None
+
+
+def _egress(inp: PathInputs, vtep: str | None, pf: str | None, tunnels: tuple[Tunnel, ...]) -> tuple[Egress, ...]:
+    if vtep is None:
+        return ()
+    out = []
+    for remote in sorted({t.remote_ip for t in tunnels if t.remote_ip and t.remote_ip != "flow"}):
+        answer = inp.routes.get((vtep, remote))
+        if answer is None:
+            continue
+        dev = inp.addresses.get(vtep)
+        pf_bridge = inp.bridge_of.get(pf) if pf else None
+        on_bridge = None if answer.oif is None or pf_bridge is None else inp.bridge_of.get(answer.oif) == pf_bridge
+        out.append(Egress(vtep, remote, answer.table, answer.oif, dev, on_bridge, answer.error))
+    return tuple(out)
+
+
+def _judge(path_findings: tuple[Finding, ...], unreachable: tuple[str, ...], egress: tuple[Egress, ...],
+           off: Offload, pf: str | None) -> tuple[str, str]:
+    errors = [f for f in path_findings if f.severity is Severity.ERROR]
+    if errors:
+        return "broken", errors[0].message
+    if unreachable:
+        more = f" and {len(unreachable) - 1} more" if len(unreachable) > 1 else ""
+        return "broken", f"no tunnel from its VTEP to {unreachable[0]}{more}"
+    bad = [e for e in egress if not e.ok]
+    if bad:
+        e = bad[0]
+        got = e.error or f"leaves through {e.device} (table {e.table})"
+        return "broken", f"tunnel traffic from {e.vtep_ip} to {e.remote_ip} {got}, not through {e.vtep_device}"
+    if off.ovs_hw_offload is False:
+        return "not-offloaded", "OVS hw-offload is off: every flow stays in the software datapath"
+    if not off.kernel_netdev:
+        return "not-offloaded", "the representor is not a kernel netdev here: software datapath only"
+    if off.eswitch not in (None, "switchdev", "unknown"):
+        return "not-offloaded", f"the e-switch of {pf or 'its PF'} is in {off.eswitch} mode"
+    if off.representor_tc is False:
+        return "not-offloaded", "hw-tc-offload is off on the representor"
+    if off.uplink_tc is False:
+        return "not-offloaded", f"hw-tc-offload is off on the uplink {pf}"
+    if off.tc_not_in_hw:
+        return "partial" if off.tc_in_hw else "not-offloaded", \
+            f"{off.tc_not_in_hw} TC rule(s) on the representor are not in hardware"
+    if off.dp_flows == 0:
+        return "idle", "ready for offload; no datapath flows yet (no traffic)"
+    full = off.dp_offloaded
+    if full == off.dp_flows:
+        return "offloaded", f"all {off.dp_flows} datapath flows in hardware"
+    if full or off.dp_partial:
+        return "partial", f"{full} of {off.dp_flows} datapath flows in hardware ({off.dp_partial} partially)"
+    return "not-offloaded", f"none of {off.dp_flows} datapath flows is in hardware"
+
+
+def build_paths(inp: PathInputs) -> tuple[VfPath, ...]:
+    out = []
+    egress_of: dict[tuple[str | None, str | None, tuple[Tunnel, ...]], tuple[Egress, ...]] = {}
+    for p in inp.verify.paths:
+        vf_netdev, vf_pci, uplink, pf_pci = _vf_of(inp.inventory, p.interface)
+        pf = uplink or (inp.pf_of_ip.get(p.vtep_ip) if p.vtep_ip else None)
+        mine = tuple(f for f in inp.verify.findings if f.interface == p.interface)
+        key = (p.vtep_ip, pf, p.tunnels)  # VIFs of one VTEP share their egress
+        if key not in egress_of:
+            egress_of[key] = _egress(inp, p.vtep_ip, pf, p.tunnels)
+        egress = egress_of[key]
+        flows, offloaded, partial = inp.dp.get(p.interface, (0, 0, 0))
+        in_hw, not_in_hw = inp.tc.get(p.interface, (None, None))
+        off = Offload(
+            ovs_hw_offload=inp.ovs_hw_offload, tc_policy=inp.tc_policy,
+            kernel_netdev=p.interface in inp.kernel_netdevs, eswitch=inp.eswitch.get(pf_pci or ""),
+            representor_tc=_tc(inp.features, p.interface), uplink_tc=_tc(inp.features, pf),
+            dp_flows=flows, dp_offloaded=offloaded, dp_partial=partial, tc_in_hw=in_hw, tc_not_in_hw=not_in_hw)
+        verdict, reason = _judge(mine, p.unreachable, egress, off, pf)
+        out.append(VfPath(
+            interface=p.interface, iface_id=p.iface_id, logical_switch=inp.logical_switch.get(p.iface_id),
+            ofport=p.ofport, vf_netdev=vf_netdev, vf_pci=vf_pci, pf=pf, pf_pci=pf_pci,
+            configured_encap_ip=p.configured_encap_ip, encap_id=p.encap_id, vtep_ip=p.vtep_ip, tunnels=p.tunnels,
+            unreachable=p.unreachable,
+            egress=egress, offload=off, counters=inp.counters.get(p.interface, Counters()), verdict=verdict,
+            reason=reason, findings=mine))
+    return tuple(out)
+
+
+def _tc(features: Mapping[str, Features], name: str | None) -> bool | None:
+    found = features.get(name) if name else None
+    return found.hw_tc_offload if found else None
