@@ -23,10 +23,11 @@ from typing import Any
 
 from mvtep.errors import Unavailable
 
-__all__ = ["Rows", "SslFiles", "OvsdbMonitor", "read_tables", "DEFAULT_TIMEOUT"]
+__all__ = ["Rows", "MapOp", "SslFiles", "OvsdbMonitor", "read_tables", "write_map_keys", "DEFAULT_TIMEOUT"]
 
 DEFAULT_TIMEOUT = 5.0
 Rows = dict[str, list[dict[str, Any]]]
+MapOp = tuple[str, str, str, str, "str | None"]  # table, record, column, key, value (None: remove)
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +228,28 @@ class OvsdbMonitor:
         self._seqno, self._cached = seqno, out
         return out
 
+    def write(self, ops: Sequence[MapOp]) -> None:
+        """Set or remove keys of map columns, all in one transaction (committed
+        whole or not at all).  Each op is (table, record, column, key, value):
+        record is a row's ``name``, or ``"."`` for the table's only row; value
+        None removes the key.  Raises Unavailable when the transaction fails.
+        """
+        from ovsdbapp import exceptions as ovsdbapp_exc
+
+        rows, api = self.rows(), self._api
+        try:
+            with api.transaction(check_error=True, log_errors=False) as txn:
+                for table, record, column, key, value in ops:
+                    uuid_ = _record_uuid(rows, table, record)
+                    if value is None:
+                        txn.add(api.db_remove(table, uuid_, column, key, if_exists=True))
+                    else:
+                        txn.add(api.db_set(table, uuid_, (column, {key: value})))
+        except ovsdbapp_exc.TimeoutException as e:
+            raise Unavailable(f"OVSDB at {self.remote} did not commit within {self.timeout:g} s") from e
+        except (RuntimeError, ovsdbapp_exc.OvsdbAppException) as e:
+            raise Unavailable(f"OVSDB transaction at {self.remote} failed: {e}") from e
+
     def stop(self) -> None:
         conn, self._conn, self._api = self._conn, None, None
         if conn is None:
@@ -235,6 +258,28 @@ class OvsdbMonitor:
             conn.stop(timeout=self.timeout)
         else:
             conn.idl.close()
+
+
+def write_map_keys(remote: str, ops: Sequence[MapOp], timeout: float = DEFAULT_TIMEOUT) -> None:
+    """Set or remove keys of map columns of the Open_vSwitch database in one
+    transaction; see :meth:`OvsdbMonitor.write`."""
+    tables: dict[str, tuple[str, ...]] = {}
+    for table, record, column, _key, _value in ops:
+        tables[table] = tuple(sorted({*tables.get(table, ()), column, *(() if record == "." else ("name",))}))
+    with OvsdbMonitor(remote, "Open_vSwitch", tables, timeout) as monitor:
+        monitor.write(ops)
+
+
+def _record_uuid(rows: Rows, table: str, record: str) -> str:
+    found = rows.get(table, [])
+    if record == ".":
+        if len(found) != 1:
+            raise Unavailable(f"table {table} has {len(found)} rows, not one")
+        return str(found[0]["_uuid"])
+    for row in found:
+        if row.get("name") == record:
+            return str(row["_uuid"])
+    raise Unavailable(f"no {table} named {record}")
 
 
 def read_tables(

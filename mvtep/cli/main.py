@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
-from mvtep.cli import flows_cmd, paths_cmd, preflight_cmd, sandbox_cmd, show_cmd, verify_cmd
+from mvtep.cli import apply_cmd, flows_cmd, paths_cmd, preflight_cmd, sandbox_cmd, show_cmd, verify_cmd
 from mvtep.cli.runtime import Runtime, make_console
 from mvtep.errors import ExitStatus, MvtepError, UsageError
 
@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     show_cmd.add_node_options(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
-    for module in (show_cmd, verify_cmd, paths_cmd, preflight_cmd, flows_cmd, sandbox_cmd):
+    for module in (show_cmd, verify_cmd, paths_cmd, preflight_cmd, apply_cmd, flows_cmd, sandbox_cmd):
         module.register(sub)
     return parser
 

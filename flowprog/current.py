@@ -1,0 +1,52 @@
+"""Read the node as ``mvtep plan`` compares it with a spec: OVSDB, the
+kernel's rules and routes (in ``--netns`` when given), sysfs, and whether
+each PF can offload (the pre-flight component's sources)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flowprog.nodeconfig import TABLES, NodeConfig
+from flowprog.ovsdb import read_tables
+from flowprog.plan import CurrentState
+from flowprog.plumbing import current_routes, current_rules, interfaces
+from flowprog.spec import NodeSpec
+from hw import devlink, ethtool, routing
+from hw.inventory import discover
+from mvtep.endpoints import Endpoints
+from mvtep.errors import NotFound
+
+__all__ = ["read_current"]
+
+
+def read_current(spec: NodeSpec, ends: Endpoints, *, netns: str | None, sysfs_root: Path,
+                 timeout: float) -> CurrentState:
+    rows = read_tables(ends.db, "Open_vSwitch", TABLES, timeout=timeout)
+    if not any(b["name"] == ends.bridge for b in rows["Bridge"]):
+        raise NotFound(f"no bridge {ends.bridge} in the OVSDB at {ends.db}")
+    node = NodeConfig.from_rows(rows, ends.bridge)
+    ext = rows["Open_vSwitch"][0].get("external_ids", {}) if rows["Open_vSwitch"] else {}
+    inventory = discover(sysfs_root)
+    pfs = [pf for a in inventory.adapters if a.supported for pf in a.pfs]
+    reps = {vf.representor: pf.uplink for pf in pfs for vf in pf.vfs if vf.representor and pf.uplink}
+    uplinks = frozenset(pf.uplink for pf in pfs if pf.uplink)
+    blockers: dict[str, str] = {}
+    for v in spec.vteps:
+        pf = next((p for p in pfs if p.uplink == v.pf), None)
+        if not node.hw_offload:
+            blockers[v.pf] = "OVS other_config:hw-offload is not true"
+        elif pf is None:
+            blockers[v.pf] = "not an uplink of a ConnectX-6/BlueField-2 in sysfs"
+        else:
+            mode = pf.compat_mode if sysfs_root != Path("/") else devlink.eswitch(pf.pci).mode
+            feat = ethtool.features(v.pf, netns) if sysfs_root == Path("/") else None
+            if mode != "switchdev":
+                blockers[v.pf] = f"e-switch mode is {mode or 'unknown'}"
+            elif feat is not None and feat.hw_tc_offload is not True:
+                blockers[v.pf] = "hw-tc-offload is not on"
+    addresses = {ip: dev for ip, (dev, _p, _f) in routing.addresses(netns).items()}
+    return CurrentState(
+        node=node, external_ids=ext, ovs_interfaces=frozenset(r["name"] for r in rows["Interface"]),
+        kernel_interfaces=frozenset(interfaces(netns)), addresses=addresses, rules=current_rules(netns),
+        routes={v.table: current_routes(v.table, netns) for v in spec.vteps}, pf_of_representor=reps,
+        uplinks=uplinks, offload_blockers=blockers)

@@ -1,0 +1,176 @@
+"""What ``mvtep apply`` would change: a pure diff of a spec against a node.
+
+The node's multi-VTEP plumbing (the design document's "How to enable") is
+four things that must agree: the Open_vSwitch ``ovn-encap-ip`` list and
+``ovn-pf-encap-ip-mapping``, each VF representor's ``external_ids:encap-ip``
+(the VTEP of its PF -- the rule ovnkube-node applies when it plugs a pod),
+and per-VTEP policy routing.  :func:`make_plan` lists the changes that make
+the node match the spec, each as add / change / remove with old and new
+values, and refuses VF mappings whose PF cannot offload (the traffic would
+silently stay in software) unless software is allowed.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from flowprog.nodeconfig import NodeConfig
+from flowprog.plumbing import RouteSpec, RuleSpec
+from flowprog.spec import NodeSpec, SpecError, VtepSpec, line_of
+
+__all__ = ["OvsdbOp", "Change", "Plan", "CurrentState", "make_plan", "check_against_node"]
+
+
+@dataclass(frozen=True, slots=True)
+class OvsdbOp:
+    """Set (value) or remove (None) one key of a map column."""
+
+    table: str
+    record: str
+    column: str
+    key: str
+    value: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    kind: str  # "ovsdb", "vif", "rule", "route"
+    action: str  # "add", "change", "remove"
+    target: str  # in words: "Interface enp1s0f0_0 external_ids:encap-ip"
+    old: str | None
+    new: str | None
+    op: OvsdbOp | RuleSpec | RouteSpec
+    refused: str | None = None  # why apply will not make this change
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    changes: tuple[Change, ...]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def todo(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.refused is None)
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentState:
+    node: NodeConfig
+    external_ids: Mapping[str, str]  # Open_vSwitch external_ids as stored
+    ovs_interfaces: frozenset[str]  # every OVS interface name
+    kernel_interfaces: frozenset[str]  # in the routing namespace
+    addresses: Mapping[str, str]  # IP -> interface holding it
+    rules: tuple[RuleSpec, ...]
+    routes: Mapping[int, tuple[RouteSpec, ...]]  # table -> its routes
+    pf_of_representor: Mapping[str, str]  # from sysfs: representor -> PF uplink
+    uplinks: frozenset[str]  # PF uplinks found in sysfs
+    offload_blockers: Mapping[str, str] = field(default_factory=dict)  # PF -> why it cannot offload
+
+
+def _ovsdb(spec: NodeSpec, cur: CurrentState) -> list[Change]:
+    want = {
+        "ovn-encap-ip": ",".join(v.ip for v in spec.vteps),
+        "ovn-pf-encap-ip-mapping": ",".join(f"{v.pf}:{v.ip}" for v in spec.vteps),
+        "ovn-encap-ip-default": spec.default_vtep,
+    }
+    same = {  # compared as OVN reads them: the IP list is a set
+        "ovn-encap-ip": lambda a, b: set(a.split(",")) == set(b.split(",")),
+    }
+    out = []
+    for key, new in want.items():
+        old = cur.external_ids.get(key)
+        if new is None and old is None:
+            continue
+        if old is not None and new is not None and same.get(key, str.__eq__)(old.replace(" ", ""), new):
+            continue
+        action = "add" if old is None else "remove" if new is None else "change"
+        out.append(Change("ovsdb", action, f"Open_vSwitch external_ids:{key}", old, new,
+                          OvsdbOp("Open_vSwitch", ".", "external_ids", key, new)))
+    return out
+
+
+def _pf_of(spec: NodeSpec, cur: CurrentState, representor: str) -> VtepSpec | None:
+    for v in spec.vteps:
+        if any(fnmatch.fnmatchcase(representor, pattern) for pattern in v.representors):
+            return v
+    pf = cur.pf_of_representor.get(representor)
+    return spec.vtep_of_pf(pf) if pf else None
+
+
+def _vifs(spec: NodeSpec, cur: CurrentState, allow_software: bool) -> tuple[list[Change], list[str]]:
+    out, notes = [], []
+    for vif in cur.node.vifs:
+        vtep = _pf_of(spec, cur, vif.name)
+        if vtep is None:
+            notes.append(f"{vif.name}: no PF known for this VIF (not a VF representor in sysfs, no representors "
+                         "pattern): left as it is")
+            continue
+        blocker = None if allow_software else cur.offload_blockers.get(vtep.pf)
+        refused = f"{vtep.pf} cannot offload ({blocker}); --allow-software maps it anyway" if blocker else None
+        target = f"Interface {vif.name} external_ids"
+        if vif.encap_ip != vtep.ip:
+            out.append(Change("vif", "add" if vif.encap_ip is None else "change", f"{target}:encap-ip",
+                              vif.encap_ip, vtep.ip, OvsdbOp("Interface", vif.name, "external_ids", "encap-ip",
+                                                             vtep.ip), refused))
+        if vif.misnamed_encap_ip is not None:
+            out.append(Change("vif", "remove", f"{target}:ovn-encap-ip (a key OVN does not read)",
+                              vif.misnamed_encap_ip, None,
+                              OvsdbOp("Interface", vif.name, "external_ids", "ovn-encap-ip", None), refused))
+    return out, notes
+
+
+def _routing(spec: NodeSpec, cur: CurrentState) -> list[Change]:
+    out = []
+    for v in spec.vteps:
+        want_rule = RuleSpec(f"{v.ip}/32", v.table, v.priority)
+        mine = [r for r in cur.rules if r.src == f"{v.ip}/32"]
+        for rule in mine:
+            if rule != want_rule:
+                out.append(Change("rule", "remove", f"rule from {rule.src} lookup {rule.table} priority "
+                                  f"{rule.priority}", f"table {rule.table}", None, rule))
+        if want_rule not in mine:
+            out.append(Change("rule", "add", f"rule from {want_rule.src} lookup {v.table} priority {v.priority}",
+                              None, f"table {v.table}", want_rule))
+        want = [RouteSpec(v.table, v.subnet, v.interface, None, "link"),
+                RouteSpec(v.table, v.overlay, v.interface, v.gateway, "universe")]
+        have = cur.routes.get(v.table, ())
+        for r in have:
+            if r not in want:
+                out.append(Change("route", "remove", _route_words(r), _route_words(r), None, r))
+        for r in want:
+            if r not in have:
+                out.append(Change("route", "add", _route_words(r), None, _route_words(r), r))
+    return out
+
+
+def _route_words(r: RouteSpec) -> str:
+    via = f" via {r.gateway}" if r.gateway else ""
+    scope = " scope link" if r.scope == "link" else ""
+    return f"route {r.dst}{via} dev {r.dev}{scope} table {r.table}"
+
+
+def check_against_node(spec: NodeSpec, cur: CurrentState, source: str, text: str) -> None:
+    """What the spec asks that the node cannot give: raises SpecError naming the line."""
+    for i, v in enumerate(spec.vteps):
+        def fail(key: str, message: str) -> SpecError:
+            return SpecError(f"{source}:{line_of(text, i, key)}: {message}")
+
+        if v.pf not in cur.uplinks and v.pf not in cur.ovs_interfaces and v.pf not in cur.kernel_interfaces:
+            raise fail("pf", f"unknown PF {v.pf}: no such uplink in sysfs, OVS interface or netdev")
+        if v.interface not in cur.kernel_interfaces:
+            raise fail("interface", f"VTEP interface {v.interface} does not exist")
+        holder = cur.addresses.get(v.ip)
+        if holder != v.interface:
+            where = f"is on {holder}" if holder else "is not configured"
+            raise fail("ip", f"VTEP IP {v.ip} {where}, not on {v.interface}: configure the VTEP interface first")
+        for r in cur.rules:
+            if r.table == v.table and r.src != f"{v.ip}/32":
+                raise fail("table", f"table {v.table} is in use by another rule (from {r.src or 'all'} priority "
+                           f"{r.priority})")
+
+
+def make_plan(spec: NodeSpec, cur: CurrentState, *, allow_software: bool = False) -> Plan:
+    vif_changes, notes = _vifs(spec, cur, allow_software)
+    return Plan(tuple(_ovsdb(spec, cur) + vif_changes + _routing(spec, cur)), tuple(notes))

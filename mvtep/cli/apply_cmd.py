@@ -1,0 +1,110 @@
+"""``mvtep plan SPEC`` and ``mvtep apply SPEC``: the node's multi-VTEP plumbing,
+declared in a spec file, reviewed as a diff, then made so."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from flowprog.apply import apply_plan
+from flowprog.current import read_current
+from flowprog.ovsdb import OvsdbMonitor
+from flowprog.plan import Plan, check_against_node, make_plan
+from flowprog.spec import NodeSpec, load_spec
+from inspector.plan_view import render, render_change, to_json
+from mvtep.cli.runtime import Runtime
+from mvtep.cli.show_cmd import add_node_options
+from mvtep.endpoints import Endpoints, resolve
+from mvtep.errors import ExitStatus, UsageError
+
+__all__ = ["register"]
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    add_node_options(p)
+    p.add_argument("spec", type=Path, help="the node spec (TOML; see the README)")
+    p.add_argument("--netns", help="the network namespace holding the VTEP interfaces (default $MVTEP_NETNS)")
+    p.add_argument("--sysfs-root", type=Path, default=Path("/"), help="read sysfs under this root")
+    p.add_argument("--allow-software", action="store_true",
+                   help="map VFs of PFs that cannot offload too (their traffic stays in software)")
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("plan", help="show what apply would change, as a diff; changes nothing")
+    _common(p)
+    p.add_argument("--json", action="store_true", help="print JSON (schema in the README)")
+    p.set_defaults(func=run_plan)
+    a = sub.add_parser("apply", help="make the node match the spec (OVSDB in one transaction, rules, routes)")
+    _common(a)
+    a.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    a.add_argument("--watch", action="store_true", help="then keep new VF ports' encap-ip right as they appear")
+    a.add_argument("--interval", type=float, default=1.0, help="--watch: seconds between checks")
+    a.set_defaults(func=run_apply)
+
+
+def _plan(args: argparse.Namespace, rt: Runtime) -> tuple[NodeSpec, Endpoints, str | None, Plan]:
+    spec = load_spec(args.spec)
+    ends = resolve(rt.env, db=args.db, openflow=args.openflow, bridge=args.bridge)
+    netns = args.netns or rt.env.get("MVTEP_NETNS") or None
+    cur = read_current(spec, ends, netns=netns, sysfs_root=args.sysfs_root, timeout=args.timeout)
+    check_against_node(spec, cur, str(args.spec), args.spec.read_text())
+    return spec, ends, netns, make_plan(spec, cur, allow_software=args.allow_software)
+
+
+def run_plan(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
+    _spec, _ends, _netns, plan = _plan(args, rt)
+    if args.json:
+        rt.emit_json(to_json(plan))
+    else:
+        rt.out.print(render(plan))
+    return ExitStatus.OK
+
+
+def _confirm(rt: Runtime, count: int) -> bool:
+    if not sys.stdin.isatty():
+        raise UsageError("refusing to change the node without confirmation", hint="pass --yes")
+    rt.err.print(f"make these {count} change(s)? [y/N] ", end="", markup=False, highlight=False)
+    return sys.stdin.readline().strip().lower() in ("y", "yes")
+
+
+def run_apply(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
+    spec, ends, netns, plan = _plan(args, rt)
+    rt.out.print(render(plan))
+    if plan.todo:
+        if not args.yes and not _confirm(rt, len(plan.todo)):
+            rt.say("nothing changed")
+            return ExitStatus.OK
+        done = apply_plan(plan, db=ends.db, netns=netns, timeout=args.timeout)
+        rt.say(f"applied {len(done)} change(s)")
+    if args.watch:
+        _watch(args, rt, spec, ends, netns)
+    return ExitStatus.PROBLEMS if len(plan.todo) < len(plan.changes) else ExitStatus.OK
+
+
+def _watch(args: argparse.Namespace, rt: Runtime, spec: NodeSpec, ends: Endpoints, netns: str | None) -> None:
+    """Keep VF ports' encap-ip right as ports come and go (until interrupted)."""
+    rt.say(f"watching {ends.bridge} for new VF ports (Ctrl-C stops)")
+    with OvsdbMonitor(ends.db, "Open_vSwitch", {"Interface": ("name", "external_ids")}, args.timeout) as monitor:
+        seen: object = None
+        while True:
+            time.sleep(args.interval)
+            rows = monitor.rows()  # the same object until the server reports a change
+            if rows is seen:
+                continue
+            seen = rows
+            _correct_vifs(args, rt, spec, ends, netns)
+
+
+def _correct_vifs(args: argparse.Namespace, rt: Runtime, spec: NodeSpec, ends: Endpoints,
+                  netns: str | None) -> None:
+    cur = read_current(spec, ends, netns=netns, sysfs_root=args.sysfs_root, timeout=args.timeout)
+    plan = make_plan(spec, cur, allow_software=args.allow_software)
+    vif = Plan(tuple(c for c in plan.changes if c.kind == "vif"))
+    if vif.todo:
+        apply_plan(vif, db=ends.db, netns=netns, timeout=args.timeout)
+        for c in vif.todo:
+            rt.out.print(render_change(c))
+        rt.out.file.flush()
