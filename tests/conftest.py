@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,12 +46,22 @@ def run_cli(argv: list[str], env: dict[str, str] | None = None, width: int = 120
     return CliResult(status, out.getvalue(), err.getvalue())
 
 
-def _start(tmp: Path, release: str) -> Iterator[Sandbox]:
-    box = up(tmp / "run", release, Size(), os.environ)
+SMALL = Size(vfs=4, remote_chassis=2, remote_ports=2)
+
+
+@contextmanager
+def fresh_node(tmp: Path, release: str = "25.03", size: Size = SMALL) -> Iterator[Sandbox]:
+    """A sandbox node of its own, for a test that changes or breaks it."""
+    box = up(tmp / "run", release, size, os.environ)
     try:
         yield box
     finally:
         down(box.rundir)
+
+
+def _start(tmp: Path, release: str) -> Iterator[Sandbox]:
+    with fresh_node(tmp, release, Size()) as box:
+        yield box
 
 
 @pytest.fixture(scope="session", params=["25.03", "26.03"])

@@ -19,8 +19,8 @@ from pyroute2 import IPRoute
 
 from flowprog.plumbing import current_routes, current_rules
 from hw import netns, routing
-from mvtep.sandbox.node import Sandbox, down, up
-from mvtep.sandbox.topology import Size
+from mvtep.sandbox.node import Sandbox
+from tests.conftest import fresh_node
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.skipif(os.geteuid() != 0, reason="namespaces need root")]
 
@@ -58,11 +58,8 @@ representors = ["enp3s0f0_*"]
 
 @pytest.fixture
 def node(tmp_path: Path) -> Iterator[Sandbox]:
-    box = up(tmp_path / "run", "25.03", Size(vfs=4, remote_chassis=2, remote_ports=1), os.environ)
-    try:
+    with fresh_node(tmp_path) as box:
         yield box
-    finally:
-        down(box.rundir)
 
 
 @pytest.fixture

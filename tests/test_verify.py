@@ -15,23 +15,16 @@ from typing import Any
 import pytest
 
 from mvtep.sandbox import daemons
-from mvtep.sandbox.node import Sandbox, down, up
-from mvtep.sandbox.topology import Size
-from tests.conftest import run_cli
+from mvtep.sandbox.node import Sandbox, down
+from tests.conftest import fresh_node, run_cli
 
 pytestmark = pytest.mark.sandbox
-
-SMALL = Size(vfs=4, remote_chassis=2, remote_ports=2)
-
 
 @pytest.fixture(params=["25.03", "26.03"])
 def node(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Sandbox]:
     """A fresh node per test: these tests break it on purpose."""
-    box = up(tmp_path / "run", request.param, SMALL, os.environ)
-    try:
+    with fresh_node(tmp_path, request.param) as box:
         yield box
-    finally:
-        down(box.rundir)
 
 
 def verify(box: Sandbox, *args: str) -> tuple[int, dict[str, Any]]:
@@ -201,8 +194,7 @@ def test_ovn_2303_has_no_per_vtep_selection(sandbox_2303: Sandbox) -> None:
 
 
 def test_flow_based_tunnels(tmp_path: Path) -> None:
-    box = up(tmp_path / "run", "26.03", SMALL, os.environ)
-    try:
+    with fresh_node(tmp_path, "26.03") as box:
         vsctl(box, "set", "Open_vSwitch", ".", "external_ids:ovn-enable-flow-based-tunnels=true")
         status, doc = eventually(box, lambda d: {t["interface"] for p in d["paths"] for t in p["tunnels"]}
                                  == {"ovn-geneve"})
@@ -211,5 +203,3 @@ def test_flow_based_tunnels(tmp_path: Path) -> None:
         assert {(t["remote_chassis"], t["local_ip"], t["remote_ip"]) for t in p["tunnels"]} == {
             ("remote-0", "10.0.0.3", "10.1.0.1"), ("remote-1", "10.0.0.3", "10.1.1.1"),
             ("remote-1", "10.0.0.3", "10.1.1.2")}
-    finally:
-        down(box.rundir)

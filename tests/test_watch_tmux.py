@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from mvtep.sandbox import daemons
-from mvtep.sandbox.node import Sandbox, down, up
-from mvtep.sandbox.topology import Size
+from mvtep.sandbox.node import Sandbox
+from tests.conftest import fresh_node
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")]
 
@@ -55,11 +55,8 @@ class Screen:
 
 @pytest.fixture
 def node(tmp_path: Path) -> Iterator[Sandbox]:
-    box = up(tmp_path / "run", "25.03", Size(vfs=4, remote_chassis=2, remote_ports=2), os.environ)
-    try:
+    with fresh_node(tmp_path) as box:
         yield box
-    finally:
-        down(box.rundir)
 
 
 @pytest.fixture
