@@ -181,5 +181,5 @@ def test_watch_corrects_new_vf_ports(node: Sandbox, ns: str, tmp_path: Path) -> 
         assert iface_ids(node, "enp2s0f0_7").get("encap-ip") == "10.0.0.2"
     finally:
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=10)
+        out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130 and "Traceback" not in err

@@ -4,8 +4,9 @@ declared in a spec file, reviewed as a diff, then made so."""
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
-import time
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -81,21 +82,31 @@ def run_apply(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
         rt.say(f"applied {len(done)} change(s)")
     if args.watch:
         _watch(args, rt, spec, ends, netns)
+        return ExitStatus.INTERRUPTED
     return ExitStatus.PROBLEMS if len(plan.todo) < len(plan.changes) else ExitStatus.OK
 
 
 def _watch(args: argparse.Namespace, rt: Runtime, spec: NodeSpec, ends: Endpoints, netns: str | None) -> None:
-    """Keep VF ports' encap-ip right as ports come and go (until interrupted)."""
+    """Keep VF ports' encap-ip right as ports come and go, until SIGINT or
+    SIGTERM.  The signals only set a flag: stopping between two passes never
+    leaves a change half made or a netlink socket half closed."""
     rt.say(f"watching {ends.bridge} for new VF ports (Ctrl-C stops)")
-    with OvsdbMonitor(ends.db, "Open_vSwitch", {"Interface": ("name", "external_ids")}, args.timeout) as monitor:
-        seen: object = None
-        while True:
-            time.sleep(args.interval)
-            rows = monitor.rows()  # the same object until the server reports a change
-            if rows is seen:
-                continue
-            seen = rows
-            _correct_vifs(args, rt, spec, ends, netns)
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with OvsdbMonitor(ends.db, "Open_vSwitch", {"Interface": ("name", "external_ids")},
+                          args.timeout) as monitor:
+            seen: object = None
+            while not stop.wait(args.interval):
+                rows = monitor.rows()  # the same object until the server reports a change
+                if rows is seen:
+                    continue
+                seen = rows
+                _correct_vifs(args, rt, spec, ends, netns)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    rt.say("stopped")
 
 
 def _correct_vifs(args: argparse.Namespace, rt: Runtime, spec: NodeSpec, ends: Endpoints,
