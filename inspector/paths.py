@@ -18,10 +18,11 @@ from hw.model import Features, Inventory, RouteAnswer
 from mvtep.findings import Finding, Severity
 
 __all__ = ["Egress", "Offload", "Counters", "VfPath", "PathInputs", "Vtep", "PathsSnapshot", "build_paths",
-           "VERDICTS"]
+           "VERDICTS", "SORTS"]
 
 # Verdicts, worst first (the order "problems first" sorting uses).
 VERDICTS = ("broken", "not-offloaded", "partial", "idle", "offloaded")
+SORTS = ("status", "interface", "vtep", "rate")  # the orders the views offer
 
 
 @dataclass(frozen=True, slots=True)

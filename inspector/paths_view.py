@@ -11,14 +11,13 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from inspector.paths import VERDICTS, PathsSnapshot, VfPath
+from inspector.paths import SORTS, VERDICTS, PathsSnapshot, VfPath
 from inspector.verify_view import render_findings
 from mvtep.findings import finding_json, sort_findings
 
 __all__ = ["SCHEMA", "SORTS", "ViewState", "to_json", "render", "select"]
 
 SCHEMA = 1
-SORTS = ("status", "interface", "vtep", "rate")
 _STYLE = {"broken": "bold red", "not-offloaded": "yellow", "partial": "yellow", "idle": "cyan",
           "offloaded": "green"}
 

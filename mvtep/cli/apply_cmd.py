@@ -10,16 +10,16 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from flowprog.apply import apply_plan
-from flowprog.current import read_current
-from flowprog.ovsdb import OvsdbMonitor
-from flowprog.plan import Plan, check_against_node, make_plan
-from flowprog.spec import NodeSpec, load_spec
-from inspector.plan_view import render, render_change, to_json
 from mvtep.cli.runtime import Runtime
-from mvtep.cli.show_cmd import add_node_options
+from mvtep.cli.options import add_node_options
 from mvtep.endpoints import Endpoints, resolve
 from mvtep.errors import ExitStatus, UsageError
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flowprog.plan import Plan
+    from flowprog.spec import NodeSpec
 
 __all__ = ["register"]
 
@@ -47,6 +47,9 @@ def register(sub: Any) -> None:
 
 
 def _plan(args: argparse.Namespace, rt: Runtime) -> tuple[NodeSpec, Endpoints, str | None, Plan]:
+    from flowprog.current import read_current
+    from flowprog.plan import check_against_node, make_plan
+    from flowprog.spec import load_spec
     spec = load_spec(args.spec)
     ends = resolve(rt.env, db=args.db, openflow=args.openflow, bridge=args.bridge)
     netns = args.netns or rt.env.get("MVTEP_NETNS") or None
@@ -56,6 +59,7 @@ def _plan(args: argparse.Namespace, rt: Runtime) -> tuple[NodeSpec, Endpoints, s
 
 
 def run_plan(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
+    from inspector.plan_view import render, to_json
     _spec, _ends, _netns, plan = _plan(args, rt)
     if args.json:
         rt.emit_json(to_json(plan))
@@ -72,6 +76,8 @@ def _confirm(rt: Runtime, count: int) -> bool:
 
 
 def run_apply(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
+    from flowprog.apply import apply_plan
+    from inspector.plan_view import render
     spec, ends, netns, plan = _plan(args, rt)
     rt.out.print(render(plan))
     if plan.todo:
@@ -90,6 +96,7 @@ def _watch(args: argparse.Namespace, rt: Runtime, spec: NodeSpec, ends: Endpoint
     """Keep VF ports' encap-ip right as ports come and go, until SIGINT or
     SIGTERM.  The signals only set a flag: stopping between two passes never
     leaves a change half made or a netlink socket half closed."""
+    from flowprog.ovsdb import OvsdbMonitor
     rt.say(f"watching {ends.bridge} for new VF ports (Ctrl-C stops)")
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
@@ -111,6 +118,10 @@ def _watch(args: argparse.Namespace, rt: Runtime, spec: NodeSpec, ends: Endpoint
 
 def _correct_vifs(args: argparse.Namespace, rt: Runtime, spec: NodeSpec, ends: Endpoints,
                   netns: str | None) -> None:
+    from flowprog.apply import apply_plan
+    from flowprog.current import read_current
+    from flowprog.plan import Plan, make_plan
+    from inspector.plan_view import render_change
     cur = read_current(spec, ends, netns=netns, sysfs_root=args.sysfs_root, timeout=args.timeout)
     plan = make_plan(spec, cur, allow_software=args.allow_software)
     vif = Plan(tuple(c for c in plan.changes if c.kind == "vif"))

@@ -5,17 +5,16 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from flowprog.flowjson import flow_json
-from flowprog.ofclient import FlowFilter, OpenFlowClient
-from flowprog.ofcodec import load
-from flowprog.ofdecode import OF13, OF15, Decoder
-from flowprog.ofext import install
-from flowprog.offormat import format_flow
-from flowprog.ovsdb import read_tables
 from mvtep.cli.runtime import Runtime
-from mvtep.cli.show_cmd import add_node_options
+from flowprog.ofdecode import OF13, OF15
+from mvtep.cli.options import add_node_options
 from mvtep.endpoints import Endpoints, resolve
 from mvtep.errors import ExitStatus, NotFound, UsageError
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flowprog.ofclient import OpenFlowClient
 
 __all__ = ["register", "VERSIONS", "open_client", "parse_cookie"]
 
@@ -44,6 +43,7 @@ def parse_cookie(text: str) -> tuple[int, int]:
 
 
 def _ofport(port: str, ends: Endpoints, timeout: float) -> int:
+    from flowprog.ovsdb import read_tables
     if port.isdigit():
         return int(port)
     rows = read_tables(ends.db, "Open_vSwitch", {"Interface": ("name", "ofport")}, timeout=timeout)
@@ -56,12 +56,19 @@ def _ofport(port: str, ends: Endpoints, timeout: float) -> int:
 def open_client(args: argparse.Namespace, rt: Runtime, ends: Endpoints) -> OpenFlowClient:
     """A client for the node's bridge, speaking the version asked for; it
     connects when entered (``with open_client(...) as client``)."""
+    from flowprog.ofclient import OpenFlowClient
+    from flowprog.ofcodec import load
+    from flowprog.ofext import install
     codec = install(load(rt.env))
     return OpenFlowClient(ends.openflow, codec, timeout=args.timeout,
                           versions=VERSIONS[getattr(args, "of_version", "auto")])
 
 
 def run(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
+    from flowprog.flowjson import flow_json
+    from flowprog.ofclient import FlowFilter
+    from flowprog.ofdecode import Decoder
+    from flowprog.offormat import format_flow
     ends = resolve(rt.env, db=args.db, openflow=args.openflow, bridge=args.bridge)
     if args.table is not None and not 0 <= args.table <= 254:
         raise UsageError(f"--table {args.table} is not a table number (0-254)")

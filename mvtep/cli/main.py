@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 from mvtep.cli import apply_cmd, flows_cmd, paths_cmd, preflight_cmd, sandbox_cmd, show_cmd, verify_cmd
+from mvtep.cli.options import add_node_options
 from mvtep.cli.runtime import Runtime, make_console
 from mvtep.errors import ExitStatus, MvtepError, UsageError
 
@@ -35,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                         help="colour output (auto: only on a terminal, never with NO_COLOR)")
-    show_cmd.add_node_options(parser, top=True)
+    add_node_options(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for module in (show_cmd, verify_cmd, paths_cmd, preflight_cmd, apply_cmd, flows_cmd, sandbox_cmd):

@@ -6,13 +6,17 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from inspector.gather import Gatherer
-from inspector.paths_view import SORTS, ViewState, render, to_json
-from inspector.watch import watch
 from mvtep.cli.runtime import Runtime
-from mvtep.cli.show_cmd import add_node_options
+from inspector.paths import SORTS
+from mvtep.cli.options import add_node_options
 from mvtep.endpoints import check_remote, resolve
 from mvtep.errors import ExitStatus, Unavailable, UsageError
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from inspector.gather import Gatherer
+    from inspector.paths_view import ViewState
 
 __all__ = ["register"]
 
@@ -42,6 +46,8 @@ def register(sub: Any) -> None:
 
 
 def _gatherer(args: argparse.Namespace, rt: Runtime) -> Gatherer:
+    from inspector.gather import Gatherer
+    from inspector.paths_view import ViewState
     ends = resolve(rt.env, db=args.db, openflow=args.openflow, bridge=args.bridge)
     sb = check_remote(args.sb, "--sb") if args.sb else None
     return Gatherer(ends, rt.env, timeout=args.timeout, netns=args.netns or rt.env.get("MVTEP_NETNS") or None,
@@ -49,10 +55,12 @@ def _gatherer(args: argparse.Namespace, rt: Runtime) -> Gatherer:
 
 
 def _view(args: argparse.Namespace) -> ViewState:
+    from inspector.paths_view import ViewState
     return ViewState(problems_only=args.problems, sort=getattr(args, "sort", "status"), vf=args.vf, pf=args.pf)
 
 
 def run_paths(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
+    from inspector.paths_view import render, to_json
     gatherer = _gatherer(args, rt)
     try:
         snap = gatherer.snapshot()
@@ -71,6 +79,7 @@ def run_paths(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
 
 
 def run_watch(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
+    from inspector.watch import watch
     if args.interval < 0.1:
         raise UsageError(f"--interval {args.interval:g} is too short", hint="use 0.1 seconds or more")
     gatherer = _gatherer(args, rt)

@@ -7,15 +7,12 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from flowprog.nodeconfig import parse_pf_mapping
-from hw.checks import CHECKS, run_checks
-from hw.collect import collect
-from inspector.preflight_view import render, to_json
 from mvtep.cli.runtime import Runtime
-from mvtep.cli.show_cmd import add_node_options
+from hw.checks import CHECKS
+from mvtep.cli.options import add_node_options
 from mvtep.endpoints import resolve
 from mvtep.errors import ExitStatus, UsageError
-from mvtep.findings import has_errors
+
 
 __all__ = ["register"]
 
@@ -38,6 +35,11 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
+    from flowprog.nodeconfig import parse_pf_mapping
+    from hw.checks import run_checks
+    from hw.collect import collect
+    from inspector.preflight_view import render, to_json
+    from mvtep.findings import has_errors
     unknown = [c for c in args.only if c not in CHECKS]
     if unknown:
         raise UsageError(f"unknown check {unknown[0]!r}", hint=f"choose from: {', '.join(CHECKS)}")

@@ -15,10 +15,7 @@ from typing import Any
 
 from mvtep.cli.runtime import Runtime
 from mvtep.errors import ExitStatus, SandboxError
-from mvtep.sandbox import daemons, node
-from mvtep.sandbox.packages import ensure_release
-from mvtep.sandbox.releases import DEFAULT_RELEASE, lookup
-from mvtep.sandbox.topology import Size
+
 
 __all__ = ["register", "default_dir"]
 
@@ -28,6 +25,8 @@ def default_dir() -> Path:
 
 
 def register(sub: Any) -> None:
+    from mvtep.sandbox.releases import DEFAULT_RELEASE
+    from mvtep.sandbox.topology import Size
     p = sub.add_parser("sandbox", help="run a real OVN multi-VTEP node locally (dummy datapath)")
     ss = p.add_subparsers(dest="action", metavar="ACTION", parser_class=type(p))
     ss.required = True
@@ -75,6 +74,9 @@ def _dir(args: argparse.Namespace) -> Path:
 
 
 def _up(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
+    from mvtep.sandbox import node
+    from mvtep.sandbox.releases import lookup
+    from mvtep.sandbox.topology import Size
     size = Size(vfs=args.vfs, remote_chassis=args.remote_chassis, remote_ports=args.remote_ports,
                 vteps=args.vteps, acls=args.acls).check()
     if args.ovn != "host":
@@ -91,12 +93,14 @@ def _up(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
 
 
 def _down(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
+    from mvtep.sandbox import node
     stopped = node.down(_dir(args))
     rt.say(f"stopped: {', '.join(stopped)}" if stopped else f"nothing running in {_dir(args)}")
     return ExitStatus.OK
 
 
 def _status(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
+    from mvtep.sandbox import daemons
     alive = daemons.running(_dir(args))
     for name in daemons.DAEMONS:
         rt.out.print(f"{name:15} {alive.get(name, 'not running')}", markup=False, highlight=False)
@@ -104,12 +108,15 @@ def _status(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
 
 
 def _fetch(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
+    from mvtep.sandbox.packages import ensure_release
+    from mvtep.sandbox.releases import lookup
     tools = ensure_release(lookup(args.ovn), rt.env)
     rt.say(f"OVN {args.ovn} ready in {tools.root}")
     return ExitStatus.OK
 
 
 def _exec(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
+    from mvtep.sandbox import node
     tools, env, _ = node.attach(_dir(args), rt.env)
     argv = tools.argv(args.program, *args.args)
     try:

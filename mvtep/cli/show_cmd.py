@@ -5,26 +5,17 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from flowprog.nodeconfig import TABLES, NodeConfig
-from flowprog.ovsdb import DEFAULT_TIMEOUT, read_tables
-from inspector.node_view import render, to_json
+from mvtep.cli.options import add_node_options
 from mvtep.cli.runtime import Runtime
 from mvtep.endpoints import resolve
 from mvtep.errors import ExitStatus, NotFound
 
-__all__ = ["register", "add_node_options", "read_node"]
+from typing import TYPE_CHECKING
 
+if TYPE_CHECKING:
+    from flowprog.nodeconfig import NodeConfig
 
-def add_node_options(p: argparse.ArgumentParser, top: bool = False) -> None:
-    """The options every command that reads a node takes; accepted before the
-    command (``mvtep --db X show``) and after it (``mvtep show --db X``)."""
-    default: object = None if top else argparse.SUPPRESS
-    p.add_argument("--db", default=default, help="OVSDB remote (default unix:$OVS_RUNDIR/db.sock)")
-    p.add_argument("--openflow", default=default,
-                   help="OpenFlow remote (default unix:$OVS_RUNDIR/<bridge>.mgmt)")
-    p.add_argument("--bridge", default=default, help="integration bridge (default br-int)")
-    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT if top else argparse.SUPPRESS,
-                   help=f"seconds to wait for each answer (default {DEFAULT_TIMEOUT:g})")
+__all__ = ["register", "read_node"]
 
 
 def register(sub: Any) -> None:
@@ -35,6 +26,8 @@ def register(sub: Any) -> None:
 
 
 def read_node(args: argparse.Namespace, rt: Runtime) -> NodeConfig:
+    from flowprog.nodeconfig import TABLES, NodeConfig
+    from flowprog.ovsdb import read_tables
     ends = resolve(rt.env, db=args.db, openflow=args.openflow, bridge=args.bridge)
     rows = read_tables(ends.db, "Open_vSwitch", TABLES, timeout=args.timeout)
     if not any(b["name"] == ends.bridge for b in rows["Bridge"]):
@@ -44,6 +37,7 @@ def read_node(args: argparse.Namespace, rt: Runtime) -> NodeConfig:
 
 
 def run(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
+    from inspector.node_view import render, to_json
     node = read_node(args, rt)
     if args.json:
         rt.emit_json(to_json(node))

@@ -6,20 +6,16 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from flowprog.collect import take_snapshot
-from flowprog.ofcodec import load
-from flowprog.ofdecode import Decoder
-from flowprog.ofext import install
-from flowprog.ovsdb import SslFiles
-from flowprog.snapshot import Snapshot
-from flowprog.verify import verify
-from inspector.verify_view import render, to_json
 from mvtep.cli.flows_cmd import VERSIONS, open_client
 from mvtep.cli.runtime import Runtime
-from mvtep.cli.show_cmd import add_node_options
+from mvtep.cli.options import add_node_options
 from mvtep.endpoints import check_remote, resolve
 from mvtep.errors import ExitStatus, UsageError
-from mvtep.findings import has_errors
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flowprog.ovsdb import SslFiles
 
 __all__ = ["register"]
 
@@ -40,6 +36,7 @@ def register(sub: Any) -> None:
 
 
 def _ssl(args: argparse.Namespace) -> SslFiles | None:
+    from flowprog.ovsdb import SslFiles
     files = (args.sb_private_key, args.sb_certificate, args.sb_ca_cert)
     if not any(files):
         return None
@@ -49,6 +46,14 @@ def _ssl(args: argparse.Namespace) -> SslFiles | None:
 
 
 def run(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
+    from flowprog.collect import take_snapshot
+    from flowprog.ofcodec import load
+    from flowprog.ofdecode import Decoder
+    from flowprog.ofext import install
+    from flowprog.snapshot import Snapshot
+    from flowprog.verify import verify
+    from inspector.verify_view import render, to_json
+    from mvtep.findings import has_errors
     if args.from_file and args.save:
         raise UsageError("--from and --save do not go together")
     if args.from_file:
