@@ -3,7 +3,7 @@
 A :class:`FlowEntry` is what the client yields for each flow in a flow-stats
 reply: the fixed header (table, priority, cookie, counters) decoded at once,
 and the entry's own bytes kept so match and actions are decoded only when
-asked (:func:`flowprog.ofdecode.decode`), which is what makes reading a large
+asked (:meth:`flowprog.ofdecode.Decoder.decode`), which is what makes reading a large
 table cheap.  A :class:`Flow` is the full decode; a flow the codec cannot
 decode still becomes a Flow, with ``undecoded`` saying why and ``raw`` kept.
 """

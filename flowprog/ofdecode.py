@@ -3,7 +3,7 @@
 :func:`entries` splits a multipart reply body into :class:`FlowEntry`
 objects with ``struct`` alone (the fixed headers of OpenFlow 1.3
 ``ofp_flow_stats`` and 1.5 ``ofp_flow_desc`` plus its OXS counters), which
-is cheap enough to run on every flow of a large table.  :func:`decode` runs
+is cheap enough to run on every flow of a large table.  :meth:`Decoder.decode` runs
 ryu's codec (extended by :mod:`flowprog.ofext`) on one entry and converts
 its match and instructions into the project's model; a flow the codec cannot
 decode comes back with ``undecoded`` set and nothing lost.

@@ -9,7 +9,6 @@ protocol numbers and hex for registers and metadata.
 from __future__ import annotations
 
 import ipaddress
-from typing import Any
 
 from flowprog.flows import FieldMatch, Flow, FlowEntry
 

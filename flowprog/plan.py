@@ -154,7 +154,7 @@ def _route_words(r: RouteSpec) -> str:
 def check_against_node(spec: NodeSpec, cur: CurrentState, source: str, text: str) -> None:
     """What the spec asks that the node cannot give: raises SpecError naming the line."""
     for i, v in enumerate(spec.vteps):
-        def fail(key: str, message: str) -> SpecError:
+        def fail(key: str, message: str, i: int = i) -> SpecError:
             return SpecError(f"{source}:{line_of(text, i, key)}: {message}")
 
         if v.pf not in cur.uplinks and v.pf not in cur.ovs_interfaces and v.pf not in cur.kernel_interfaces:

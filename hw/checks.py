@@ -173,7 +173,7 @@ def check_ovs(inp: PreflightInput) -> Iterator[Finding]:
     else:
         yield Finding("ovs-tc-policy", I, f"tc-policy is {policy}")
     uplinks = {pf.uplink for _, pf in _pfs(inp) if pf.uplink}
-    for pf_name, ip in inp.ovs.pf_mapping.pairs:
+    for pf_name, _ip in inp.ovs.pf_mapping.pairs:
         if pf_name not in uplinks:
             yield Finding("pf-mapping-unknown-pf", E, f"ovn-pf-encap-ip-mapping names {pf_name}, which is not the "
                           "uplink of a checked adapter", "use the uplink representor's name (phys_port_name p<N>), as "

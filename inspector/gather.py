@@ -35,7 +35,6 @@ from inspector import dpflows, unixctl
 from inspector.paths import Counters, PathInputs, PathsSnapshot, Vtep, build_paths
 from mvtep.endpoints import Endpoints
 from mvtep.errors import MvtepError, Unavailable
-from mvtep.findings import Finding
 
 __all__ = ["Gatherer", "rundir_of"]
 

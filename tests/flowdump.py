@@ -14,12 +14,12 @@ from mvtep.sandbox.node import Sandbox
 OFCTL = {OF15: "OpenFlow15", OF13: "OpenFlow13"}
 
 
-def mvtep_flows(box: Sandbox, version: int, filt: FlowFilter = FlowFilter(), env: dict[str, str] | None = None,
+def mvtep_flows(box: Sandbox, version: int, filt: FlowFilter | None = None, env: dict[str, str] | None = None,
                 remote: str | None = None) -> list[Flow]:
     codec = install(load(os.environ if env is None else env))
     with OpenFlowClient(remote or f"unix:{box.rundir}/br-int.mgmt", codec, versions=(version,)) as client:
         decoder = Decoder(codec)
-        return [decoder.decode(e) for e in client.flows(filt)]
+        return [decoder.decode(e) for e in client.flows(filt or FlowFilter())]
 
 
 def ofctl_flows(box: Sandbox, version: int, *spec: str) -> list[str]:

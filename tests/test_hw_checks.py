@@ -16,7 +16,7 @@ from hw.checks import HostView, OvsView, PreflightInput, run_checks
 from hw.devlink import decode_eswitch
 from hw.ethtool import from_bits
 from hw.inventory import discover
-from hw.model import EswitchState, Features, Inventory
+from hw.model import Features, Inventory
 from mvtep.findings import Finding
 from tests.test_hw_netlink_devlink import LEGACY, SWITCHDEV, eswitch_reply, nlerror
 

@@ -47,7 +47,7 @@ def register(sub: Any) -> None:
 
 def _gatherer(args: argparse.Namespace, rt: Runtime) -> Gatherer:
     from inspector.gather import Gatherer
-    from inspector.paths_view import ViewState
+
     ends = resolve(rt.env, db=args.db, openflow=args.openflow, bridge=args.bridge)
     sb = check_remote(args.sb, "--sb") if args.sb else None
     return Gatherer(ends, rt.env, timeout=args.timeout, netns=args.netns or rt.env.get("MVTEP_NETNS") or None,
