@@ -15,7 +15,7 @@ design document names but ovn-controller ignores; it is kept as
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["Vif", "TunnelPort", "PfMapping", "NodeConfig", "TABLES", "parse_pf_mapping"]
@@ -103,6 +103,8 @@ class NodeConfig:
     vifs: tuple[Vif, ...]
     tunnels: tuple[TunnelPort, ...]
     ovn_remote: str | None = None  # external_ids:ovn-remote: the southbound DB
+    tc_policy: str | None = None  # other_config:tc-policy
+    bridge_of: Mapping[str, str] = field(default_factory=dict)  # every interface -> its bridge
 
     @classmethod
     def from_rows(cls, rows: Mapping[str, list[dict[str, Any]]], bridge: str) -> NodeConfig:
@@ -148,4 +150,7 @@ class NodeConfig:
             vifs=tuple(vifs),
             tunnels=tuple(tunnels),
             ovn_remote=ext.get("ovn-remote"),
+            tc_policy=other.get("tc-policy"),
+            bridge_of={str(ifaces[i]["name"]): str(b["name"]) for b in rows["Bridge"] for p in b["ports"]
+                       if p in ports for i in ports[p]["interfaces"] if i in ifaces},
         )

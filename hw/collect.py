@@ -22,21 +22,13 @@ from mvtep.errors import Unavailable
 
 __all__ = ["collect", "probes_for"]
 
-_OVS_TABLES = {**TABLES, "Open_vSwitch": ("external_ids", "other_config", "ovs_version")}
-
-
 def _ovs(db: str, bridge: str, timeout: float) -> tuple[OvsView | None, str | None]:
     try:
-        rows = read_tables(db, "Open_vSwitch", _OVS_TABLES, timeout=timeout)
+        rows = read_tables(db, "Open_vSwitch", TABLES, timeout=timeout)
     except Unavailable as e:
         return None, e.message
     node = NodeConfig.from_rows(rows, bridge)
-    other = rows["Open_vSwitch"][0].get("other_config", {}) if rows["Open_vSwitch"] else {}
-    ifaces = {r["_uuid"]: r["name"] for r in rows["Interface"]}
-    ports = {r["_uuid"]: r for r in rows["Port"]}
-    bridge_of = {ifaces[i]: b["name"] for b in rows["Bridge"] for p in b["ports"] if p in ports
-                 for i in ports[p]["interfaces"] if i in ifaces}
-    return OvsView(node.hw_offload, other.get("tc-policy"), node.encap_ips, node.pf_mapping, bridge_of, bridge), None
+    return OvsView(node.hw_offload, node.tc_policy, node.encap_ips, node.pf_mapping, node.bridge_of, bridge), None
 
 
 def probes_for(vtep: str, table_routes: list[str], extra: tuple[str, ...]) -> list[str]:

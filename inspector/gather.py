@@ -38,7 +38,6 @@ from mvtep.errors import MvtepError, Unavailable
 
 __all__ = ["Gatherer", "rundir_of"]
 
-_OVS_TABLES = {**TABLES, "Open_vSwitch": ("external_ids", "other_config", "ovs_version")}
 _SB_TABLES = {**SB_TABLES, "Datapath_Binding": ("tunnel_key", "external_ids")}
 _SLOW_EVERY = 10.0  # seconds between re-reading sysfs, devlink and ethtool (they change rarely)
 
@@ -74,7 +73,7 @@ class Gatherer:
     def _ovsdb(self) -> OvsdbMonitor:
         if self._ovs is None or not self._ovs.connected():
             self._drop_ovsdb()
-            monitor = OvsdbMonitor(self.ends.db, "Open_vSwitch", _OVS_TABLES, self.timeout)
+            monitor = OvsdbMonitor(self.ends.db, "Open_vSwitch", TABLES, self.timeout)
             monitor.start()
             self._ovs = monitor
         return self._ovs
@@ -153,7 +152,7 @@ class Gatherer:
         if result.remote_output_table is None and tunnel_ports:
             self._tables = ()  # look for it again next time (ovn-controller may have restarted)
         self._slow(node)
-        inputs = self._path_inputs(node, rows, result, t0, ro, sb_rows)
+        inputs = self._path_inputs(node, result, t0, ro, sb_rows)
         paths = build_paths(inputs)
         vteps = tuple(self._vtep(result, inputs, ip) for ip in node.encap_ips)
         node_findings = tuple(f for f in result.findings if f.interface is None)
@@ -174,7 +173,7 @@ class Gatherer:
                                                                                 if v.representor]]
         self._features = {n: ethtool.features(n, self.netns) for n in names} if live else {}
 
-    def _path_inputs(self, node: NodeConfig, rows: Rows, result: VerifyResult, t0: tuple[Flow, ...],
+    def _path_inputs(self, node: NodeConfig, result: VerifyResult, t0: tuple[Flow, ...],
                      ro: tuple[Flow, ...], sb_rows: Rows | None) -> PathInputs:
         pairs = sorted({(t.remote_ip, p.vtep_ip) for p in result.paths for t in p.tunnels
                         if p.vtep_ip and t.remote_ip and t.remote_ip != "flow"})
@@ -182,18 +181,13 @@ class Gatherer:
         links = host.links
         addresses = {ip: dev for ip, (dev, _p, _f) in host.addresses.items()}
         routes = {(src, dst): answer for (dst, src), answer in host.routes.items()}
-        ifaces = {r["_uuid"]: r["name"] for r in rows["Interface"]}
-        ports = {r["_uuid"]: r for r in rows["Port"]}
-        bridge_of = {str(ifaces[i]): str(b["name"]) for b in rows["Bridge"] for p in b["ports"] if p in ports
-                     for i in ports[p]["interfaces"] if i in ifaces}
-        other: dict[str, str] = rows["Open_vSwitch"][0].get("other_config", {}) if rows["Open_vSwitch"] else {}
         kernel = frozenset(links)
         dp = self._datapath()
         tc = {p.interface: self._tc(p.interface) for p in result.paths if p.interface in kernel}
         return PathInputs(
             verify=result, pf_of_ip={ip: pf for pf, ip in node.pf_mapping.pairs}, inventory=self._inventory,
-            routes=routes, addresses=addresses, bridge_of=bridge_of,
-            ovs_hw_offload=node.hw_offload, tc_policy=other.get("tc-policy"),
+            routes=routes, addresses=addresses, bridge_of=node.bridge_of,
+            ovs_hw_offload=node.hw_offload, tc_policy=node.tc_policy,
             kernel_netdevs=kernel, eswitch={k: v.mode for k, v in self._eswitch.items()},
             features=self._features, dp=dp, tc={k: v for k, v in tc.items() if v is not None},
             counters=_counters(result, t0, ro), logical_switch=_switches(sb_rows))
