@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from mvtep.cli.runtime import Runtime
-from mvtep.cli.options import add_node_options
+from mvtep.cli.options import add_host_options, add_node_options, netns_of
 from mvtep.endpoints import Endpoints, resolve
 from mvtep.errors import ExitStatus, UsageError
 
@@ -27,8 +27,7 @@ __all__ = ["register"]
 def _common(p: argparse.ArgumentParser) -> None:
     add_node_options(p)
     p.add_argument("spec", type=Path, help="the node spec (TOML; see the README)")
-    p.add_argument("--netns", help="the network namespace holding the VTEP interfaces (default $MVTEP_NETNS)")
-    p.add_argument("--sysfs-root", type=Path, default=Path("/"), help="read sysfs under this root")
+    add_host_options(p)
     p.add_argument("--allow-software", action="store_true",
                    help="map VFs of PFs that cannot offload too (their traffic stays in software)")
 
@@ -52,7 +51,7 @@ def _plan(args: argparse.Namespace, rt: Runtime) -> tuple[NodeSpec, Endpoints, s
     from flowprog.spec import load_spec
     spec = load_spec(args.spec)
     ends = resolve(rt.env, db=args.db, openflow=args.openflow, bridge=args.bridge)
-    netns = args.netns or rt.env.get("MVTEP_NETNS") or None
+    netns = netns_of(args, rt.env)
     cur = read_current(spec, ends, netns=netns, sysfs_root=args.sysfs_root, timeout=args.timeout)
     check_against_node(spec, cur, str(args.spec), args.spec.read_text())
     return spec, ends, netns, make_plan(spec, cur, allow_software=args.allow_software)

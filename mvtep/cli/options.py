@@ -4,8 +4,10 @@ building the parser must stay cheap, every command pays for it)."""
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
+from pathlib import Path
 
-__all__ = ["add_node_options", "DEFAULT_TIMEOUT"]
+__all__ = ["add_node_options", "add_host_options", "netns_of", "DEFAULT_TIMEOUT"]
 
 DEFAULT_TIMEOUT = 5.0  # seconds to wait for each answer (flowprog.ovsdb uses the same)
 
@@ -20,3 +22,16 @@ def add_node_options(p: argparse.ArgumentParser, top: bool = False) -> None:
     p.add_argument("--bridge", default=default, help="integration bridge (default br-int)")
     p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT if top else argparse.SUPPRESS,
                    help=f"seconds to wait for each answer (default {DEFAULT_TIMEOUT:g})")
+
+
+def add_host_options(p: argparse.ArgumentParser) -> None:
+    """Where the host's side of the node is read: the namespace holding the
+    VTEP interfaces and their routing, and the sysfs root."""
+    p.add_argument("--netns", help="the network namespace holding the VTEP interfaces and their routing "
+                   "(default $MVTEP_NETNS)")
+    p.add_argument("--sysfs-root", type=Path, default=Path("/"), help="read sysfs under this root")
+
+
+def netns_of(args: argparse.Namespace, env: Mapping[str, str]) -> str | None:
+    """``--netns``, else ``$MVTEP_NETNS`` (what ``mvtep sandbox up`` prints), else this namespace."""
+    return args.netns or env.get("MVTEP_NETNS") or None

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 from mvtep.cli.runtime import Runtime
 from inspector.paths import SORTS
-from mvtep.cli.options import add_node_options
+from mvtep.cli.options import add_host_options, add_node_options, netns_of
 from mvtep.endpoints import check_remote, resolve
 from mvtep.errors import ExitStatus, Unavailable, UsageError
 
@@ -24,9 +23,7 @@ __all__ = ["register"]
 def _common(p: argparse.ArgumentParser) -> None:
     add_node_options(p)
     p.add_argument("--sb", help="southbound DB remote (default: external_ids:ovn-remote)")
-    p.add_argument("--netns", help="read links, addresses and routes in this network namespace "
-                   "(default $MVTEP_NETNS)")
-    p.add_argument("--sysfs-root", type=Path, default=Path("/"), help="read sysfs under this root")
+    add_host_options(p)
     p.add_argument("--vf", help="only this VF (representor, iface-id or VF netdev)")
     p.add_argument("--pf", help="only VFs of this PF (uplink name or PCI address)")
     p.add_argument("--problems", action="store_true", help="only VFs that are not offloaded or have findings")
@@ -50,7 +47,7 @@ def _gatherer(args: argparse.Namespace, rt: Runtime) -> Gatherer:
 
     ends = resolve(rt.env, db=args.db, openflow=args.openflow, bridge=args.bridge)
     sb = check_remote(args.sb, "--sb") if args.sb else None
-    return Gatherer(ends, rt.env, timeout=args.timeout, netns=args.netns or rt.env.get("MVTEP_NETNS") or None,
+    return Gatherer(ends, rt.env, timeout=args.timeout, netns=netns_of(args, rt.env),
                     sysfs_root=args.sysfs_root, sb_remote=sb)
 
 
