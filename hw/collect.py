@@ -17,10 +17,10 @@ from flowprog.ovsdb import read_tables
 from hw import devlink, ethtool, routing
 from hw.checks import HostView, OvsView, PreflightInput
 from hw.inventory import discover
-from hw.model import EswitchState, Features, Inventory
+from hw.model import DevInfo, EswitchState, Features, Inventory
 from mvtep.errors import Unavailable
 
-__all__ = ["collect", "probes_for"]
+__all__ = ["collect", "probes_for", "offload_state"]
 
 def _ovs(db: str, bridge: str, timeout: float) -> tuple[OvsView | None, str | None]:
     try:
@@ -29,6 +29,19 @@ def _ovs(db: str, bridge: str, timeout: float) -> tuple[OvsView | None, str | No
         return None, e.message
     node = NodeConfig.from_rows(rows, bridge)
     return OvsView(node.hw_offload, node.tc_policy, node.encap_ips, node.pf_mapping, node.bridge_of, bridge), None
+
+
+def offload_state(inventory: Inventory, sysfs_root: Path, netns: str | None
+                  ) -> tuple[dict[str, EswitchState], dict[str, DevInfo | None], dict[str, Features]]:
+    """Each supported PF's e-switch (devlink) and device info, and each
+    uplink's and representor's hw-tc-offload (ethtool).  devlink and ethtool
+    describe this kernel's devices, so a modelled sysfs root gets "unknown"."""
+    pfs = [pf for a in inventory.adapters if a.supported for pf in a.pfs]
+    if sysfs_root != Path("/"):
+        return ({pf.pci: EswitchState("unknown", error="modelled sysfs") for pf in pfs}, {pf.pci: None for pf in pfs},
+                {n: Features(None, error="modelled sysfs") for pf in pfs for n in pf.offload_netdevs})
+    return ({pf.pci: devlink.eswitch(pf.pci) for pf in pfs}, {pf.pci: devlink.info(pf.pci) for pf in pfs},
+            {n: ethtool.features(n, netns) for pf in pfs for n in pf.offload_netdevs})
 
 
 def probes_for(vtep: str, table_routes: list[str], extra: tuple[str, ...]) -> list[str]:
@@ -56,27 +69,20 @@ def collect(*, sysfs_root: Path, db: str, bridge: str, timeout: float, netns: st
     ``ovn-pf-encap-ip-mapping`` before OVS is set up; with OVS reachable its
     mapping is used unless pairs are given."""
     inventory: Inventory = discover(sysfs_root)
-    pfs = [pf for a in inventory.adapters if a.supported for pf in a.pfs]
-    live = sysfs_root == Path("/")
-    # devlink and ethtool describe this kernel's devices: only ask them about a live sysfs.
-    eswitch = {pf.pci: devlink.eswitch(pf.pci) if live else EswitchState("unknown", error="modelled sysfs")
-               for pf in pfs}
-    info = {pf.pci: devlink.info(pf.pci) if live else None for pf in pfs}
-    names = [n for pf in pfs for n in ([pf.uplink] if pf.uplink else []) + [vf.representor for vf in pf.vfs
-                                                                            if vf.representor]]
-    features = {n: ethtool.features(n, netns) if live else Features(None, error="modelled sysfs") for n in names}
+    eswitch, info, features = offload_state(inventory, sysfs_root, netns)
     ovs, ovs_error = _ovs(db, bridge, timeout)
     vteps = pf_mapping or (ovs.pf_mapping.pairs if ovs else ())
     host = None
     if vteps:
         rules = routing.rules(netns)
-        routes = {}
+        pairs = []  # (probe, VTEP IP): asked over one netlink socket below
         for _pf, ip in vteps:
             tables = [r.table for r in rules if r.src and _in(ip, r.src)]
             prefixes = routing.table_routes(tables[0], netns) if tables else []
-            for probe in probes_for(ip, prefixes, remote_vteps):
-                routes[(ip, probe)] = routing.route_get(probe, ip, netns)
-        host = HostView(routing.addresses(netns), routing.links(netns), rules, routes)
+            pairs += [(probe, ip) for probe in probes_for(ip, prefixes, remote_vteps)]
+        net = routing.host_network(pairs, netns)
+        routes = {(ip, probe): answer for (probe, ip), answer in net.routes.items()}
+        host = HostView(net.addresses, net.links, rules, routes)
     return PreflightInput(inventory, eswitch, info, features, ovs, ovs_error, host,
                           privileged=os.geteuid() == 0, overlay_mtu=overlay_mtu, vteps=tuple(vteps))
 

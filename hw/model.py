@@ -62,6 +62,11 @@ class PhysicalFunction:
     compat_mode: str | None  # MLNX_OFED compat/devlink/mode ("legacy"/"switchdev"), None when absent
     problems: tuple[str, ...] = ()  # what could not be read, in words
 
+    @property
+    def offload_netdevs(self) -> tuple[str, ...]:
+        """The netdevs whose hw-tc-offload decides offload: uplink, then VF representors."""
+        return tuple(n for n in (self.uplink, *(vf.representor for vf in self.vfs)) if n)
+
 
 @dataclass(frozen=True, slots=True)
 class Adapter:

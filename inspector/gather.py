@@ -28,7 +28,8 @@ from flowprog.ovsdb import OvsdbMonitor, Rows
 from flowprog.sbstate import SB_TABLES
 from flowprog.snapshot import Snapshot
 from flowprog.verify import VerifyResult, verify
-from hw import devlink, ethtool, routing, tcflower
+from hw import routing, tcflower
+from hw.collect import offload_state
 from hw.inventory import discover
 from hw.model import EswitchState, Features, Inventory
 from inspector import dpflows, unixctl
@@ -166,12 +167,7 @@ class Gatherer:
             return
         self._slow_at = time.monotonic()
         self._inventory = discover(self.sysfs_root)
-        live = self.sysfs_root == Path("/")
-        pfs = [pf for a in self._inventory.adapters if a.supported for pf in a.pfs]
-        self._eswitch = {pf.pci: devlink.eswitch(pf.pci) for pf in pfs} if live else {}
-        names = [n for pf in pfs for n in ([pf.uplink] if pf.uplink else []) + [v.representor for v in pf.vfs
-                                                                                if v.representor]]
-        self._features = {n: ethtool.features(n, self.netns) for n in names} if live else {}
+        self._eswitch, _info, self._features = offload_state(self._inventory, self.sysfs_root, self.netns)
 
     def _path_inputs(self, node: NodeConfig, result: VerifyResult, t0: tuple[Flow, ...],
                      ro: tuple[Flow, ...], sb_rows: Rows | None) -> PathInputs:
