@@ -11,13 +11,12 @@ from rich.text import Text
 
 from hw.checks import PreflightInput
 from hw.model import PhysicalFunction
-from inspector.verify_view import render_findings
-from mvtep.findings import Finding, Severity, finding_json
+from inspector.verify_view import SEVERITY_STYLE, render_findings
+from mvtep.findings import Finding, finding_json, worst
 
 __all__ = ["SCHEMA", "to_json", "render"]
 
 SCHEMA = 1
-_STYLE = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
 
 def _about(findings: tuple[Finding, ...], *subjects: str | None) -> tuple[Finding, ...]:
@@ -27,11 +26,11 @@ def _about(findings: tuple[Finding, ...], *subjects: str | None) -> tuple[Findin
 
 def _mark(findings: tuple[Finding, ...]) -> Text:
     """The worst severity, and how many findings: the list below the table says which."""
-    worst = min((f.severity for f in findings), key=lambda s: list(Severity).index(s), default=None)
-    if worst is None:
+    most = worst(findings)
+    if most is None:
         return Text("pass", style="green")
     more = f" +{len(findings) - 1}" if len(findings) > 1 else ""
-    return Text(f"{worst.value}{more}", style=_STYLE[worst])
+    return Text(f"{most.value}{more}", style=SEVERITY_STYLE[most])
 
 
 def _tc(inp: PreflightInput, netdev: str | None) -> bool | None:

@@ -10,12 +10,12 @@ from rich.table import Table
 from rich.text import Text
 
 from flowprog.verify import VerifyResult, VifPath
-from mvtep.findings import Finding, Severity, finding_json
+from mvtep.findings import Finding, Severity, finding_json, worst
 
-__all__ = ["SCHEMA", "to_json", "render", "render_findings"]
+__all__ = ["SCHEMA", "SEVERITY_STYLE", "to_json", "render", "render_findings"]
 
 SCHEMA = 1
-_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
 
 def to_json(r: VerifyResult) -> dict[str, Any]:
@@ -37,10 +37,10 @@ def to_json(r: VerifyResult) -> dict[str, Any]:
 
 def _status(p: VifPath, findings: tuple[Finding, ...]) -> Text:
     mine = [f for f in findings if f.interface == p.interface]
-    worst = min((f.severity for f in mine), key=lambda s: list(Severity).index(s), default=None)
-    if worst is None:
+    most = worst(mine)
+    if most is None:
         return Text("ok", style="green")
-    return Text(", ".join(sorted({f.code for f in mine})), style=_STYLE[worst])
+    return Text(", ".join(sorted({f.code for f in mine})), style=SEVERITY_STYLE[most])
 
 
 def _tunnels(p: VifPath) -> Text:
@@ -56,7 +56,7 @@ def render_findings(findings: tuple[Finding, ...]) -> RenderableType:
     lines = []
     for f in findings:
         where = f.interface or f.subject
-        lines.append(Text.assemble((f"{f.severity.value:7} ", _STYLE[f.severity]), (f.code, "bold"),
+        lines.append(Text.assemble((f"{f.severity.value:7} ", SEVERITY_STYLE[f.severity]), (f.code, "bold"),
                                    f" {where}: " if where else ": ", f.message))
         if f.hint:
             lines.append(Text("        hint: " + f.hint, style="dim"))

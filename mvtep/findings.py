@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Severity", "Finding", "has_errors", "finding_json", "sort_findings"]
+__all__ = ["Severity", "Finding", "has_errors", "finding_json", "sort_findings", "worst"]
 
 
 class Severity(enum.Enum):
@@ -38,6 +38,11 @@ class Finding:
 
 def has_errors(findings: Iterable[Finding]) -> bool:
     return any(f.severity is Severity.ERROR for f in findings)
+
+
+def worst(findings: Iterable[Finding]) -> Severity | None:
+    """The most severe severity among ``findings``; None when there are none."""
+    return min((f.severity for f in findings), key=_RANK.__getitem__, default=None)
 
 
 def sort_findings(findings: Iterable[Finding]) -> tuple[Finding, ...]:
