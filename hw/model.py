@@ -9,11 +9,12 @@ comes from on a real host.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 __all__ = [
     "NetDev", "Representor", "VirtualFunction", "PhysicalFunction", "Adapter", "Inventory",
-    "EswitchState", "DevInfo", "Features", "RouteAnswer", "Rule",
+    "EswitchState", "DevInfo", "Features", "RouteAnswer", "Rule", "tc_offload_of",
 ]
 
 
@@ -111,6 +112,12 @@ class Features:
     hw_tc_offload: bool | None  # active; None when the netdev could not be asked
     fixed: bool = False  # not changeable ("[fixed]")
     error: str | None = None
+
+
+def tc_offload_of(features: Mapping[str, Features], netdev: str | None) -> bool | None:
+    """hw-tc-offload of ``netdev`` as read; None when unknown or not read."""
+    found = features.get(netdev) if netdev else None
+    return found.hw_tc_offload if found else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from flowprog.verify import Tunnel, VerifyResult
-from hw.model import Features, Inventory, RouteAnswer
+from hw.model import Features, Inventory, RouteAnswer, tc_offload_of
 from mvtep.findings import Finding, Severity
 
 __all__ = ["Egress", "Offload", "Counters", "VfPath", "PathInputs", "Vtep", "PathsSnapshot", "build_paths",
@@ -210,7 +210,7 @@ def build_paths(inp: PathInputs) -> tuple[VfPath, ...]:
         off = Offload(
             ovs_hw_offload=inp.ovs_hw_offload, tc_policy=inp.tc_policy,
             kernel_netdev=p.interface in inp.kernel_netdevs, eswitch=inp.eswitch.get(pf_pci or ""),
-            representor_tc=_tc(inp.features, p.interface), uplink_tc=_tc(inp.features, pf),
+            representor_tc=tc_offload_of(inp.features, p.interface), uplink_tc=tc_offload_of(inp.features, pf),
             dp_flows=flows, dp_offloaded=offloaded, dp_partial=partial, tc_in_hw=in_hw, tc_not_in_hw=not_in_hw)
         verdict, reason = _judge(mine, p.unreachable, egress, off, pf)
         out.append(VfPath(
@@ -222,7 +222,3 @@ def build_paths(inp: PathInputs) -> tuple[VfPath, ...]:
             reason=reason, findings=mine))
     return tuple(out)
 
-
-def _tc(features: Mapping[str, Features], name: str | None) -> bool | None:
-    found = features.get(name) if name else None
-    return found.hw_tc_offload if found else None

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from hw.checks import PreflightInput
-from hw.model import PhysicalFunction
+from hw.model import PhysicalFunction, tc_offload_of
 from inspector.verify_view import SEVERITY_STYLE, render_findings
 from mvtep.findings import Finding, finding_json, worst
 
@@ -33,16 +33,14 @@ def _mark(findings: tuple[Finding, ...]) -> Text:
     return Text(f"{most.value}{more}", style=SEVERITY_STYLE[most])
 
 
-def _tc(inp: PreflightInput, netdev: str | None) -> bool | None:
-    found = inp.features.get(netdev) if netdev else None
-    return found.hw_tc_offload if found else None
+def _on_off(value: bool | None) -> str:
+    return "-" if value is None else ("on" if value else "off")
 
 
 def to_json(inp: PreflightInput, findings: tuple[Finding, ...]) -> dict[str, Any]:
     def pf_json(pf: PhysicalFunction) -> dict[str, Any]:
         state = inp.eswitch.get(pf.pci)
         info = inp.info.get(pf.pci)
-        uplink = inp.features.get(pf.uplink or "")
         return {
             "pci": pf.pci, "uplink": pf.uplink, "switch_id": pf.switch_id,
             "sriov_totalvfs": pf.sriov_totalvfs, "sriov_numvfs": pf.sriov_numvfs,
@@ -50,10 +48,10 @@ def to_json(inp: PreflightInput, findings: tuple[Finding, ...]) -> dict[str, Any
                                                    "encap_mode": state.encap_mode, "source": state.source,
                                                    "error": state.error},
             "compat_mode": pf.compat_mode, "fw_version": info.fw_version if info else None,
-            "hw_tc_offload": uplink.hw_tc_offload if uplink else None,
+            "hw_tc_offload": tc_offload_of(inp.features, pf.uplink),
             "vfs": [{"index": vf.index, "pci": vf.pci, "netdev": vf.netdev, "driver": vf.driver,
                      "representor": vf.representor,
-                     "hw_tc_offload": _tc(inp, vf.representor),
+                     "hw_tc_offload": tc_offload_of(inp.features, vf.representor),
                      "bridge": inp.ovs.bridge_of.get(vf.representor) if inp.ovs and vf.representor else None}
                     for vf in pf.vfs],
         }
@@ -79,13 +77,11 @@ def render(inp: PreflightInput, findings: tuple[Finding, ...]) -> RenderableType
             state = inp.eswitch.get(pf.pci)
             mode = pf.compat_mode if state is None or state.mode == "unknown" and pf.compat_mode else (
                 state.mode if state else "-")
-            feat = inp.features.get(pf.uplink or "")
             table.add_row("  PF", pf.pci, pf.uplink or "-", mode or "unknown",
-                          "-" if feat is None or feat.hw_tc_offload is None else ("on" if feat.hw_tc_offload else "off"),
+                          _on_off(tc_offload_of(inp.features, pf.uplink)),
                           _mark(_about(findings, pf.uplink or pf.pci, pf.pci)))
             for vf in pf.vfs:
-                rep = inp.features.get(vf.representor or "")
                 table.add_row(f"    VF {vf.index}", vf.pci, vf.representor or "no representor", vf.driver or "-",
-                              "-" if rep is None or rep.hw_tc_offload is None else ("on" if rep.hw_tc_offload else "off"),
+                              _on_off(tc_offload_of(inp.features, vf.representor)),
                               _mark(_about(findings, vf.representor, vf.pci)))
     return Group(table, render_findings(findings))
