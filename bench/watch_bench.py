@@ -27,7 +27,7 @@ from rich.console import Console  # noqa: E402
 
 from inspector.gather import Gatherer  # noqa: E402
 from inspector.paths_view import ViewState, render  # noqa: E402
-from mvtep.endpoints import resolve  # noqa: E402
+from mvcore.endpoints import resolve  # noqa: E402
 from mvtep.sandbox.node import down, netns_name, up  # noqa: E402
 from mvtep.sandbox.topology import Size  # noqa: E402
 

@@ -15,7 +15,7 @@ from flowprog import plumbing
 from flowprog.ovsdb import MapOp, write_map_keys
 from flowprog.plan import Change, OvsdbOp, Plan
 from flowprog.plumbing import RouteSpec, RuleSpec
-from mvtep.errors import MvtepError
+from mvcore.errors import MvtepError
 
 __all__ = ["ApplyFailed", "apply_plan"]
 

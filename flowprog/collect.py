@@ -14,8 +14,8 @@ from flowprog.ofclient import FlowFilter, OpenFlowClient
 from flowprog.ovsdb import SslFiles, read_tables
 from flowprog.sbstate import SB_TABLES
 from flowprog.snapshot import Snapshot
-from mvtep.endpoints import Endpoints
-from mvtep.errors import NotFound, Unavailable
+from mvcore.endpoints import Endpoints
+from mvcore.errors import NotFound, Unavailable
 
 __all__ = ["take_snapshot", "remote_output_tables", "remote_output_flows"]
 

@@ -13,8 +13,8 @@ from flowprog.plumbing import current_routes, current_rules, interfaces
 from flowprog.spec import NodeSpec
 from hw import devlink, ethtool, routing
 from hw.inventory import discover
-from mvtep.endpoints import Endpoints
-from mvtep.errors import NotFound
+from mvcore.endpoints import Endpoints
+from mvcore.errors import NotFound
 
 __all__ = ["read_current"]
 

@@ -7,7 +7,7 @@ reply arrives.  It never sends a message that changes the switch: the only
 messages it builds are HELLO, ECHO_REPLY and the flow-stats request.
 
 Every wait has a deadline.  A connection that closes or times out part way
-through a dump raises :class:`~mvtep.errors.Unavailable` saying how many
+through a dump raises :class:`~mvcore.errors.Unavailable` saying how many
 flows had arrived: a partial table is never passed off as the whole.
 """
 
@@ -22,7 +22,7 @@ from typing import Any
 from flowprog.flows import FlowEntry
 from flowprog.ofcodec import Codec
 from flowprog.ofdecode import OF13, OF15, entries
-from mvtep.errors import DecodeError, Unavailable, UsageError
+from mvcore.errors import DecodeError, Unavailable, UsageError
 
 __all__ = ["FlowFilter", "OpenFlowClient"]
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import ModuleType
 
-from mvtep.errors import Unavailable
+from mvcore.errors import Unavailable
 
 __all__ = ["Codec", "load"]
 

@@ -19,7 +19,7 @@ from flowprog.fieldnames import lookup, xreg_halves
 from flowprog.flows import Action, FieldMatch, Flow, FlowEntry
 from flowprog.ofactions import UnknownAction, convert
 from flowprog.ofcodec import Codec
-from mvtep.errors import DecodeError
+from mvcore.errors import DecodeError
 
 __all__ = ["entries", "Decoder", "OF13", "OF15"]
 

@@ -3,7 +3,7 @@
 It opens a read-only IDL connection to one database, registers only the
 tables and columns asked for, copies their rows out as plain Python values,
 and closes.  Every ovsdbapp/ovs failure leaves this module as
-:class:`mvtep.errors.Unavailable`.  Two ovsdbapp pitfalls are handled here so
+:class:`mvcore.errors.Unavailable`.  Two ovsdbapp pitfalls are handled here so
 nobody else meets them: commands swallow errors unless ``check_error=True``
 is passed, and ``Backend`` keeps its connection in a *class* attribute, so a
 fresh subclass is made per connection.
@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mvtep.errors import Unavailable
+from mvcore.errors import Unavailable
 
 __all__ = ["Rows", "MapOp", "SslFiles", "OvsdbMonitor", "read_tables", "write_map_keys", "DEFAULT_TIMEOUT"]
 

@@ -28,7 +28,7 @@ route's own table first, then by a full lookup (``fib_check_nh_v4_gw``):
 add a table's ``scope link`` route before its ``via`` route.
 
 Every function takes an optional ``ip netns`` name; it is never created
-(a missing one raises :class:`mvtep.errors.Unavailable`).  pyroute2 is
+(a missing one raises :class:`mvcore.errors.Unavailable`).  pyroute2 is
 imported inside the functions.
 """
 
@@ -43,7 +43,7 @@ from typing import Any
 
 from hw.netns import errno_name
 from hw.routing import _ipr, _names
-from mvtep.errors import MvtepError
+from mvcore.errors import MvtepError
 
 __all__ = [
     "RuleSpec", "RouteSpec", "PlumbingError", "current_rules", "current_routes", "interfaces",

@@ -20,7 +20,7 @@ from flowprog.nodeconfig import NodeConfig
 from flowprog.ofdecode import Decoder, entries
 from flowprog.ovsdb import Rows
 from flowprog.sbstate import SbState
-from mvtep.errors import DecodeError, UsageError
+from mvcore.errors import DecodeError, UsageError
 
 __all__ = ["Snapshot", "SNAPSHOT_SCHEMA"]
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mvtep.errors import UsageError
+from mvcore.errors import UsageError
 
 __all__ = ["VtepSpec", "NodeSpec", "SpecError", "load_spec", "parse_spec"]
 

@@ -19,7 +19,7 @@ from flowprog.flowroles import RemoteOutput, VifIngress, remote_outputs, vif_ing
 from flowprog.flows import Flow
 from flowprog.nodeconfig import NodeConfig, TunnelPort, Vif
 from flowprog.sbstate import SbState
-from mvtep.findings import Finding, Severity, sort_findings
+from mvcore.findings import Finding, Severity, sort_findings
 
 __all__ = ["Tunnel", "VifPath", "VerifyResult", "verify"]
 

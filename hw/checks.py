@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from flowprog.nodeconfig import PfMapping
 from hw.model import Adapter, DevInfo, EswitchState, Features, Inventory, PhysicalFunction, RouteAnswer, Rule
-from mvtep.findings import Finding, Severity, sort_findings
+from mvcore.findings import Finding, Severity, sort_findings
 
 __all__ = ["OvsView", "HostView", "PreflightInput", "CHECKS", "run_checks", "GENEVE_OVERHEAD"]
 

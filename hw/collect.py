@@ -18,7 +18,7 @@ from hw import devlink, ethtool, routing
 from hw.checks import HostView, OvsView, PreflightInput
 from hw.inventory import discover
 from hw.model import DevInfo, EswitchState, Features, Inventory
-from mvtep.errors import Unavailable
+from mvcore.errors import Unavailable
 
 __all__ = ["collect", "probes_for", "offload_state"]
 

@@ -13,7 +13,7 @@ sent on the wire.
 
 Every function takes an optional ``ip netns`` name; the netlink socket is
 then created in that namespace (``IPRoute(netns=..., flags=0)``: never
-creates one).  Failing to open it raises :class:`mvtep.errors.Unavailable`;
+creates one).  Failing to open it raises :class:`mvcore.errors.Unavailable`;
 the kernel refusing a route lookup is an answer, ``RouteAnswer(error=...)``.
 """
 
@@ -28,7 +28,7 @@ from typing import Any
 
 from hw.model import RouteAnswer, Rule
 from hw.netns import errno_name, exists
-from mvtep.errors import Unavailable
+from mvcore.errors import Unavailable
 
 __all__ = ["rules", "route_get", "routes_get", "table_routes", "addresses", "links", "HostNetwork",
            "host_network", "HostReader"]

@@ -34,8 +34,8 @@ from hw.inventory import discover
 from hw.model import EswitchState, Features, Inventory
 from inspector import dpflows, unixctl
 from inspector.paths import Counters, PathInputs, PathsSnapshot, Vtep, build_paths
-from mvtep.endpoints import Endpoints
-from mvtep.errors import MvtepError, Unavailable
+from mvcore.endpoints import Endpoints
+from mvcore.errors import MvtepError, Unavailable
 
 __all__ = ["Gatherer", "rundir_of"]
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from flowprog.verify import Tunnel, VerifyResult
 from hw.model import Features, Inventory, RouteAnswer, tc_offload_of
-from mvtep.findings import Finding, Severity
+from mvcore.findings import Finding, Severity
 
 __all__ = ["Egress", "Offload", "Counters", "VfPath", "PathInputs", "Vtep", "PathsSnapshot", "build_paths",
            "VERDICTS", "SORTS"]

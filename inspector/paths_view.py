@@ -13,7 +13,7 @@ from rich.text import Text
 
 from inspector.paths import SORTS, VERDICTS, PathsSnapshot, VfPath
 from inspector.verify_view import render_findings
-from mvtep.findings import finding_json, sort_findings
+from mvcore.findings import finding_json, sort_findings
 
 __all__ = ["SCHEMA", "SORTS", "ViewState", "to_json", "render", "select"]
 

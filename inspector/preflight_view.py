@@ -12,7 +12,7 @@ from rich.text import Text
 from hw.checks import PreflightInput
 from hw.model import PhysicalFunction, tc_offload_of
 from inspector.verify_view import SEVERITY_STYLE, render_findings
-from mvtep.findings import Finding, finding_json, worst
+from mvcore.findings import Finding, finding_json, worst
 
 __all__ = ["SCHEMA", "to_json", "render"]
 

@@ -18,7 +18,7 @@ So the exchange is done here with the standard library (``socket``,
 ``json``), following ``UnixctlClient.transact`` message for message, with
 a timeout on connecting and on every wait for reply data.
 
-Every failure leaves this module as :class:`mvtep.errors.Unavailable`.
+Every failure leaves this module as :class:`mvcore.errors.Unavailable`.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import socket
 from collections.abc import Sequence
 from pathlib import Path
 
-from mvtep.errors import Unavailable
+from mvcore.errors import Unavailable
 
 __all__ = ["DAEMON", "control_socket", "call", "daemon_version", "datapaths", "dump_datapath_flows"]
 

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from flowprog.verify import VerifyResult, VifPath
-from mvtep.findings import Finding, Severity, finding_json, worst
+from mvcore.findings import Finding, Severity, finding_json, worst
 
 __all__ = ["SCHEMA", "SEVERITY_STYLE", "to_json", "render", "render_findings"]
 

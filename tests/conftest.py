@@ -15,7 +15,7 @@ from rich.console import Console
 
 from mvtep.cli.main import run
 from mvtep.cli.runtime import Runtime
-from mvtep.errors import ExitStatus
+from mvcore.errors import ExitStatus
 from mvtep.sandbox.node import Sandbox, down, up
 from mvtep.sandbox.topology import Size
 

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from inspector.dpflows import UNKNOWN_PORT, DpFlow, PortOffload, parse_dump, parse_line, summarize
 from inspector.unixctl import call, control_socket, daemon_version, datapaths, dump_datapath_flows
-from mvtep.errors import Unavailable
+from mvcore.errors import Unavailable
 from mvtep.sandbox.node import Sandbox, down, up
 from mvtep.sandbox.topology import Size
 

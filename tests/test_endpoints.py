@@ -1,7 +1,7 @@
 import pytest
 
-from mvtep.endpoints import DEFAULT_RUNDIR, resolve
-from mvtep.errors import UsageError
+from mvcore.endpoints import DEFAULT_RUNDIR, resolve
+from mvcore.errors import UsageError
 
 
 def test_defaults_follow_ovs_rundir() -> None:

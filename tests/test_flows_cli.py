@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mvtep.errors import Unavailable, UsageError
+from mvcore.errors import Unavailable, UsageError
 from mvtep.sandbox.node import Sandbox
 from tests.conftest import run_cli
 from tests.flowdump import ofctl_flows

@@ -17,7 +17,7 @@ from hw.devlink import decode_eswitch
 from hw.ethtool import from_bits
 from hw.inventory import discover
 from hw.model import Features, Inventory
-from mvtep.findings import Finding
+from mvcore.findings import Finding
 from tests.test_hw_netlink_devlink import LEGACY, SWITCHDEV, eswitch_reply, nlerror
 
 ON = from_bits(active=True, available=True)

@@ -11,7 +11,7 @@ from pyroute2 import IPRoute
 
 from hw import netns, routing
 from hw.model import RouteAnswer, Rule
-from mvtep.errors import Unavailable
+from mvcore.errors import Unavailable
 from tests.vtepns import FAR, GATEWAY, design_doc_vteps, point_table_at
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="creating network namespaces needs root")

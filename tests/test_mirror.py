@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from mvtep.errors import FetchError
+from mvcore.errors import FetchError
 from mvtep.sandbox.mirror import Mirror, find_mirror, parse_sources
 
 DEB822 = """\

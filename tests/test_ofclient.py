@@ -12,7 +12,7 @@ from flowprog.ofclient import FlowFilter, OpenFlowClient
 from flowprog.ofcodec import load
 from flowprog.ofdecode import OF13, OF15
 from flowprog.ofext import install
-from mvtep.errors import Unavailable
+from mvcore.errors import Unavailable
 from mvtep.sandbox.node import Sandbox
 from tests.flowdump import mvtep_flows, ofctl_flows
 from tests.ofproxy import Relay

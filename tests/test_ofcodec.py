@@ -1,7 +1,7 @@
 import pytest
 
 from flowprog.ofcodec import load
-from mvtep.errors import Unavailable
+from mvcore.errors import Unavailable
 
 
 def test_codec_round_trips_an_openflow15_message() -> None:

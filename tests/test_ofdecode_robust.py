@@ -17,7 +17,7 @@ from flowprog.flows import FlowEntry
 from flowprog.ofcodec import load
 from flowprog.ofdecode import OF13, OF15, Decoder, entries
 from flowprog.ofext import install
-from mvtep.errors import DecodeError
+from mvcore.errors import DecodeError
 from mvtep.sandbox.node import Sandbox, down, up
 from mvtep.sandbox.topology import Size
 from tests.flowdump import mvtep_flows

@@ -13,7 +13,7 @@ from flowprog import plumbing
 from flowprog.plumbing import PlumbingError, RouteSpec, RuleSpec
 from hw import netns, routing
 from hw.model import RouteAnswer
-from mvtep.errors import Unavailable
+from mvcore.errors import Unavailable
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="creating network namespaces needs root")
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from mvtep.errors import RunDirInUse
+from mvcore.errors import RunDirInUse
 from hw import routing
 from mvtep.sandbox import daemons, underlay
 from mvtep.sandbox.node import Sandbox, down

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mvtep.errors import UsageError
+from mvcore.errors import UsageError
 from mvtep.sandbox import node as sandbox_node
 from mvtep.sandbox.node import Sandbox, down
 from mvtep.sandbox.services import acl_transactions, extra_acl_matches, ipv6_of

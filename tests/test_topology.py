@@ -1,6 +1,6 @@
 import pytest
 
-from mvtep.errors import UsageError
+from mvcore.errors import UsageError
 from mvtep.sandbox.topology import Size, plan
 
 

@@ -12,8 +12,8 @@ from typing import Any
 
 from mvtep.cli.runtime import Runtime
 from mvtep.cli.options import add_host_options, add_node_options, netns_of
-from mvtep.endpoints import Endpoints, resolve
-from mvtep.errors import ExitStatus, UsageError
+from mvcore.endpoints import Endpoints, resolve
+from mvcore.errors import ExitStatus, UsageError
 
 from typing import TYPE_CHECKING
 

@@ -8,8 +8,8 @@ from typing import Any
 from mvtep.cli.runtime import Runtime
 from flowprog.ofdecode import OF13, OF15
 from mvtep.cli.options import add_node_options
-from mvtep.endpoints import Endpoints, resolve
-from mvtep.errors import ExitStatus, NotFound, UsageError
+from mvcore.endpoints import Endpoints, resolve
+from mvcore.errors import ExitStatus, NotFound, UsageError
 
 from typing import TYPE_CHECKING
 

@@ -1,7 +1,7 @@
 """``mvtep``: the command line, and the one place errors become exit codes.
 
-Every command returns an :class:`~mvtep.errors.ExitStatus`; any
-:class:`~mvtep.errors.MvtepError` raised below is printed here as one line
+Every command returns an :class:`~mvcore.errors.ExitStatus`; any
+:class:`~mvcore.errors.MvtepError` raised below is printed here as one line
 (plus its hint) and mapped to its status.  ``--debug`` lets the traceback
 through instead.
 """
@@ -17,7 +17,7 @@ from typing import NoReturn
 from mvtep.cli import apply_cmd, flows_cmd, paths_cmd, preflight_cmd, sandbox_cmd, show_cmd, verify_cmd
 from mvtep.cli.options import add_node_options
 from mvtep.cli.runtime import Runtime, make_console
-from mvtep.errors import ExitStatus, MvtepError, UsageError
+from mvcore.errors import ExitStatus, MvtepError, UsageError
 
 __all__ = ["main", "run", "build_parser"]
 

@@ -8,8 +8,8 @@ from typing import Any
 from mvtep.cli.runtime import Runtime
 from inspector.paths import SORTS
 from mvtep.cli.options import add_host_options, add_node_options, netns_of
-from mvtep.endpoints import check_remote, resolve
-from mvtep.errors import ExitStatus, Unavailable, UsageError
+from mvcore.endpoints import check_remote, resolve
+from mvcore.errors import ExitStatus, Unavailable, UsageError
 
 from typing import TYPE_CHECKING
 

@@ -10,8 +10,8 @@ from typing import Any
 from mvtep.cli.runtime import Runtime
 from hw.checks import CHECKS
 from mvtep.cli.options import add_node_options
-from mvtep.endpoints import resolve
-from mvtep.errors import ExitStatus, UsageError
+from mvcore.endpoints import resolve
+from mvcore.errors import ExitStatus, UsageError
 
 
 __all__ = ["register"]
@@ -39,7 +39,7 @@ def run(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
     from hw.checks import run_checks
     from hw.collect import collect
     from inspector.preflight_view import render, to_json
-    from mvtep.findings import has_errors
+    from mvcore.findings import has_errors
     unknown = [c for c in args.only if c not in CHECKS]
     if unknown:
         raise UsageError(f"unknown check {unknown[0]!r}", hint=f"choose from: {', '.join(CHECKS)}")

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from mvtep.cli.runtime import Runtime
-from mvtep.errors import ExitStatus, SandboxError
+from mvcore.errors import ExitStatus, SandboxError
 
 
 __all__ = ["register", "default_dir"]

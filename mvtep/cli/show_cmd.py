@@ -7,8 +7,8 @@ from typing import Any
 
 from mvtep.cli.options import add_node_options
 from mvtep.cli.runtime import Runtime
-from mvtep.endpoints import resolve
-from mvtep.errors import ExitStatus, NotFound
+from mvcore.endpoints import resolve
+from mvcore.errors import ExitStatus, NotFound
 
 from typing import TYPE_CHECKING
 

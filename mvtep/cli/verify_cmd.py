@@ -9,8 +9,8 @@ from typing import Any
 from mvtep.cli.flows_cmd import VERSIONS, open_client
 from mvtep.cli.runtime import Runtime
 from mvtep.cli.options import add_node_options
-from mvtep.endpoints import check_remote, resolve
-from mvtep.errors import ExitStatus, UsageError
+from mvcore.endpoints import check_remote, resolve
+from mvcore.errors import ExitStatus, UsageError
 
 from typing import TYPE_CHECKING
 
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
     from flowprog.snapshot import Snapshot
     from flowprog.verify import verify
     from inspector.verify_view import render, to_json
-    from mvtep.findings import has_errors
+    from mvcore.findings import has_errors
     if args.from_file and args.save:
         raise UsageError("--from and --save do not go together")
     if args.from_file:

@@ -15,7 +15,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from mvtep.errors import RunDirInUse, SandboxError, UsageError
+from mvcore.errors import RunDirInUse, SandboxError, UsageError
 from mvtep.sandbox.toolroot import ToolRoot
 
 __all__ = ["DAEMONS", "environment", "check_rundir", "start_all", "start_controller", "stop", "stop_all",

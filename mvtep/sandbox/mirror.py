@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from mvtep.errors import FetchError
+from mvcore.errors import FetchError
 
 __all__ = ["Mirror", "find_mirror", "parse_sources"]
 

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from mvtep.errors import NotFound, SandboxError
+from mvcore.errors import NotFound, SandboxError
 from mvtep.sandbox import daemons, underlay
 from mvtep.sandbox.build import configure_ovs, configure_ovn, local_ports
 from mvtep.sandbox.packages import ensure_release

@@ -21,7 +21,7 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
-from mvtep.errors import FetchError
+from mvcore.errors import FetchError
 from mvtep.sandbox.mirror import Mirror, find_mirror
 from mvtep.sandbox.releases import Release
 from mvtep.sandbox.toolroot import ToolRoot

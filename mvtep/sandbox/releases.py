@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mvtep.errors import UsageError
+from mvcore.errors import UsageError
 
 __all__ = ["Release", "RELEASES", "DEFAULT_RELEASE", "HOST", "lookup", "version_tuple"]
 

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from mvtep.errors import SandboxError
+from mvcore.errors import SandboxError
 
 __all__ = ["ToolRoot", "PROGRAM_DIRS"]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mvtep.errors import UsageError
+from mvcore.errors import UsageError
 
 __all__ = ["Size", "Vtep", "Vf", "RemoteChassis", "RemotePort", "Plan", "plan"]
 

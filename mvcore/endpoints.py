@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from mvtep.errors import UsageError
+from mvcore.errors import UsageError
 
 __all__ = ["Endpoints", "resolve", "check_remote", "DEFAULT_RUNDIR"]
 
