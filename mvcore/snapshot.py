@@ -116,12 +116,13 @@ class NodeSnapshot:
 
     def unreadable(self) -> tuple[tuple[str, str], ...]:
         """(source, why) for every part that was asked for and could not be read."""
-        parts: list[tuple[str, Reading[object]]] = [
-            ("ovsdb", self.ovsdb), ("openflow", self.openflow), ("southbound", self.southbound),
-            ("sysfs", self.sysfs), ("netlink", self.host), ("datapath flows", self.datapath),
-            ("ovs-vswitchd version", self.daemons.ovs_version), ("ovn-controller version", self.daemons.ovn_version),
+        errors = [
+            ("ovsdb", self.ovsdb.error), ("openflow", self.openflow.error), ("southbound", self.southbound.error),
+            ("sysfs", self.sysfs.error), ("netlink", self.host.error), ("datapath flows", self.datapath.error),
+            ("ovs-vswitchd version", self.daemons.ovs_version.error),
+            ("ovn-controller version", self.daemons.ovn_version.error),
         ]
-        return tuple((name, r.error) for name, r in parts if r.error is not None)
+        return tuple((name, error) for name, error in errors if error is not None)
 
 
 class Key:
