@@ -8,7 +8,7 @@ RYU    := .venv-ryu
 # The decode tests, run a second time on the original ryu's codec.
 CODEC_TESTS := tests/test_ofcodec.py tests/test_ofdecode_robust.py tests/test_ofclient.py tests/test_flows_oracle.py
 
-.PHONY: test demo typecheck clean
+.PHONY: test demo typecheck lint clean
 
 $(STAMP): pyproject.toml scripts/bootstrap.sh
 	@PYTHON=$(PYTHON) VENV=$(VENV) sh scripts/bootstrap.sh
@@ -17,15 +17,21 @@ $(STAMP): pyproject.toml scripts/bootstrap.sh
 $(RYU)/.installed: scripts/bootstrap-ryu.sh
 	@PYTHON=$(PYTHON) sh scripts/bootstrap-ryu.sh $(RYU)
 
-## make test: type-check the project and run the whole suite (real OVN sandboxes included),
-## then the OpenFlow decode tests again on ryu 4.34 instead of os-ken
+## make test: lint (ruff), check the layers (import-linter), type-check (mypy --strict), run the
+## whole suite (real OVN sandboxes included), then the OpenFlow decode tests again on ryu 4.34
 test: $(STAMP) $(RYU)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
 	$(PY) -m pytest
 	MVTEP_OFP_CODEC=ryu PYTHONPATH=. $(RYU)/bin/python -m pytest -p no:cacheprovider $(CODEC_TESTS)
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 ## make demo: a real OVN multi-VTEP node, summarised, then torn down
 demo: $(STAMP)

@@ -1,7 +1,7 @@
 """A node's multi-VTEP configuration as OVSDB holds it: pure model and reader.
 
-``NodeConfig.from_rows`` turns the rows :func:`flowprog.ovsdb.read_tables`
-returns into frozen dataclasses; nothing here does I/O, so verification rules
+``NodeConfig.from_state`` turns the typed Open_vSwitch rows of a node
+snapshot into frozen dataclasses; nothing here does I/O, so verification rules
 and renderers can be tested on hand-made rows.
 
 The keys read are the ones OVN really uses (shared/reference/facts.md):
@@ -16,17 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
-__all__ = ["Vif", "TunnelPort", "PfMapping", "NodeConfig", "TABLES", "parse_pf_mapping"]
+from mvcore.ovsdb_rows import OvsState
 
-# What NodeConfig needs from the Open_vSwitch database: table -> columns.
-TABLES: Mapping[str, tuple[str, ...]] = {
-    "Open_vSwitch": ("external_ids", "other_config", "ovs_version"),
-    "Bridge": ("name", "ports"),
-    "Port": ("name", "interfaces", "external_ids"),
-    "Interface": ("name", "type", "ofport", "external_ids", "options"),
-}
+__all__ = ["Vif", "TunnelPort", "PfMapping", "NodeConfig", "parse_pf_mapping"]
+
 _TUNNEL_TYPES = frozenset({"geneve", "vxlan", "stt"})
 
 
@@ -82,11 +76,6 @@ def parse_pf_mapping(text: str) -> PfMapping:
     return PfMapping(tuple(pairs), tuple(bad))
 
 
-def _ofport(value: Any) -> int | None:
-    # ovsdbapp unwraps an optional integer to the int itself, or [] when unset.
-    return value if isinstance(value, int) else None
-
-
 @dataclass(frozen=True, slots=True)
 class NodeConfig:
     """What OVSDB says about one node's OVN multi-VTEP setup."""
@@ -107,40 +96,39 @@ class NodeConfig:
     bridge_of: Mapping[str, str] = field(default_factory=dict)  # every interface -> its bridge
 
     @classmethod
-    def from_rows(cls, rows: Mapping[str, list[dict[str, Any]]], bridge: str) -> NodeConfig:
-        """Build from :data:`TABLES` rows; only ports on ``bridge`` count."""
-        ovs = rows["Open_vSwitch"][0] if rows["Open_vSwitch"] else {}
-        raw_ext: dict[str, str] = ovs.get("external_ids", {})
+    def from_state(cls, state: OvsState, bridge: str) -> NodeConfig:
+        """Build from the Open_vSwitch rows; only ports on ``bridge`` count."""
+        top = state.open_vswitch
+        raw_ext = top.external_ids if top else {}
         chassis = raw_ext.get("system-id")
         # ovn-controller prefers "<key>-<chassis>" over "<key>" (several chassis per OVS).
         ext = {k: raw_ext.get(f"{k}-{chassis}", v) for k, v in raw_ext.items()}
         ext.update({k[: -len(chassis) - 1]: v for k, v in raw_ext.items() if chassis and k.endswith("-" + chassis)})
-        other: dict[str, str] = ovs.get("other_config", {})
-        version = ovs.get("ovs_version")
-        ifaces = {r["_uuid"]: r for r in rows["Interface"]}
-        ports = {r["_uuid"]: r for r in rows["Port"]}
-        br = next((b for b in rows["Bridge"] if b["name"] == bridge), None)
+        other = top.other_config if top else {}
+        ifaces = {i.uuid: i for i in state.interfaces}
+        ports = {p.uuid: p for p in state.ports}
+        br = state.bridge(bridge)
         vifs, tunnels = [], []
-        for port in sorted((ports[p] for p in (br or {}).get("ports", []) if p in ports), key=lambda p: p["name"]):
-            for iface in (ifaces[i] for i in port["interfaces"] if i in ifaces):
-                ids: dict[str, str] = iface["external_ids"]
-                if iface["type"] in _TUNNEL_TYPES:
-                    chassis_id = port["external_ids"].get("ovn-chassis-id", "")
+        for port in sorted((ports[p] for p in (br.ports if br else ()) if p in ports), key=lambda p: p.name):
+            for iface in (ifaces[i] for i in port.interfaces if i in ifaces):
+                ids = iface.external_ids
+                if iface.type in _TUNNEL_TYPES:
+                    chassis_id = port.external_ids.get("ovn-chassis-id", "")
                     tunnels.append(TunnelPort(
-                        name=iface["name"], type=iface["type"], ofport=_ofport(iface["ofport"]),
-                        local_ip=iface["options"].get("local_ip"), remote_ip=iface["options"].get("remote_ip"),
+                        name=iface.name, type=iface.type, ofport=iface.ofport,
+                        local_ip=iface.options.get("local_ip"), remote_ip=iface.options.get("remote_ip"),
                         # "<chassis>@<remote ip>%<local ip>" (or just "<chassis>" before 24.03)
                         remote_chassis=chassis_id.split("@")[0] or None,
                     ))
                 elif "iface-id" in ids:
                     vifs.append(Vif(
-                        name=iface["name"], ofport=_ofport(iface["ofport"]), iface_id=ids["iface-id"],
+                        name=iface.name, ofport=iface.ofport, iface_id=ids["iface-id"],
                         encap_ip=ids.get("encap-ip"), misnamed_encap_ip=ids.get("ovn-encap-ip"),
                     ))
         return cls(
             chassis=chassis,
             hostname=ext.get("hostname"),
-            ovs_version=version if isinstance(version, str) else None,
+            ovs_version=top.ovs_version if top else None,
             bridge=bridge,
             encap_type=ext.get("ovn-encap-type"),
             encap_ips=tuple(ip.strip() for ip in ext.get("ovn-encap-ip", "").split(",") if ip.strip()),
@@ -151,6 +139,6 @@ class NodeConfig:
             tunnels=tuple(tunnels),
             ovn_remote=ext.get("ovn-remote"),
             tc_policy=other.get("tc-policy"),
-            bridge_of={str(ifaces[i]["name"]): str(b["name"]) for b in rows["Bridge"] for p in b["ports"]
-                       if p in ports for i in ports[p]["interfaces"] if i in ifaces},
+            bridge_of={ifaces[i].name: b.name for b in state.bridges for p in b.ports
+                       if p in ports for i in ports[p].interfaces if i in ifaces},
         )

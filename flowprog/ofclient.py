@@ -79,7 +79,7 @@ class OpenFlowClient:
                 raise UsageError(f"OpenFlow remote {self.remote!r} is not unix:PATH or tcp:HOST:PORT")
         except OSError as e:
             raise Unavailable(f"cannot connect to OpenFlow at {self.remote}: {e.strerror or e}",
-                              hint="is ovs-vswitchd running? set OVS_RUNDIR or --openflow") from e
+                              hint="is ovs-vswitchd running?", topic="openflow") from e
         sock.settimeout(self.timeout)
         return sock
 

@@ -22,8 +22,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from mvcore.errors import Unavailable
+from mvcore.ovsdb_rows import OVS_COLUMNS, SB_COLUMNS, OvsState, RowsInvalid, SbRows, ovs_state, sb_state
 
-__all__ = ["Rows", "MapOp", "SslFiles", "OvsdbMonitor", "read_tables", "write_map_keys", "DEFAULT_TIMEOUT"]
+__all__ = ["Rows", "MapOp", "SslFiles", "OvsdbMonitor", "read_tables", "write_map_keys", "DEFAULT_TIMEOUT",
+           "typed_ovs", "typed_sb", "ovs_monitor", "sb_monitor", "read_ovs", "read_sb"]
 
 DEFAULT_TIMEOUT = 5.0
 Rows = dict[str, list[dict[str, Any]]]
@@ -44,7 +46,7 @@ def _use_ssl(ssl: SslFiles | None, remote: str) -> None:
         return
     if ssl is None:
         raise Unavailable(f"{remote} is an ssl remote but no key, certificate and CA were given",
-                          hint="pass --sb-private-key, --sb-certificate and --sb-ca-cert")
+                          topic="ovsdb-ssl")
     import ovs.stream
 
     ovs.stream.Stream.ssl_set_private_key_file(ssl.private_key)
@@ -122,7 +124,7 @@ def _fetch_schema_plain(remote: str, schema: str, timeout: float) -> dict[str, A
     except (OSError, ValueError) as e:
         reason = os.strerror(e.errno) if isinstance(e, OSError) and e.errno else str(e)
         raise Unavailable(f"cannot connect to OVSDB at {remote}: {reason}",
-                          hint="is ovsdb-server running? set OVS_RUNDIR or --db") from e
+                          hint="is ovsdb-server running?", topic="ovsdb") from e
     decoder = json.JSONDecoder()
     with sock:
         try:
@@ -151,7 +153,7 @@ def _fetch_schema_plain(remote: str, schema: str, timeout: float) -> dict[str, A
     if not isinstance(reply, dict) or reply.get("id") != 0:
         raise Unavailable(f"{remote} did not speak OVSDB: Protocol error", hint="is this the socket of ovsdb-server?")
     if reply.get("error") is not None or not isinstance(reply.get("result"), dict):
-        raise Unavailable(f"{remote} has no {schema} database", hint="point --db at the Open_vSwitch database's socket")
+        raise Unavailable(f"{remote} has no {schema} database", topic="ovsdb")
     return dict(reply["result"])
 
 
@@ -166,7 +168,7 @@ def _fetch_schema_ovs(remote: str, schema: str, timeout: float) -> dict[str, Any
     err, stream = ovs.stream.Stream.open_block(ovs.stream.Stream.open(remote), int(timeout * 1000))
     if err:
         raise Unavailable(f"cannot connect to OVSDB at {remote}: {os.strerror(err)}",
-                          hint="is ovsdb-server running? set OVS_RUNDIR or --db")
+                          hint="is ovsdb-server running?", topic="ovsdb")
     rpc = ovs.jsonrpc.Connection(stream)
     try:
         request = ovs.jsonrpc.Message.create_request("get_schema", [schema])
@@ -187,8 +189,7 @@ def _fetch_schema_ovs(remote: str, schema: str, timeout: float) -> dict[str, Any
                 continue
             if reply is not None and reply.id == request.id:
                 if reply.type == ovs.jsonrpc.Message.T_ERROR:
-                    raise Unavailable(f"{remote} has no {schema} database",
-                                      hint="point --db at the Open_vSwitch database's socket")
+                    raise Unavailable(f"{remote} has no {schema} database", topic="ovsdb")
                 return dict(reply.result)
         raise Unavailable(f"{remote} did not speak OVSDB: {os.strerror(err)}",
                           hint="is this the socket of ovsdb-server?")
@@ -206,8 +207,12 @@ class OvsdbMonitor:
     """
 
     def __init__(self, remote: str, schema: str, tables: Mapping[str, Sequence[str]],
-                 timeout: float = DEFAULT_TIMEOUT, ssl: SslFiles | None = None) -> None:
+                 timeout: float = DEFAULT_TIMEOUT, ssl: SslFiles | None = None,
+                 optional: frozenset[str] = frozenset()) -> None:
+        """``optional`` names tables an older schema may not have."""
         self.remote, self.schema, self.tables, self.timeout, self.ssl = remote, schema, tables, timeout, ssl
+        self.optional = optional
+        self._present: dict[str, tuple[str, ...]] = {}
         self._conn: Any = None
         self._api: Any = None
         self._seqno: int | None = None  # the replica's change counter when _cached was copied
@@ -243,10 +248,18 @@ class OvsdbMonitor:
         else:
             raise failures[-1] if failures else Unavailable(f"no OVSDB remote in {self.remote!r}")
         helper = idlutils.create_schema_helper(schema_json)
+        known = schema_json.get("tables", {})
+        self._present = {}
         for table, columns in self.tables.items():
-            if table not in schema_json.get("tables", {}):
+            if table not in known:
+                if table in self.optional:
+                    continue
                 raise Unavailable(f"{self.remote}: database {self.schema} has no table {table}")
-            helper.register_columns(table, list(columns))
+            # An older release's schema may lack a column: read what there is
+            # (the typed rows give a missing column its empty value).
+            have = tuple(c for c in columns if c in known[table].get("columns", {}))
+            helper.register_columns(table, list(have))
+            self._present[table] = have
         idl = ovs_idl.Idl(self.remote, helper)
         self._conn = connection.Connection(idl, self.timeout)
         # A fresh class per connection: Backend stores the connection on the class.
@@ -280,7 +293,7 @@ class OvsdbMonitor:
             return self._cached
         out: Rows = {}
         try:
-            for table, columns in self.tables.items():
+            for table, columns in self._present.items():
                 rows = self._api.db_list(table, columns=["_uuid", *columns]).execute(check_error=True,
                                                                                     log_errors=False)
                 out[table] = [{k: _plain(v) for k, v in row.items()} for row in rows]
@@ -358,3 +371,42 @@ def read_tables(
     """
     with OvsdbMonitor(remote, schema, tables, timeout, ssl) as monitor:
         return monitor.rows()
+
+
+def typed_ovs(rows: Rows, remote: str) -> OvsState:
+    """Plain Open_vSwitch rows as typed rows (a server that sends misshapen ones is not usable)."""
+    try:
+        return ovs_state(rows)
+    except RowsInvalid as e:
+        raise Unavailable(f"OVSDB at {remote} sent rows mvtep cannot read: {e}", topic="ovsdb") from e
+
+
+def typed_sb(rows: Rows, remote: str) -> SbRows:
+    """Plain southbound rows as typed rows."""
+    try:
+        return sb_state(rows)
+    except RowsInvalid as e:
+        raise Unavailable(f"the southbound DB at {remote} sent rows mvtep cannot read: {e}", topic="southbound") from e
+
+
+def ovs_monitor(remote: str, timeout: float = DEFAULT_TIMEOUT) -> OvsdbMonitor:
+    """A monitor of the Open_vSwitch tables mvtep reads (not started)."""
+    return OvsdbMonitor(remote, "Open_vSwitch", OVS_COLUMNS, timeout)
+
+
+def sb_monitor(remote: str, timeout: float = DEFAULT_TIMEOUT, ssl: SslFiles | None = None) -> OvsdbMonitor:
+    """A monitor of the southbound tables mvtep reads (not started); Chassis_Private is
+    optional (southbound schemas before OVN 20.09 have none)."""
+    return OvsdbMonitor(remote, "OVN_Southbound", SB_COLUMNS, timeout, ssl, optional=frozenset({"Chassis_Private"}))
+
+
+def read_ovs(remote: str, timeout: float = DEFAULT_TIMEOUT) -> OvsState:
+    """The Open_vSwitch database's rows mvtep reads, once."""
+    with ovs_monitor(remote, timeout) as monitor:
+        return typed_ovs(monitor.rows(), remote)
+
+
+def read_sb(remote: str, timeout: float = DEFAULT_TIMEOUT, ssl: SslFiles | None = None) -> SbRows:
+    """The southbound rows mvtep reads, once."""
+    with sb_monitor(remote, timeout, ssl) as monitor:
+        return typed_sb(monitor.rows(), remote)

@@ -9,16 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
-__all__ = ["SB_TABLES", "Binding", "SbState"]
+from mvcore.ovsdb_rows import SbRows
 
-SB_TABLES: Mapping[str, tuple[str, ...]] = {
-    "Chassis": ("name", "encaps"),
-    "Encap": ("ip", "type", "chassis_name"),
-    "Datapath_Binding": ("tunnel_key",),
-    "Port_Binding": ("logical_port", "tunnel_key", "datapath", "chassis", "encap", "type"),
-}
+__all__ = ["Binding", "SbState"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,22 +35,19 @@ class SbState:
     by_key: Mapping[tuple[int, int], Binding] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
-    def from_rows(cls, rows: Mapping[str, list[dict[str, Any]]]) -> SbState:
-        encaps = {r["_uuid"]: r for r in rows["Encap"]}
-        chassis = {r["_uuid"]: r["name"] for r in rows["Chassis"]}
-        datapaths = {r["_uuid"]: r["tunnel_key"] for r in rows["Datapath_Binding"]}
-        chassis_encaps = {r["name"]: tuple(sorted(encaps[e]["ip"] for e in r["encaps"] if e in encaps))
-                          for r in rows["Chassis"]}
+    def from_rows(cls, rows: SbRows) -> SbState:
+        encaps = {e.uuid: e for e in rows.encaps}
+        chassis = {c.uuid: c.name for c in rows.chassis}
+        datapaths = {d.uuid: d.tunnel_key for d in rows.datapaths}
+        chassis_encaps = {c.name: tuple(sorted(encaps[e].ip for e in c.encaps if e in encaps)) for c in rows.chassis}
         bindings = []
-        for pb in rows["Port_Binding"]:
-            ch = pb["chassis"][0] if isinstance(pb["chassis"], list) and pb["chassis"] else pb["chassis"]
-            enc = pb["encap"][0] if isinstance(pb["encap"], list) and pb["encap"] else pb["encap"]
-            if not ch or ch not in chassis or pb["datapath"] not in datapaths:
+        for pb in rows.port_bindings:
+            if not pb.chassis or pb.chassis not in chassis or pb.datapath not in datapaths:
                 continue
             bindings.append(Binding(
-                logical_port=pb["logical_port"], port_key=int(pb["tunnel_key"]),
-                datapath_key=int(datapaths[pb["datapath"]]), chassis=chassis[ch],
-                encap_ip=encaps[enc]["ip"] if enc and enc in encaps else None, type=pb["type"],
+                logical_port=pb.logical_port, port_key=pb.tunnel_key, datapath_key=datapaths[pb.datapath],
+                chassis=chassis[pb.chassis], encap_ip=encaps[pb.encap].ip if pb.encap in encaps else None,
+                type=pb.type,
             ))
         ordered = tuple(sorted(bindings, key=lambda b: b.logical_port))
         return cls(chassis_encaps, ordered, {(b.datapath_key, b.port_key): b for b in ordered})

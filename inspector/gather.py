@@ -1,46 +1,96 @@
-"""Gather a :class:`PathsSnapshot` from a live node, cheaply enough to repeat.
+"""The one gatherer: read a node into a :class:`~mvcore.snapshot.NodeSnapshot`.
 
-A :class:`Gatherer` keeps its connections open between refreshes: the OVSDB
-and southbound replicas are monitors (the servers push changes; a refresh
-copies the local replica), the OpenFlow connection asks only for table 0 and
-the remote-output table(s) it found once, ovs-vswitchd answers one
-``dpctl/dump-flows -m`` over its control socket, and the kernel answers
-netlink dumps.  No subprocess is started.  When a connection drops, the
-snapshot says so and the next refresh reconnects.
+Every command that reads a live node goes through :class:`Gatherer`, asking
+for the parts it needs (a :class:`Scope`); ``mvtep collect`` asks for all of
+them.  Each source is read by its own adapter: OVSDB and the southbound DB
+(:mod:`flowprog.ovsdb`, monitors kept open between refreshes), OpenFlow
+(:mod:`flowprog.ofclient`: table 0 and the remote-output tables, or every
+table), ovs-vswitchd's control socket (:mod:`flowprog.unixctl`: datapath
+flows, versions), sysfs (:mod:`hw.sysfs`, recorded as it is read), netlink
+and ethtool (:mod:`hw.host`).  No subprocess is started.
+
+A part the command cannot do without (``Scope.required``) raises its
+adapter's error; any other part that cannot be read is kept in the snapshot
+as unread, with the reason.  sysfs, devlink and ethtool change rarely and are
+slow to read, so a gatherer used again within :data:`SLOW_EVERY` seconds
+(``mvtep watch``) reuses their last reading.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import ipaddress
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
-from flowprog.collect import remote_output_tables
-from flowprog.flowroles import remote_outputs
-from flowprog.flows import Flow
-from flowprog.nodeconfig import TABLES, NodeConfig
-from flowprog.ofclient import FlowFilter, OpenFlowClient
-from flowprog.ofcodec import load
-from flowprog.ofdecode import Decoder
-from flowprog.ofext import install
-from flowprog.ovsdb import OvsdbMonitor, Rows
-from flowprog.sbstate import SB_TABLES
-from flowprog.snapshot import Snapshot
-from flowprog.verify import VerifyResult, verify
-from hw import routing, tcflower
-from hw.collect import offload_state
+from flowprog import unixctl
+from flowprog.flowdump import read_dump, remote_output_tables
+from flowprog.nodeconfig import NodeConfig
+from flowprog.ofclient import OpenFlowClient
+from flowprog.ofcodec import Codec
+from flowprog.ovsdb import OvsdbMonitor, SslFiles, ovs_monitor, sb_monitor, typed_ovs, typed_sb
+from hw.host import HostReader, HostRequests, host_view
 from hw.inventory import discover
-from hw.model import EswitchState, Features, Inventory
-from inspector import dpflows, unixctl
-from inspector.paths import Counters, PathInputs, PathsSnapshot, Vtep, build_paths
+from hw.model import PhysicalFunction
+from hw.probes import probes_for
+from hw.sysfs import RecordingSysfs, SysfsSource
 from mvcore.endpoints import Endpoints
-from mvcore.errors import MvtepError, Unavailable
+from mvcore.errors import MvtepError, NotFound, Unavailable
+from mvcore.ovsdb_rows import OvsState, SbRows
+from mvcore.reading import Reading
+from mvcore.snapshot import (DaemonState, FeatureBits, FlowDump, HostState, Key, NetlinkAnswer, NodeSnapshot,
+                             SysfsRecord)
 
-__all__ = ["Gatherer", "rundir_of"]
+__all__ = ["Scope", "HostSources", "Gatherer", "SLOW_EVERY", "rundir_of", "ovn_rundirs"]
 
-_SB_TABLES = {**SB_TABLES, "Datapath_Binding": ("tunnel_key", "external_ids")}
-_SLOW_EVERY = 10.0  # seconds between re-reading sysfs, devlink and ethtool (they change rarely)
+SLOW_EVERY = 10.0  # seconds between re-reading sysfs, devlink and ethtool in a long-lived gatherer
+LOG_TAIL = 64 * 1024  # bytes of each daemon log a support bundle keeps
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """The parts of the node a command needs."""
+
+    ovsdb: bool = False
+    openflow: str | None = None  # None, "verify" (table 0 and the remote-output tables) or "all"
+    southbound: bool = False
+    hardware: bool = False  # sysfs, and devlink/ethtool for the PFs found there
+    host: bool = False  # rtnetlink: links, addresses, rules, routes, route lookups, TC
+    datapath: bool = False  # dpctl/dump-flows over ovs-vswitchd's control socket
+    daemons: bool = False  # ovs-vswitchd's and ovn-controller's versions
+    logs: bool = False  # the daemons' log tails
+    probes: tuple[str, ...] = ()  # remote VTEPs to ask the kernel the route to, besides the node's own
+    tables: tuple[int, ...] = ()  # routing tables to read whole, besides those the VTEPs' rules name
+    vteps: tuple[tuple[str, str], ...] = ()  # (PF, VTEP IP) to check when OVSDB has no mapping yet
+    required: frozenset[str] = frozenset()  # parts that must be read: "ovsdb", "openflow", "bridge"
+
+    @classmethod
+    def everything(cls) -> Scope:
+        return cls(ovsdb=True, openflow="all", southbound=True, hardware=True, host=True, datapath=True,
+                   daemons=True, logs=True)
+
+
+@dataclass(frozen=True, slots=True)
+class HostSources:
+    """Where the host side of the node is read."""
+
+    sysfs: SysfsSource
+    netns: str | None = None  # the namespace holding the VTEP interfaces and their routing
+    # devlink and ethtool describe this kernel's devices; when sysfs is a copy of
+    # another node's, they do not, and this says why they are not read.
+    kernel_devices_unread: str | None = None
+
+
+@dataclass
+class _Slow:
+    """The slowly changing parts, kept between refreshes."""
+
+    at: float = -SLOW_EVERY
+    sysfs: Reading[SysfsRecord] = field(default_factory=Reading)
+    host: HostState | None = None  # devlink and ethtool answers
 
 
 def rundir_of(ends: Endpoints, env: Mapping[str, str]) -> Path:
@@ -50,201 +100,266 @@ def rundir_of(ends: Endpoints, env: Mapping[str, str]) -> Path:
     return Path(env.get("OVS_RUNDIR") or "/var/run/openvswitch")
 
 
+def ovn_rundirs(ends: Endpoints, env: Mapping[str, str]) -> tuple[Path, ...]:
+    """ovn-controller's control socket: OVN_RUNDIR, /var/run/ovn, or beside OVS's."""
+    dirs = [Path(env["OVN_RUNDIR"])] if env.get("OVN_RUNDIR") else []
+    return (*dirs, Path("/var/run/ovn"), rundir_of(ends, env))
+
+
+def _attempt(read: Callable[[], T], required: bool) -> Reading[T]:
+    try:
+        return Reading.of(read())
+    except MvtepError as e:
+        if required:
+            raise
+        return Reading.failed(e.message)
+
+
 class Gatherer:
-    def __init__(self, ends: Endpoints, env: Mapping[str, str], *, timeout: float, netns: str | None = None,
-                 sysfs_root: Path = Path("/"), sb_remote: str | None = None) -> None:
-        self.ends, self.env, self.timeout, self.netns = ends, env, timeout, netns
-        self.sysfs_root, self.sb_remote = sysfs_root, sb_remote
-        self.codec = install(load(env))
-        self.decoder = Decoder(self.codec)
+    """Reads a node; keeps its connections open between :meth:`snapshot` calls.
+
+    ``with Gatherer(...) as g: snap = g.snapshot(scope)``
+    """
+
+    def __init__(self, ends: Endpoints, env: Mapping[str, str], codec: Codec, *, timeout: float,
+                 host: HostSources | None = None, sb_remote: str | None = None, ssl: SslFiles | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.ends, self.env, self.codec, self.timeout = ends, env, codec, timeout
+        self.sources, self.sb_remote, self.ssl, self.clock = host, sb_remote, ssl, clock
         self._ovs: OvsdbMonitor | None = None
         self._sb: OvsdbMonitor | None = None
-        self._sb_error: str | None = None
         self._of: OpenFlowClient | None = None
+        self._host: HostReader | None = None
         self._tables: tuple[int, ...] = ()
-        self._slow_at = 0.0
-        self._inventory: Inventory | None = None
-        self._eswitch: dict[str, EswitchState] = {}
-        self._features: dict[str, Features] = {}
-        self._last: PathsSnapshot | None = None
-        self._host = routing.HostReader(netns)
+        self._slow = _Slow()
 
-    # -- connections -----------------------------------------------------------
+    def __enter__(self) -> Gatherer:
+        return self
 
-    def _ovsdb(self) -> OvsdbMonitor:
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close every connection; the next snapshot opens them again."""
+        for monitor in (self._ovs, self._sb):
+            if monitor is not None:
+                monitor.stop()
+        if self._of is not None:
+            self._of.close()
+        if self._host is not None:
+            self._host.close()
+        self._ovs = self._sb = self._of = self._host = None
+        self._tables = ()
+
+    # -- one snapshot ------------------------------------------------------------
+
+    def snapshot(self, scope: Scope) -> NodeSnapshot:
+        """Read what ``scope`` asks for.  A required part that fails raises (and
+        the connections are closed, so the next call starts afresh)."""
+        try:
+            return self._read(scope)
+        except BaseException:
+            self.close()
+            raise
+
+    def _read(self, scope: Scope) -> NodeSnapshot:
+        req = scope.required
+        taken = self.clock()
+        ovsdb: Reading[OvsState] = Reading()
+        node: NodeConfig | None = None
+        if scope.ovsdb:
+            ovsdb = _attempt(self._ovsdb_state, "ovsdb" in req or "bridge" in req)
+            if ovsdb.value is not None:
+                if ovsdb.value.bridge(self.ends.bridge) is None and "bridge" in req:
+                    raise NotFound(f"no bridge {self.ends.bridge} in the OVSDB at {self.ends.db}",
+                                   hint="is OVN running on this node?", topic="bridge")
+                node = NodeConfig.from_state(ovsdb.value, self.ends.bridge)
+        openflow: Reading[FlowDump] = Reading()
+        if scope.openflow:
+            openflow = _attempt(lambda: self._flows(scope.openflow or "all", node), "openflow" in req)
+        southbound: Reading[SbRows] = Reading()
+        if scope.southbound:
+            southbound = self._southbound(node)
+        sysfs, slow_host = self._hardware(scope) if scope.hardware else (Reading(), None)
+        host: Reading[HostState] = Reading()
+        if scope.host or scope.hardware:
+            host = _attempt(lambda: self._host_state(scope, node, southbound.value, sysfs.value, slow_host),
+                            "host" in req)
+        datapath: Reading[str] = Reading()
+        if scope.datapath:
+            datapath = _attempt(lambda: unixctl.dump_datapath_flows(rundir_of(self.ends, self.env), self.timeout),
+                                False)
+        daemons = self._daemons(scope) if scope.daemons or scope.logs else DaemonState()
+        return NodeSnapshot(taken, self.ends.bridge, ovsdb, openflow, southbound, sysfs, host, datapath, daemons)
+
+    # -- the sources ---------------------------------------------------------------
+
+    def _ovsdb_state(self) -> OvsState:
         if self._ovs is None or not self._ovs.connected():
-            self._drop_ovsdb()
-            monitor = OvsdbMonitor(self.ends.db, "Open_vSwitch", TABLES, self.timeout)
+            if self._ovs is not None:
+                self._ovs.stop()
+                self._ovs = None
+            monitor = ovs_monitor(self.ends.db, self.timeout)
             monitor.start()
             self._ovs = monitor
-        return self._ovs
+        return typed_ovs(self._ovs.rows(), self.ends.db)
 
-    def _sbdb(self, node: NodeConfig) -> OvsdbMonitor | None:
-        remote = self.sb_remote or node.ovn_remote
+    def _southbound(self, node: NodeConfig | None) -> Reading[SbRows]:
+        remote = self.sb_remote or (node.ovn_remote if node else None)
         if not remote:
-            self._sb_error = "no external_ids:ovn-remote"
-            return None
-        if self._sb is None or not self._sb.connected():
+            return Reading.failed("no external_ids:ovn-remote names the southbound DB")
+        try:
+            if self._sb is None or not self._sb.connected():
+                if self._sb is not None:
+                    self._sb.stop()
+                    self._sb = None
+                monitor = sb_monitor(remote, self.timeout, self.ssl)
+                monitor.start()
+                self._sb = monitor
+            return Reading.of(typed_sb(self._sb.rows(), remote))
+        except Unavailable as e:
             if self._sb is not None:
                 self._sb.stop()
                 self._sb = None
-            try:
-                monitor = OvsdbMonitor(remote, "OVN_Southbound", _SB_TABLES, self.timeout)
-                monitor.start()
-                self._sb, self._sb_error = monitor, None
-            except Unavailable as e:
-                self._sb_error = e.message
-        return self._sb
+            return Reading.failed(e.message)
 
-    def _openflow(self) -> OpenFlowClient:
+    def _client(self) -> OpenFlowClient:
         if self._of is None:
             client = OpenFlowClient(self.ends.openflow, self.codec, timeout=self.timeout)
             client.connect()
             self._of = client
         return self._of
 
-    def _drop_ovsdb(self) -> None:
-        if self._ovs is not None:
-            self._ovs.stop()
-            self._ovs = None
-
-    def close(self) -> None:
-        self._host.close()
-        self._drop_ovsdb()
-        if self._sb is not None:
-            self._sb.stop()
-            self._sb = None
-        if self._of is not None:
-            self._of.close()
-            self._of = None
-
-    # -- one refresh -----------------------------------------------------------
-
-    def snapshot(self) -> PathsSnapshot:
-        """Gather once; a failure gives the last snapshot marked reconnecting
-        (the next call starts the connections afresh)."""
-        started = time.monotonic()
-        try:
-            snap = dataclasses.replace(self._gather(), seconds=time.monotonic() - started)
-        except MvtepError as e:
-            self.close()
-            self._tables = ()
-            status = f"reconnecting: {e.message}"
-            if self._last is None:
-                return PathsSnapshot(time.time(), None, None, None, (), (), (), status=status, stale=True)
-            return dataclasses.replace(self._last, status=status, stale=True)
-        self._last = snap
-        return snap
-
-    def _gather(self) -> PathsSnapshot:
-        rows = self._ovsdb().rows()
-        node = NodeConfig.from_rows(rows, self.ends.bridge)
-        tunnel_ports = [t.ofport for t in node.tunnels if t.ofport and t.ofport > 0]
-        client = self._openflow()
-        table0 = tuple(e.body for e in client.flows(FlowFilter(table=0)))
+    def _flows(self, which: str, node: NodeConfig | None) -> FlowDump:
+        client = self._client()
+        if which == "all":
+            return read_dump(client, self.ends.bridge, None)
+        ports = [t.ofport for t in (node.tunnels if node else ()) if t.ofport and t.ofport > 0]
+        if not self._tables and ports:
+            self._tables = remote_output_tables(client, ports)
+        dump = read_dump(client, self.ends.bridge, (0, *self._tables))
         if not self._tables:
-            self._tables = remote_output_tables(client, tunnel_ports)
-        remote = tuple(e.body for t in self._tables for e in client.flows(FlowFilter(table=t)))
-        sb = self._sbdb(node)
-        sb_rows = sb.rows() if sb is not None else None
-        snap = Snapshot(self.ends.bridge, rows, client.version, table0, remote, sb_rows, self._sb_error)
-        t0, ro = snap.flows(self.decoder)
-        result = verify(node, t0, ro, snap.sb(), self._sb_error)
-        if result.remote_output_table is None and tunnel_ports:
-            self._tables = ()  # look for it again next time (ovn-controller may have restarted)
-        self._slow(node)
-        inputs = self._path_inputs(node, result, t0, ro, sb_rows)
-        paths = build_paths(inputs)
-        vteps = tuple(self._vtep(result, inputs, ip) for ip in node.encap_ips)
-        node_findings = tuple(f for f in result.findings if f.interface is None)
-        return PathsSnapshot(time.time(), node.chassis, node.ovs_version, self._ovn_version(), vteps, paths,
-                             node_findings, ovs_hw_offload=node.hw_offload,
-                             remote_output_table=result.remote_output_table)
+            self._tables = ()  # none yet (ovn-controller may still be starting): look again next time
+        return dump
 
-    def _slow(self, node: NodeConfig) -> None:
-        """sysfs, devlink and ethtool: re-read every few seconds only."""
-        if time.monotonic() - self._slow_at < _SLOW_EVERY and self._inventory is not None:
-            return
-        self._slow_at = time.monotonic()
-        self._inventory = discover(self.sysfs_root)
-        self._eswitch, _info, self._features = offload_state(self._inventory, self.sysfs_root, self.netns)
+    def _hardware(self, scope: Scope) -> tuple[Reading[SysfsRecord], HostState | None]:
+        """sysfs, then devlink and ethtool for what it shows: reused for SLOW_EVERY seconds."""
+        if self.sources is None:
+            return Reading.failed("no sysfs source"), None
+        now = time.monotonic()
+        if now - self._slow.at < SLOW_EVERY and self._slow.sysfs.asked:
+            return self._slow.sysfs, self._slow.host
+        recorder = RecordingSysfs(self.sources.sysfs)
+        inventory = discover(recorder)
+        sysfs = Reading.of(recorder.record())
+        pfs = [pf for a in inventory.adapters for pf in a.pfs]
+        slow_host: HostState | None = None
+        if self.sources.kernel_devices_unread is not None:
+            slow_host = _unread(pfs, self.sources.kernel_devices_unread)
+        elif pfs:
+            requests = HostRequests(devlink=tuple(pf.pci for pf in pfs),
+                                    ethtool=tuple(n for pf in pfs for n in pf.offload_netdevs))
+            try:
+                slow_host = self._host_reader().read(requests)
+            except Unavailable:
+                slow_host = None  # the whole host reading says why, below
+        self._slow = _Slow(now, sysfs, slow_host)
+        return sysfs, slow_host
 
-    def _path_inputs(self, node: NodeConfig, result: VerifyResult, t0: tuple[Flow, ...],
-                     ro: tuple[Flow, ...], sb_rows: Rows | None) -> PathInputs:
-        pairs = sorted({(t.remote_ip, p.vtep_ip) for p in result.paths for t in p.tunnels
-                        if p.vtep_ip and t.remote_ip and t.remote_ip != "flow"})
-        host = self._host.read(pairs)
-        links = host.links
-        addresses = {ip: dev for ip, (dev, _p, _f) in host.addresses.items()}
-        routes = {(src, dst): answer for (dst, src), answer in host.routes.items()}
-        kernel = frozenset(links)
-        dp = self._datapath()
-        tc = {p.interface: self._tc(p.interface) for p in result.paths if p.interface in kernel}
-        return PathInputs(
-            verify=result, pf_of_ip={ip: pf for pf, ip in node.pf_mapping.pairs}, inventory=self._inventory,
-            routes=routes, addresses=addresses, bridge_of=node.bridge_of,
-            ovs_hw_offload=node.hw_offload, tc_policy=node.tc_policy,
-            kernel_netdevs=kernel, eswitch={k: v.mode for k, v in self._eswitch.items()},
-            features=self._features, dp=dp, tc={k: v for k, v in tc.items() if v is not None},
-            counters=_counters(result, t0, ro), logical_switch=_switches(sb_rows))
+    def _host_reader(self) -> HostReader:
+        if self._host is None:
+            self._host = HostReader(self.sources.netns if self.sources else None)
+        return self._host
 
-    def _datapath(self) -> dict[str, tuple[int, int, int]]:
+    def _host_state(self, scope: Scope, node: NodeConfig | None, sb: SbRows | None,
+                    sysfs: SysfsRecord | None, slow: HostState | None) -> HostState:
+        """Links, addresses and rules first; then the VTEPs' routing tables and
+        the kernel's route to every remote VTEP from every local one; TC on
+        every VIF that is a kernel netdev."""
+        reader = self._host_reader()
+        first = reader.read(HostRequests(tables=scope.tables))
+        view = host_view(first)
+        vteps = [ip for _pf, ip in scope.vteps] or list(node.encap_ips if node else ())
+        tables = sorted({r.table for r in view.rules for ip in vteps if r.src and _within(ip, r.src)}
+                        - set(scope.tables))
+        second = reader.read(HostRequests(tables=tuple(tables))) if tables else None
+        routes = {**view.routes, **(host_view(second).routes if second else {})}
+        remotes = _remote_vteps(node, sb, scope.probes)
+        pairs = []
+        for ip in vteps:
+            table = next((r.table for r in view.rules if r.src and _within(ip, r.src)), None)
+            prefixes = [r.dst for r in routes.get(table, ())] if table is not None else []
+            pairs += [(probe, ip) for probe in probes_for(ip, prefixes, remotes)]
+        vifs = [v.name for v in (node.vifs if node else ()) if v.name in view.links]
+        last = reader.read(HostRequests(route_gets=tuple(dict.fromkeys(pairs)), tc_ingress=tuple(vifs)))
+        return _merge(first, second, last, slow)
+
+    def _daemons(self, scope: Scope) -> DaemonState:
+        rundir = rundir_of(self.ends, self.env)
+        ovs = _attempt(lambda: unixctl.daemon_version((rundir,), "ovs-vswitchd", self.timeout), False)
+        ovn = _attempt(lambda: unixctl.daemon_version(ovn_rundirs(self.ends, self.env), "ovn-controller",
+                                                      self.timeout), False)
+        logs: dict[str, Reading[str]] = {}
+        if scope.logs:
+            for daemon, dirs in (("ovs-vswitchd", (rundir, Path("/var/log/openvswitch"))),
+                                 ("ovn-controller", (*ovn_rundirs(self.ends, self.env), Path("/var/log/ovn")))):
+                logs[daemon] = _log_tail(daemon, dirs)
+        return DaemonState(ovs, ovn, logs)
+
+
+def _within(ip: str, prefix: str) -> bool:
+    try:
+        return ipaddress.ip_address(ip) in ipaddress.ip_network(prefix, strict=False)
+    except ValueError:
+        return False
+
+
+def _remote_vteps(node: NodeConfig | None, sb: SbRows | None, probes: tuple[str, ...]) -> tuple[str, ...]:
+    """Every remote VTEP the node may send to: its tunnels' remote_ip and the
+    other chassis' encaps, plus the probes asked for."""
+    found = list(probes)
+    for t in node.tunnels if node else ():
+        if t.remote_ip and t.remote_ip != "flow":
+            found.append(t.remote_ip)
+    local = node.chassis if node else None
+    names = {c.uuid: c.name for c in sb.chassis} if sb else {}
+    for e in sb.encaps if sb else ():
+        if e.chassis_name != local and e.chassis_name in names.values():
+            found.append(e.ip)
+    return tuple(dict.fromkeys(found))
+
+
+def _merge(*states: HostState | None) -> HostState:
+    """One HostState from several reads of the same namespace (later wins)."""
+    present = [s for s in states if s is not None]
+    netlink: dict[str, NetlinkAnswer] = {}
+    ethtool: dict[str, Reading[FeatureBits]] = {}
+    for s in present:
+        netlink.update(s.netlink)
+        ethtool.update(s.ethtool)
+    return HostState(present[0].netns, netlink, ethtool)
+
+
+def _unread(pfs: list[PhysicalFunction], why: str) -> HostState:
+    """devlink and ethtool answers for PFs that were not asked, saying why."""
+    return HostState(None, {k: NetlinkAnswer(error=why) for pf in pfs
+                            for k in (Key.devlink_eswitch(pf.pci), Key.devlink_info(pf.pci))},
+                     {n: Reading.failed(why) for pf in pfs for n in pf.offload_netdevs})
+
+
+def _log_tail(daemon: str, dirs: tuple[Path, ...]) -> Reading[str]:
+    for d in dirs:
+        path = d / f"{daemon}.log"
         try:
-            text = unixctl.dump_datapath_flows(rundir_of(self.ends, self.env), self.timeout)
-        except Unavailable:
-            return {}
-        return {port: (s.total, s.offloaded, s.partial) for port, s in dpflows.summarize(dpflows.parse_dump(text)).items()}
-
-    def _tc(self, netdev: str) -> tuple[int, int] | None:
-        found = tcflower.ingress_filters(netdev, self.netns)
-        return None if found.error else (found.in_hw, found.not_in_hw)
-
-    def _vtep(self, result: VerifyResult, inputs: PathInputs, ip: str) -> Vtep:
-        encap_id = next((k for k, v in result.encap_ips.items() if v == ip), None)
-        answer = next((a for (v, _r), a in sorted(inputs.routes.items()) if v == ip), None)
-        egress = None if answer is None else (answer.error or f"{answer.oif} (table {answer.table})")
-        return Vtep(ip, encap_id, inputs.pf_of_ip.get(ip), inputs.addresses.get(ip), egress)
-
-    def _ovn_version(self) -> str | None:
-        try:
-            return unixctl.daemon_version(_ovn_rundirs(self.ends, self.env), "ovn-controller", self.timeout)
-        except Unavailable:
-            return None
-
-
-def _ovn_rundirs(ends: Endpoints, env: Mapping[str, str]) -> tuple[Path, ...]:
-    """ovn-controller's control socket: OVN_RUNDIR, /var/run/ovn, or beside OVS's."""
-    dirs = [Path(env["OVN_RUNDIR"])] if env.get("OVN_RUNDIR") else []
-    return (*dirs, Path("/var/run/ovn"), rundir_of(ends, env))
-
-
-def _counters(result: VerifyResult, table0: tuple[Flow, ...], remote: tuple[Flow, ...]) -> dict[str, Counters]:
-    """Per VIF: its table-0 ingress flow's counters, and those of the
-    remote-output flows of its encap id (shared by the VIFs of one VTEP)."""
-    by_port: dict[int, tuple[int, int]] = {}
-    for f in table0:
-        port = f.field("in_port")
-        if port is not None and isinstance(port.value, int) and f.priority == 100 and f.loads("metadata"):
-            packets, nbytes = by_port.get(port.value, (0, 0))
-            by_port[port.value] = (packets + f.entry.packet_count, nbytes + f.entry.byte_count)
-    tunnels = {o for f in remote for o in f.outputs()}
-    by_id: dict[int | None, tuple[int, int]] = {}
-    for f in remote:
-        for r in remote_outputs((f,), tunnels):
-            packets, nbytes = by_id.get(r.encap_id, (0, 0))
-            by_id[r.encap_id] = (packets + f.entry.packet_count, nbytes + f.entry.byte_count)
-    out = {}
-    for p in result.paths:
-        packets, nbytes = by_port.get(p.ofport or -1, (0, 0))
-        tp, tb = by_id.get(p.encap_id, (0, 0))
-        out[p.interface] = Counters(packets, nbytes, tp, tb)
-    return out
-
-
-def _switches(sb_rows: Rows | None) -> dict[str, str]:
-    """iface-id -> logical switch name (Datapath_Binding external_ids:name)."""
-    if sb_rows is None:
-        return {}
-    names = {r["_uuid"]: r.get("external_ids", {}).get("name") for r in sb_rows.get("Datapath_Binding", [])}
-    return {str(pb["logical_port"]): str(names[pb["datapath"]]) for pb in sb_rows.get("Port_Binding", [])
-            if names.get(pb["datapath"])}
+            with open(path, "rb") as f:
+                f.seek(0, 2)
+                size = f.tell()
+                f.seek(max(0, size - LOG_TAIL))
+                data = f.read(LOG_TAIL)
+        except FileNotFoundError:
+            continue
+        except OSError as e:
+            return Reading.failed(f"cannot read {path}: {e.strerror}")
+        text = data.decode("utf-8", "replace")
+        return Reading.of(text[text.find("\n") + 1:] if size > LOG_TAIL else text)
+    return Reading.failed(f"no {daemon}.log in {', '.join(map(str, dirs))}")

@@ -17,11 +17,12 @@ from flowprog.verify import Tunnel, VerifyResult
 from hw.model import Features, Inventory, RouteAnswer, tc_offload_of
 from mvcore.findings import Finding, Severity
 
-__all__ = ["Egress", "Offload", "Counters", "VfPath", "PathInputs", "Vtep", "PathsSnapshot", "build_paths",
+__all__ = ["Egress", "Offload", "Counters", "VfPath", "PathInputs", "Vtep", "PathsReport", "build_paths",
            "VERDICTS", "SORTS"]
 
-# Verdicts, worst first (the order "problems first" sorting uses).
-VERDICTS = ("broken", "not-offloaded", "partial", "idle", "offloaded")
+# Verdicts, worst first (the order "problems first" sorting uses).  "unknown":
+# evidence the verdict needs could not be read, so nothing is claimed.
+VERDICTS = ("broken", "unknown", "not-offloaded", "partial", "idle", "offloaded")
 SORTS = ("status", "interface", "vtep", "rate")  # the orders the views offer
 
 
@@ -105,6 +106,7 @@ class PathInputs:
     tc: Mapping[str, tuple[int, int]]  # representor -> (in_hw, not_in_hw)
     counters: Mapping[str, Counters]  # interface -> counters
     logical_switch: Mapping[str, str] = field(default_factory=dict)  # iface-id -> logical switch
+    dp_error: str | None = None  # why the datapath flows could not be read
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +119,7 @@ class Vtep:
 
 
 @dataclass(frozen=True, slots=True)
-class PathsSnapshot:
+class PathsReport:
     taken_at: float
     chassis: str | None
     ovs_version: str | None
@@ -159,7 +161,7 @@ def _egress(inp: PathInputs, vtep: str | None, pf: str | None, tunnels: tuple[Tu
 
 
 def _judge(path_findings: tuple[Finding, ...], unreachable: tuple[str, ...], egress: tuple[Egress, ...],
-           off: Offload, pf: str | None) -> tuple[str, str]:
+           off: Offload, pf: str | None, dp_error: str | None = None) -> tuple[str, str]:
     errors = [f for f in path_findings if f.severity is Severity.ERROR]
     if errors:
         return "broken", errors[0].message
@@ -184,6 +186,8 @@ def _judge(path_findings: tuple[Finding, ...], unreachable: tuple[str, ...], egr
     if off.tc_not_in_hw:
         return "partial" if off.tc_in_hw else "not-offloaded", \
             f"{off.tc_not_in_hw} TC rule(s) on the representor are not in hardware"
+    if dp_error is not None:
+        return "unknown", f"the datapath flows could not be read: {dp_error}"
     if off.dp_flows == 0:
         return "idle", "ready for offload; no datapath flows yet (no traffic)"
     full = off.dp_offloaded
@@ -212,7 +216,7 @@ def build_paths(inp: PathInputs) -> tuple[VfPath, ...]:
             kernel_netdev=p.interface in inp.kernel_netdevs, eswitch=inp.eswitch.get(pf_pci or ""),
             representor_tc=tc_offload_of(inp.features, p.interface), uplink_tc=tc_offload_of(inp.features, pf),
             dp_flows=flows, dp_offloaded=offloaded, dp_partial=partial, tc_in_hw=in_hw, tc_not_in_hw=not_in_hw)
-        verdict, reason = _judge(mine, p.unreachable, egress, off, pf)
+        verdict, reason = _judge(mine, p.unreachable, egress, off, pf, inp.dp_error)
         out.append(VfPath(
             interface=p.interface, iface_id=p.iface_id, logical_switch=inp.logical_switch.get(p.iface_id),
             ofport=p.ofport, vf_netdev=vf_netdev, vf_pci=vf_pci, pf=pf, pf_pci=pf_pci,

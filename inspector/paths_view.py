@@ -11,7 +11,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from inspector.paths import SORTS, VERDICTS, PathsSnapshot, VfPath
+from inspector.paths import SORTS, VERDICTS, PathsReport, VfPath
 from inspector.verify_view import render_findings
 from mvcore.findings import finding_json, sort_findings
 
@@ -38,7 +38,7 @@ def _rate(cur: VfPath, prev: dict[str, VfPath], seconds: float) -> tuple[float, 
             max(0, cur.counters.tunnel_packets - before.counters.tunnel_packets) / seconds)
 
 
-def select(snap: PathsSnapshot, view: ViewState, prev: PathsSnapshot | None = None) -> list[VfPath]:
+def select(snap: PathsReport, view: ViewState, prev: PathsReport | None = None) -> list[VfPath]:
     """The rows to show, filtered and sorted as ``view`` says."""
     rows = [p for p in snap.paths
             if (not view.problems_only or p.verdict not in ("offloaded", "idle") or p.findings)
@@ -62,7 +62,7 @@ def _human(rate: float) -> str:
     return f"{rate:.0f}"
 
 
-def _header(snap: PathsSnapshot) -> RenderableType:
+def _header(snap: PathsReport) -> RenderableType:
     status = Text(snap.status, style="green" if snap.status == "live" else "bold yellow")
     head = Text.assemble(
         ("node ", "dim"), (snap.chassis or "?", "bold"), ("  OVS ", "dim"), snap.ovs_version or "?",
@@ -90,7 +90,7 @@ def _reasons(rows: list[VfPath], most: int = 6) -> list[Text]:
     return lines
 
 
-def render(snap: PathsSnapshot, view: ViewState = ViewState(), prev: PathsSnapshot | None = None,
+def render(snap: PathsReport, view: ViewState = ViewState(), prev: PathsReport | None = None,
            *, width: int = 120, footer: str | None = None, max_rows: int | None = None) -> RenderableType:
     """One frame: header, one row per VF (the first ``max_rows`` in the
     chosen order, for a screen), the findings, and (for watch) the keys."""
@@ -138,7 +138,7 @@ def render(snap: PathsSnapshot, view: ViewState = ViewState(), prev: PathsSnapsh
     return Group(*parts)
 
 
-def to_json(snap: PathsSnapshot, view: ViewState = ViewState()) -> dict[str, Any]:
+def to_json(snap: PathsReport, view: ViewState = ViewState()) -> dict[str, Any]:
     return {
         "schema": SCHEMA, "kind": "paths", "status": snap.status, "chassis": snap.chassis,
         "ovs_version": snap.ovs_version, "ovn_version": snap.ovn_version, "ovs_hw_offload": snap.ovs_hw_offload,

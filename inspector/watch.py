@@ -23,12 +23,35 @@ from typing import TextIO
 from rich.console import Console
 from rich.live import Live
 
-from inspector.paths import PathsSnapshot
+from inspector.paths import PathsReport
 from inspector.paths_view import SORTS, ViewState, render
+from mvcore.errors import MvtepError
 
-__all__ = ["watch", "KEYS_HELP"]
+__all__ = ["watch", "KEYS_HELP", "LiveReports"]
 
 KEYS_HELP = "q quit  p problems only  s sort"
+
+
+class LiveReports:
+    """One paths report per call, from a long-lived gatherer: a failed read
+    gives the last good report marked ``reconnecting`` (the gatherer reopens
+    its connections on the next call), so a daemon restart never ends the view."""
+
+    def __init__(self, read: Callable[[], PathsReport], clock: Callable[[], float] = time.time) -> None:
+        self.read, self.clock = read, clock
+        self.last: PathsReport | None = None
+
+    def __call__(self) -> PathsReport:
+        started = time.monotonic()
+        try:
+            report = dataclasses.replace(self.read(), seconds=time.monotonic() - started)
+        except MvtepError as e:
+            status = f"reconnecting: {e.message}"
+            if self.last is None:
+                return PathsReport(self.clock(), None, None, None, (), (), (), status=status, stale=True)
+            return dataclasses.replace(self.last, status=status, stale=True)
+        self.last = report
+        return report
 
 
 @contextmanager
@@ -60,12 +83,12 @@ def _sleep_until(due: float) -> str | None:
     return None
 
 
-def _footer(view: ViewState, interval: float, snap: PathsSnapshot) -> str:
+def _footer(view: ViewState, interval: float, snap: PathsReport) -> str:
     return (f" {KEYS_HELP}:{view.sort}  every {interval:g} s  "
             f"(refresh took {snap.seconds * 1000:.0f} ms)  problems only: {'on' if view.problems_only else 'off'} ")
 
 
-def watch(snapshot: Callable[[], PathsSnapshot], console: Console, *, interval: float, view: ViewState,
+def watch(snapshot: Callable[[], PathsReport], console: Console, *, interval: float, view: ViewState,
           once: bool = False, keys: TextIO | None = None) -> None:
     """Run the live view until ``q`` (or one frame with ``once`` / without a terminal)."""
     snap = snapshot()
@@ -73,7 +96,7 @@ def watch(snapshot: Callable[[], PathsSnapshot], console: Console, *, interval: 
         console.print(render(snap, view, None, width=console.width))
         return
     stream = keys if keys is not None else sys.stdin
-    prev: PathsSnapshot | None = None
+    prev: PathsReport | None = None
     with _cbreak(stream) as interactive, Live(console=console, screen=True, auto_refresh=False,
                                               redirect_stdout=False, redirect_stderr=False) as live:
         due = time.monotonic() + interval

@@ -4,6 +4,9 @@ Every failure the user should see is an :class:`MvtepError` with a stable
 ``code`` (kebab-case, part of the CLI contract), a one-line ``message`` and an
 optional ``hint`` saying what to do about it.  Libraries raise these; only the
 CLI boundary (``mvtep.cli.main``) turns them into text and an exit status.
+A library's hint never names a command-line option (libraries do not know
+the command line): it names the ``topic`` instead ("ovsdb", "openflow"...)
+and the CLI adds the option that points elsewhere.
 Third-party exceptions are converted where they enter, with ``raise ... from``
 so ``--debug`` still shows the original cause.
 """
@@ -40,10 +43,11 @@ class MvtepError(Exception):
     code: str = "error"
     exit_status: ExitStatus = ExitStatus.ERROR
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    def __init__(self, message: str, *, hint: str | None = None, topic: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.topic = topic  # what it is about, for the CLI's own hint: "ovsdb", "openflow", "southbound"...
 
     def __str__(self) -> str:
         return self.message
@@ -91,6 +95,7 @@ class DecodeError(MvtepError):
 
     code = "decode-failed"
 
-    def __init__(self, message: str, *, offset: int | None = None, hint: str | None = None) -> None:
-        super().__init__(message if offset is None else f"{message} (at byte {offset})", hint=hint)
+    def __init__(self, message: str, *, offset: int | None = None, hint: str | None = None,
+                 topic: str | None = None) -> None:
+        super().__init__(message if offset is None else f"{message} (at byte {offset})", hint=hint, topic=topic)
         self.offset = offset

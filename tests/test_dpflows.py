@@ -1,4 +1,4 @@
-"""inspector.dpflows and inspector.unixctl: datapath flows and their
+"""flowprog.dpflows and flowprog.unixctl: datapath flows and their
 offload state, read from a real ovs-vswitchd (the sandbox's dummy
 datapath, packets injected with netdev-dummy/receive) and from recorded
 lines in the exact format OVS prints (lib/dpctl.c format_dpif_flow)."""
@@ -17,8 +17,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from inspector.dpflows import UNKNOWN_PORT, DpFlow, PortOffload, parse_dump, parse_line, summarize
-from inspector.unixctl import call, control_socket, daemon_version, datapaths, dump_datapath_flows
+from flowprog.dpflows import UNKNOWN_PORT, DpFlow, PortOffload, parse_dump, parse_line, summarize
+from flowprog.unixctl import call, control_socket, daemon_version, datapaths, dump_datapath_flows
 from mvcore.errors import Unavailable
 from mvtep.sandbox.node import Sandbox, down, up
 from mvtep.sandbox.topology import Size

@@ -5,11 +5,12 @@ from rich.console import Console
 
 from flowprog.nodeconfig import NodeConfig
 from inspector.node_view import render, to_json
+from mvcore.ovsdb_rows import ovs_state
 from tests.test_nodeconfig import rows
 
 
 def _text(width: int = 100) -> str:
-    node = NodeConfig.from_rows(rows({"iface-id": "pod-a", "ovn-encap-ip": "10.0.0.2"}), "br-int")
+    node = NodeConfig.from_state(ovs_state(rows({"iface-id": "pod-a", "ovn-encap-ip": "10.0.0.2"})), "br-int")
     buf = io.StringIO()
     Console(file=buf, width=width, color_system=None, legacy_windows=False).print(render(node))
     return buf.getvalue()
@@ -27,7 +28,7 @@ def test_summary_fits_80_columns() -> None:
 
 
 def test_json_is_versioned_and_serialisable() -> None:
-    node = NodeConfig.from_rows(rows({"iface-id": "pod-a", "encap-ip": "10.0.0.1"}), "br-int")
+    node = NodeConfig.from_state(ovs_state(rows({"iface-id": "pod-a", "encap-ip": "10.0.0.1"})), "br-int")
     doc = json.loads(json.dumps(to_json(node)))
     assert doc["schema"] == 1 and doc["kind"] == "node"
     assert doc["vteps"] == [{"ip": "10.0.0.1", "pf": "enp1s0f0"}, {"ip": "10.0.0.2", "pf": "enp2s0f0"}]

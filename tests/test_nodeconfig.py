@@ -3,6 +3,7 @@
 from typing import Any
 
 from flowprog.nodeconfig import NodeConfig, parse_pf_mapping
+from mvcore.ovsdb_rows import ovs_state
 
 
 def rows(vif_ids: dict[str, str], ovs_ext: dict[str, str] | None = None) -> dict[str, list[dict[str, Any]]]:
@@ -30,7 +31,7 @@ def rows(vif_ids: dict[str, str], ovs_ext: dict[str, str] | None = None) -> dict
 
 
 def test_reads_vteps_vifs_and_tunnels_of_the_bridge_only() -> None:
-    node = NodeConfig.from_rows(rows({"iface-id": "pod-a", "encap-ip": "10.0.0.2"}), "br-int")
+    node = NodeConfig.from_state(ovs_state(rows({"iface-id": "pod-a", "encap-ip": "10.0.0.2"})), "br-int")
     assert node.encap_ips == ("10.0.0.1", "10.0.0.2")
     assert node.pf_mapping.pf_of("10.0.0.2") == "enp2s0f0"
     assert node.hw_offload and node.ovs_version == "3.5.0"
@@ -40,7 +41,7 @@ def test_reads_vteps_vifs_and_tunnels_of_the_bridge_only() -> None:
 
 
 def test_design_doc_key_is_kept_apart_from_the_real_one() -> None:
-    node = NodeConfig.from_rows(rows({"iface-id": "pod-a", "ovn-encap-ip": "10.0.0.2"}), "br-int")
+    node = NodeConfig.from_state(ovs_state(rows({"iface-id": "pod-a", "ovn-encap-ip": "10.0.0.2"})), "br-int")
     assert node.vifs[0].encap_ip is None
     assert node.vifs[0].misnamed_encap_ip == "10.0.0.2"
 

@@ -9,16 +9,16 @@ from rich.console import Console
 
 from flowprog.verify import Tunnel
 from hw.model import Features, RouteAnswer
-from inspector.paths import Counters, Offload, PathInputs, PathsSnapshot, VfPath, Vtep, build_paths
+from inspector.paths import Counters, Offload, PathInputs, PathsReport, VfPath, Vtep, build_paths
 from inspector.paths_view import ViewState, render, select, to_json
-from tests.test_verify_rules import DECODER, SNAP
 from flowprog.verify import verify
+from tests.snapshots import SNAP, flows, node, sb
 
 
 def _inputs(**over: object) -> PathInputs:
-    t0, ro = SNAP.flows(DECODER)
+    t0, ro = flows()
     base = dict(
-        verify=verify(SNAP.node(), t0, ro, SNAP.sb(), SNAP.sb_error),
+        verify=verify(node(), t0, ro, sb(), SNAP.southbound.error),
         pf_of_ip={"10.0.0.1": "enp1s0f0", "10.0.0.2": "enp2s0f0", "10.0.0.3": "enp3s0f0"}, inventory=None,
         routes={}, addresses={"10.0.0.1": "vtep0", "10.0.0.2": "vtep1", "10.0.0.3": "vtep2"}, bridge_of={},
         ovs_hw_offload=True, tc_policy=None, kernel_netdevs=frozenset(), eswitch={}, features={}, dp={}, tc={},
@@ -27,10 +27,10 @@ def _inputs(**over: object) -> PathInputs:
     return PathInputs(**base)  # type: ignore[arg-type]
 
 
-def _snap(paths: tuple[VfPath, ...], taken_at: float = 100.0) -> PathsSnapshot:
+def _snap(paths: tuple[VfPath, ...], taken_at: float = 100.0) -> PathsReport:
     vteps = tuple(Vtep(ip, i, f"enp{i + 1}s0f0", f"vtep{i}", f"vtep{i} (table {6081 + i})")
                   for i, ip in enumerate(("10.0.0.1", "10.0.0.2", "10.0.0.3")))
-    return PathsSnapshot(taken_at, "mvtep-node", "3.5.0", "25.03.0", vteps, paths, (), ovs_hw_offload=True)
+    return PathsReport(taken_at, "mvtep-node", "3.5.0", "25.03.0", vteps, paths, (), ovs_hw_offload=True)
 
 
 def _text(renderable: object, width: int = 120) -> str:

@@ -4,8 +4,6 @@ hand-made flows."""
 
 from __future__ import annotations
 
-import copy
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,34 +11,25 @@ import pytest
 from flowprog.encapids import encap_ids, id_of
 from flowprog.flows import Action, FieldMatch, Flow, FlowEntry
 from flowprog.nodeconfig import NodeConfig
-from flowprog.ofcodec import load
-from flowprog.ofdecode import Decoder
-from flowprog.ofext import install
-from flowprog.snapshot import Snapshot
 from flowprog.verify import VerifyResult, verify
+from mvcore.snapshot import NodeSnapshot
+from tests.snapshots import DECODER, SNAP, flows, iface, node, sb, with_ovs
 
-SNAP = Snapshot.load(Path(__file__).parent / "data" / "snapshot-25.03.json")
-DECODER = Decoder(install(load({})))
+__all__ = ["DECODER", "SNAP"]
 
 
-def run(snap: Snapshot = SNAP, table0: Any = None, remote: Any = None) -> VerifyResult:
-    t0, ro = snap.flows(DECODER)
-    return verify(snap.node(), t0 if table0 is None else table0, ro if remote is None else remote, snap.sb(),
-                  snap.sb_error)
+def run(snap: NodeSnapshot = SNAP, table0: Any = None, remote: Any = None) -> VerifyResult:
+    t0, ro = flows(snap)
+    return verify(node(snap), t0 if table0 is None else table0, ro if remote is None else remote, sb(snap),
+                  snap.southbound.error)
 
 
 def codes(r: VerifyResult) -> list[str]:
     return sorted(f.code for f in r.findings)
 
 
-def with_ovs(change: Any) -> Snapshot:
-    rows = copy.deepcopy(SNAP.ovs_rows)
-    change(rows)
-    return Snapshot(SNAP.bridge, rows, SNAP.version, SNAP.table0, SNAP.remote_output, SNAP.sb_rows, SNAP.sb_error)
 
 
-def iface(rows: dict[str, Any], name: str) -> dict[str, Any]:
-    return next(r for r in rows["Interface"] if r["name"] == name)
 
 
 def test_encap_ids_sort_as_strings_and_swap_the_default() -> None:
@@ -79,7 +68,7 @@ def test_chassis_specific_keys_win() -> None:
         ext = rows["Open_vSwitch"][0]["external_ids"]
         ext["ovn-encap-ip-mvtep-node"] = ext.pop("ovn-encap-ip")
         ext["ovn-encap-ip"] = "192.0.2.1"
-    assert NodeConfig.from_rows(with_ovs(change).ovs_rows, "br-int").encap_ips == ("10.0.0.1", "10.0.0.2", "10.0.0.3")
+    assert node(with_ovs(change)).encap_ips == ("10.0.0.1", "10.0.0.2", "10.0.0.3")
 
 
 def _entry(table: int) -> FlowEntry:
@@ -91,17 +80,17 @@ def _load(field: str, value: int, mask: int) -> Action:
 
 
 def test_a_vif_without_an_ingress_flow() -> None:
-    t0, _ = SNAP.flows(DECODER)
-    vif_ports = {v.ofport for v in SNAP.node().vifs}
+    t0, _ = flows()
+    vif_ports = {v.ofport for v in node().vifs}
     kept = tuple(f for f in t0 if not (f.field("in_port") and f.field("in_port").value == min(vif_ports)))  # type: ignore[union-attr]
     assert "vif-not-programmed" in codes(run(table0=kept))
 
 
 def test_pre_2403_flows_are_multi_vtep_unsupported() -> None:
-    vif = SNAP.node().vifs[0]
+    vif = node().vifs[0]
     ingress = Flow(_entry(0), (FieldMatch("in_port", vif.ofport or 1),),
                    (_load("reg13", 5, 0xFFFFFFFF), _load("metadata", 1, (1 << 64) - 1), _load("reg14", 1, 0xFFFFFFFF)))
-    tunnel = SNAP.node().tunnels[0]
+    tunnel = node().tunnels[0]
     out = Flow(_entry(39), (FieldMatch("reg15", 9), FieldMatch("metadata", 1)),
                (Action("output", (("port", tunnel.ofport),), ""),))
     r = run(table0=(ingress,), remote=(out,))
@@ -110,8 +99,8 @@ def test_pre_2403_flows_are_multi_vtep_unsupported() -> None:
 
 @pytest.mark.parametrize("field", ["reg15", "metadata"])
 def test_flows_that_are_not_unicast_remote_output_are_ignored(field: str) -> None:
-    tunnel = SNAP.node().tunnels[0]
+    tunnel = node().tunnels[0]
     match = tuple(m for m in (FieldMatch("reg15", 40000), FieldMatch("metadata", 1)) if m.name == field)
     flow = Flow(_entry(40), match, (Action("output", (("port", tunnel.ofport),), ""),))
-    t0, ro = SNAP.flows(DECODER)
+    t0, ro = flows()
     assert codes(run(remote=ro + (flow,))) == codes(run())

@@ -14,7 +14,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
-from mvtep.cli import apply_cmd, flows_cmd, paths_cmd, preflight_cmd, sandbox_cmd, show_cmd, verify_cmd
+from mvtep.cli import (apply_cmd, collect_cmd, flows_cmd, paths_cmd, preflight_cmd, sandbox_cmd, show_cmd,
+                       verify_cmd)
 from mvtep.cli.options import add_node_options
 from mvtep.cli.runtime import Runtime, make_console
 from mvcore.errors import ExitStatus, MvtepError, UsageError
@@ -39,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_node_options(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
-    for module in (show_cmd, verify_cmd, paths_cmd, preflight_cmd, apply_cmd, flows_cmd, sandbox_cmd):
+    for module in (show_cmd, verify_cmd, paths_cmd, preflight_cmd, apply_cmd, flows_cmd, collect_cmd, sandbox_cmd):
         module.register(sub)
     return parser
 
@@ -51,10 +52,32 @@ def run(argv: Sequence[str], rt: Runtime) -> ExitStatus:
     return command(args, rt)
 
 
+# What to change on the command line, by what an error is about: libraries
+# name the topic, only the CLI knows its options.
+_OPTION_HINTS = {
+    "ovsdb": "set OVS_RUNDIR or --db",
+    "ovsdb-ssl": "pass --sb-private-key, --sb-certificate and --sb-ca-cert",
+    "openflow": "set OVS_RUNDIR or --openflow",
+    "bridge": "pick another with --bridge",
+    "southbound": "point --sb at the southbound DB",
+    "timeout": "try a longer --timeout",
+    "netns": "set --netns (or $MVTEP_NETNS) to the namespace holding the VTEP interfaces",
+}
+
+
+def hint_of(e: MvtepError) -> str | None:
+    """The error's own hint, and the option that points elsewhere."""
+    extra = _OPTION_HINTS.get(e.topic or "")
+    if e.hint and extra:
+        return f"{e.hint.rstrip('.')}; {extra}"
+    return e.hint or extra
+
+
 def _report(rt: Runtime, e: MvtepError) -> None:
     rt.err.print(f"mvtep: error: {e.message}", style="bold red", markup=False, highlight=False, soft_wrap=True)
-    if e.hint:
-        rt.err.print(f"hint: {e.hint}", style="dim", markup=False, highlight=False, soft_wrap=True)
+    hint = hint_of(e)
+    if hint:
+        rt.err.print(f"hint: {hint}", style="dim", markup=False, highlight=False, soft_wrap=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

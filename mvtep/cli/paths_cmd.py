@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mvtep.cli.runtime import Runtime
 from inspector.paths import SORTS
-from mvtep.cli.options import add_host_options, add_node_options, netns_of
-from mvcore.endpoints import check_remote, resolve
 from mvcore.errors import ExitStatus, Unavailable, UsageError
-
-from typing import TYPE_CHECKING
+from mvtep.cli.node_source import add_from_option, add_sb_options, from_bundle, gatherer
+from mvtep.cli.options import add_host_options, add_node_options
+from mvtep.cli.runtime import Runtime
 
 if TYPE_CHECKING:
-    from inspector.gather import Gatherer
+    from inspector.gather import Scope
     from inspector.paths_view import ViewState
 
 __all__ = ["register"]
@@ -22,7 +20,7 @@ __all__ = ["register"]
 
 def _common(p: argparse.ArgumentParser) -> None:
     add_node_options(p)
-    p.add_argument("--sb", help="southbound DB remote (default: external_ids:ovn-remote)")
+    add_sb_options(p)
     add_host_options(p)
     p.add_argument("--vf", help="only this VF (representor, iface-id or VF netdev)")
     p.add_argument("--pf", help="only VFs of this PF (uplink name or PCI address)")
@@ -32,6 +30,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 def register(sub: Any) -> None:
     p = sub.add_parser("paths", help="per-VF VTEP paths with offload status, once")
     _common(p)
+    add_from_option(p)
     p.add_argument("--json", action="store_true", help="print JSON (schema in the README)")
     p.set_defaults(func=run_paths)
     w = sub.add_parser("watch", help="the live view of per-VF paths (q quit, p problems, s sort)")
@@ -42,13 +41,10 @@ def register(sub: Any) -> None:
     w.set_defaults(func=run_watch)
 
 
-def _gatherer(args: argparse.Namespace, rt: Runtime) -> Gatherer:
-    from inspector.gather import Gatherer
-
-    ends = resolve(rt.env, db=args.db, openflow=args.openflow, bridge=args.bridge)
-    sb = check_remote(args.sb, "--sb") if args.sb else None
-    return Gatherer(ends, rt.env, timeout=args.timeout, netns=netns_of(args, rt.env),
-                    sysfs_root=args.sysfs_root, sb_remote=sb)
+def paths_scope() -> Scope:
+    from inspector.gather import Scope
+    return Scope(ovsdb=True, openflow="verify", southbound=True, hardware=True, host=True, datapath=True,
+                 daemons=True, required=frozenset({"ovsdb", "bridge", "openflow"}))
 
 
 def _view(args: argparse.Namespace) -> ViewState:
@@ -57,31 +53,40 @@ def _view(args: argparse.Namespace) -> ViewState:
 
 
 def run_paths(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
+    from flowprog.ofcodec import load
+    from flowprog.ofdecode import Decoder
+    from flowprog.ofext import install
+    from inspector.path_inputs import paths_report
     from inspector.paths_view import render, to_json
-    gatherer = _gatherer(args, rt)
-    try:
-        snap = gatherer.snapshot()
-    finally:
-        gatherer.close()
-    if snap.stale:  # one shot: nothing to fall back on
-        raise Unavailable(snap.status.removeprefix("reconnecting: "))
+    if args.from_file:
+        snap = from_bundle(args.from_file, ("ovsdb", "openflow"))
+    else:
+        with gatherer(args, rt, host=True) as g:
+            snap = g.snapshot(paths_scope())
+    report = paths_report(snap, Decoder(install(load(rt.env))))
     view = _view(args)
     if args.json:
-        rt.emit_json(to_json(snap, view))
+        rt.emit_json(to_json(report, view))
     else:
-        rt.out.print(render(snap, view, width=rt.out.width))
-    broken = any(p.verdict == "broken" for p in snap.paths) or any(f.severity.value == "error"
-                                                                   for f in snap.findings)
+        rt.out.print(render(report, view, width=rt.out.width))
+    broken = any(p.verdict == "broken" for p in report.paths) or any(f.severity.value == "error"
+                                                                     for f in report.findings)
     return ExitStatus.PROBLEMS if broken else ExitStatus.OK
 
 
 def run_watch(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
-    from inspector.watch import watch
+    from flowprog.ofcodec import load
+    from flowprog.ofdecode import Decoder
+    from flowprog.ofext import install
+    from inspector.path_inputs import paths_report
+    from inspector.watch import LiveReports, watch
     if args.interval < 0.1:
         raise UsageError(f"--interval {args.interval:g} is too short", hint="use 0.1 seconds or more")
-    gatherer = _gatherer(args, rt)
-    try:
-        watch(gatherer.snapshot, rt.out, interval=args.interval, view=_view(args), once=args.once)
-    finally:
-        gatherer.close()
+    decoder = Decoder(install(load(rt.env)))
+    scope = paths_scope()
+    with gatherer(args, rt, host=True) as g:
+        reports = LiveReports(lambda: paths_report(g.snapshot(scope), decoder))
+        watch(reports, rt.out, interval=args.interval, view=_view(args), once=args.once)
+    if reports.last is None:
+        raise Unavailable("the node could not be read")
     return ExitStatus.OK

@@ -1,7 +1,7 @@
 """Datapath flows as ``ovs-appctl dpctl/dump-flows -m`` prints them, parsed.
 
 A pure parser: text in, frozen dataclasses out, no I/O (the text comes from
-:func:`inspector.unixctl.dump_datapath_flows`, a saved file, or a support
+:func:`flowprog.unixctl.dump_datapath_flows`, a saved file, or a support
 case).  The line format is ``format_dpif_flow()`` in OVS ``lib/dpctl.c``::
 
     [ufid:<uuid>, ]<match>, packets:<n>, bytes:<n>, used:<t>[, flags:<tcp>]

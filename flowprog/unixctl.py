@@ -113,7 +113,7 @@ def _receive(sock: socket.socket, where: str, command: str, timeout: float) -> d
             got = sum(map(len, chunks))
             raise Unavailable(f"{where} did not answer {command} within {timeout:g} s"
                               + (f" ({got} bytes of the reply had arrived)" if got else ""),
-                              hint="is the daemon busy or stuck? try a longer --timeout") from e
+                              hint="is the daemon busy or stuck?", topic="timeout") from e
         except OSError as e:
             raise Unavailable(f"reading the answer to {command} from {where}: {e.strerror or e}") from e
         closed = not chunk
@@ -192,7 +192,7 @@ def dump_datapath_flows(rundir: Path, timeout: float, datapath: str | None = Non
     fails with "multiple datapaths, specify one" as soon as there are two,
     e.g. ``system@ovs-system`` and ``netdev@ovs-netdev``), so each datapath
     is dumped in turn and its section starts with a ``<type>@<name>:`` line,
-    as ``dpctl/show`` prints it; :func:`inspector.dpflows.parse_dump` reads
+    as ``dpctl/show`` prints it; :func:`flowprog.dpflows.parse_dump` reads
     those lines.  ``-m`` gives ufids, port names and the ``offloaded:`` and
     ``dp:`` fields; the default ``type`` already lists every kind of flow
     (ovs, tc, dpdk, offloaded, partially offloaded).

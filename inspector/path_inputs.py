@@ -1,0 +1,116 @@
+"""``mvtep paths`` as a pure function of a node snapshot.
+
+Decodes what the snapshot holds -- OVSDB rows and br-int's flows (the
+verify result), the southbound bindings, the sysfs inventory, the host's
+netlink answers, the datapath flows -- into :class:`~inspector.paths.PathInputs`,
+then joins them per VF (:func:`inspector.paths.build_paths`).  The same
+function runs on a live snapshot and on a support bundle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flowprog import dpflows
+from flowprog.flowdump import verify_flows
+from flowprog.flowroles import remote_outputs
+from flowprog.flows import Flow
+from flowprog.nodeconfig import NodeConfig
+from flowprog.ofdecode import Decoder
+from flowprog.verify import VerifyResult, node_of, sb_of, verify
+from hw.host import HostView, eswitch_of, host_view
+from hw.inventory import discover
+from hw.model import Inventory
+from hw.sysfs import RecordedSysfs
+from inspector.paths import Counters, PathInputs, PathsReport, Vtep, build_paths
+from mvcore.errors import Unavailable
+from mvcore.ovsdb_rows import SbRows
+from mvcore.snapshot import NodeSnapshot
+
+__all__ = ["paths_report", "inventory_of", "host_of"]
+
+
+def inventory_of(snap: NodeSnapshot) -> Inventory | None:
+    """The hardware the snapshot's sysfs shows; None when sysfs was not read."""
+    return discover(RecordedSysfs(snap.sysfs.value)) if snap.sysfs.value is not None else None
+
+
+def host_of(snap: NodeSnapshot) -> HostView | None:
+    return host_view(snap.host.value) if snap.host.value is not None else None
+
+
+def paths_report(snap: NodeSnapshot, decoder: Decoder, *, seconds: float = 0.0) -> PathsReport:
+    node = node_of(snap)
+    if snap.openflow.value is None:
+        raise Unavailable(snap.openflow.why_not(f"the flows of {snap.bridge}"), topic="openflow")
+    ports = [t.ofport for t in node.tunnels if t.ofport and t.ofport > 0]
+    t0, ro = verify_flows(snap.openflow.value, decoder, ports)
+    result = verify(node, t0, ro, sb_of(snap), snap.southbound.why_not("the southbound DB"))
+    inputs = _inputs(snap, node, result, t0, ro)
+    node_findings = tuple(f for f in result.findings if f.interface is None)
+    return PathsReport(
+        snap.taken_at, node.chassis, snap.daemons.ovs_version.value or node.ovs_version,
+        snap.daemons.ovn_version.value, tuple(_vtep(result, inputs, node, ip) for ip in node.encap_ips),
+        build_paths(inputs), node_findings, seconds=seconds, ovs_hw_offload=node.hw_offload,
+        remote_output_table=result.remote_output_table)
+
+
+def _inputs(snap: NodeSnapshot, node: NodeConfig, result: VerifyResult, t0: tuple[Flow, ...],
+            ro: tuple[Flow, ...]) -> PathInputs:
+    inventory = inventory_of(snap)
+    host = host_of(snap)
+    links = host.links if host else {}
+    addresses = {ip: a[0] for ip, a in host.addresses.items()} if host else {}
+    routes = {(src, dst): answer for (dst, src), answer in host.route_answers.items()} if host else {}
+    pfs = [pf for a in inventory.adapters for pf in a.pfs] if inventory else []
+    eswitch = {pf.pci: eswitch_of(pf, host).mode for pf in pfs} if host else {}
+    dp: dict[str, tuple[int, int, int]] = {}
+    if snap.datapath.value is not None:
+        summary = dpflows.summarize(dpflows.parse_dump(snap.datapath.value))
+        dp = {port: (s.total, s.offloaded, s.partial) for port, s in summary.items()}
+    tc = {name: (t.in_hw, t.not_in_hw) for name, t in (host.tc.items() if host else ()) if t.error is None}
+    return PathInputs(
+        verify=result, pf_of_ip={ip: pf for pf, ip in node.pf_mapping.pairs}, inventory=inventory,
+        routes=routes, addresses=addresses, bridge_of=node.bridge_of, ovs_hw_offload=node.hw_offload,
+        tc_policy=node.tc_policy, kernel_netdevs=frozenset(links), eswitch=eswitch,
+        features=dict(host.features) if host else {}, dp=dp, tc=tc, counters=_counters(result, t0, ro),
+        logical_switch=_switches(snap.southbound.value),
+        dp_error=None if snap.datapath.value is not None else snap.datapath.why_not("the datapath flows"))
+
+
+def _vtep(result: VerifyResult, inputs: PathInputs, node: NodeConfig, ip: str) -> Vtep:
+    encap_id = next((k for k, v in result.encap_ips.items() if v == ip), None)
+    answer = next((a for (v, _r), a in sorted(inputs.routes.items()) if v == ip), None)
+    egress = None if answer is None else (answer.error or f"{answer.oif} (table {answer.table})")
+    return Vtep(ip, encap_id, inputs.pf_of_ip.get(ip), inputs.addresses.get(ip), egress)
+
+
+def _counters(result: VerifyResult, table0: tuple[Flow, ...], remote: tuple[Flow, ...]) -> dict[str, Counters]:
+    """Per VIF: its table-0 ingress flow's counters, and those of the
+    remote-output flows of its encap id (shared by the VIFs of one VTEP)."""
+    by_port: dict[int, tuple[int, int]] = {}
+    for f in table0:
+        port = f.field("in_port")
+        if port is not None and isinstance(port.value, int) and f.priority == 100 and f.loads("metadata"):
+            packets, nbytes = by_port.get(port.value, (0, 0))
+            by_port[port.value] = (packets + f.entry.packet_count, nbytes + f.entry.byte_count)
+    tunnels = {o for f in remote for o in f.outputs()}
+    by_id: dict[int | None, tuple[int, int]] = {}
+    for f in remote:
+        for r in remote_outputs((f,), tunnels):
+            packets, nbytes = by_id.get(r.encap_id, (0, 0))
+            by_id[r.encap_id] = (packets + f.entry.packet_count, nbytes + f.entry.byte_count)
+    out = {}
+    for p in result.paths:
+        packets, nbytes = by_port.get(p.ofport or -1, (0, 0))
+        tp, tb = by_id.get(p.encap_id, (0, 0))
+        out[p.interface] = Counters(packets, nbytes, tp, tb)
+    return out
+
+
+def _switches(sb: SbRows | None) -> Mapping[str, str]:
+    """iface-id -> logical switch name (Datapath_Binding external_ids:name)."""
+    if sb is None:
+        return {}
+    names = {d.uuid: d.external_ids.get("name") for d in sb.datapaths}
+    return {pb.logical_port: str(names[pb.datapath]) for pb in sb.port_bindings if names.get(pb.datapath)}
