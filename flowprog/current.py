@@ -13,6 +13,7 @@ from flowprog.plumbing import current_routes, current_rules, interfaces
 from flowprog.spec import NodeSpec
 from hw import devlink, ethtool, routing
 from hw.inventory import discover
+from hw.sysfs import DirSysfs
 from mvcore.endpoints import Endpoints
 from mvcore.errors import NotFound
 
@@ -26,7 +27,7 @@ def read_current(spec: NodeSpec, ends: Endpoints, *, netns: str | None, sysfs_ro
         raise NotFound(f"no bridge {ends.bridge} in the OVSDB at {ends.db}")
     node = NodeConfig.from_rows(rows, ends.bridge)
     ext = rows["Open_vSwitch"][0].get("external_ids", {}) if rows["Open_vSwitch"] else {}
-    inventory = discover(sysfs_root)
+    inventory = discover(DirSysfs(sysfs_root, udev=sysfs_root == Path("/")))
     pfs = [pf for a in inventory.adapters if a.supported for pf in a.pfs]
     reps = {vf.representor: pf.uplink for pf in pfs for vf in pf.vfs if vf.representor and pf.uplink}
     uplinks = frozenset(pf.uplink for pf in pfs if pf.uplink)

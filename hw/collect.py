@@ -17,6 +17,7 @@ from flowprog.ovsdb import read_tables
 from hw import devlink, ethtool, routing
 from hw.checks import HostView, OvsView, PreflightInput
 from hw.inventory import discover
+from hw.sysfs import DirSysfs
 from hw.model import DevInfo, EswitchState, Features, Inventory
 from mvcore.errors import Unavailable
 
@@ -68,7 +69,7 @@ def collect(*, sysfs_root: Path, db: str, bridge: str, timeout: float, netns: st
     """``pf_mapping`` (PF, VTEP IP) pairs stand in for OVS's
     ``ovn-pf-encap-ip-mapping`` before OVS is set up; with OVS reachable its
     mapping is used unless pairs are given."""
-    inventory: Inventory = discover(sysfs_root)
+    inventory: Inventory = discover(DirSysfs(sysfs_root, udev=sysfs_root == Path("/")))
     eswitch, info, features = offload_state(inventory, sysfs_root, netns)
     ovs, ovs_error = _ovs(db, bridge, timeout)
     vteps = pf_mapping or (ovs.pf_mapping.pairs if ovs else ())

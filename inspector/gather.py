@@ -31,6 +31,7 @@ from flowprog.verify import VerifyResult, verify
 from hw import routing, tcflower
 from hw.collect import offload_state
 from hw.inventory import discover
+from hw.sysfs import DirSysfs
 from hw.model import EswitchState, Features, Inventory
 from inspector import dpflows, unixctl
 from inspector.paths import Counters, PathInputs, PathsSnapshot, Vtep, build_paths
@@ -166,7 +167,7 @@ class Gatherer:
         if time.monotonic() - self._slow_at < _SLOW_EVERY and self._inventory is not None:
             return
         self._slow_at = time.monotonic()
-        self._inventory = discover(self.sysfs_root)
+        self._inventory = discover(DirSysfs(self.sysfs_root, udev=self.sysfs_root == Path("/")))
         self._eswitch, _info, self._features = offload_state(self._inventory, self.sysfs_root, self.netns)
 
     def _path_inputs(self, node: NodeConfig, result: VerifyResult, t0: tuple[Flow, ...],

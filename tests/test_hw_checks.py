@@ -1,5 +1,5 @@
 """Pre-flight checks on modelled hardware: sysfs trees laid out as the kernel
-does (hw.testing), devlink answers built byte for byte and decoded by the same
+does (tests/hwmodel.py), devlink answers built byte for byte and decoded by the same
 code that reads a live node, ethtool answers from the same decoding helper."""
 
 from __future__ import annotations
@@ -11,13 +11,14 @@ from pathlib import Path
 import pytest
 
 from flowprog.nodeconfig import parse_pf_mapping
-from hw import testing
 from hw.checks import HostView, OvsView, PreflightInput, run_checks
 from hw.devlink import decode_eswitch
 from hw.ethtool import from_bits
 from hw.inventory import discover
+from hw.sysfs import DirSysfs
 from hw.model import Features, Inventory
 from mvcore.findings import Finding
+from tests import hwmodel as testing
 from tests.test_hw_netlink_devlink import LEGACY, SWITCHDEV, eswitch_reply, nlerror
 
 ON = from_bits(active=True, available=True)
@@ -46,7 +47,7 @@ def codes(findings: tuple[Finding, ...], severity: str | None = None) -> list[st
 
 def tree(tmp_path: Path, scenario: Callable[[Path], object]) -> Inventory:
     scenario(tmp_path)
-    return discover(tmp_path, use_udev=False)
+    return discover(DirSysfs(tmp_path))
 
 
 def test_cx6dx_in_switchdev_passes(tmp_path: Path) -> None:
@@ -132,7 +133,7 @@ def test_unprivileged_and_without_ovs(tmp_path: Path) -> None:
 
 def test_no_adapters_and_other_parts(tmp_path: Path) -> None:
     testing.SysfsBuilder(tmp_path).pf("0000:05:00.0", 0x1017, totalvfs=8)  # a ConnectX-5
-    findings = run_checks(_inputs(discover(tmp_path, use_udev=False)))
+    findings = run_checks(_inputs(discover(DirSysfs(tmp_path))))
     assert "no-adapters" in codes(findings, "warning") and "adapter-unsupported" in codes(findings, "info")
 
 
@@ -143,7 +144,7 @@ def test_damaged_sysfs_is_a_finding_not_a_crash(tmp_path: Path, damage: str) -> 
         testing.corrupt_numvfs(tmp_path, "0000:03:00.0")
     else:
         testing.dangle_physfn(tmp_path, testing.vf_address("0000:03:00.0", 2, 1, 1))
-    inv = discover(tmp_path, use_udev=False)
+    inv = discover(DirSysfs(tmp_path))
     found = codes(run_checks(_inputs(inv, ovs=_ovs_on_br_int(inv))))
     assert "sysfs-unreadable" in found or "device-skipped" in found
 
