@@ -39,7 +39,7 @@ def read_current(spec: NodeSpec, ends: Endpoints, *, netns: str | None, sysfs_ro
         elif pf is None:
             blockers[v.pf] = "not an uplink of a ConnectX-6/BlueField-2 in sysfs"
         else:
-            mode = pf.compat_mode if sysfs_root != Path("/") else devlink.eswitch(pf.pci).mode
+            mode = pf.compat_mode if sysfs_root != Path("/") else devlink.decode_eswitch(devlink.ask_eswitch(pf.pci)).mode
             feat = ethtool.features(v.pf, netns) if sysfs_root == Path("/") else None
             if mode != "switchdev":
                 blockers[v.pf] = f"e-switch mode is {mode or 'unknown'}"

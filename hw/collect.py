@@ -41,7 +41,8 @@ def offload_state(inventory: Inventory, sysfs_root: Path, netns: str | None
     if sysfs_root != Path("/"):
         return ({pf.pci: EswitchState("unknown", error="modelled sysfs") for pf in pfs}, {pf.pci: None for pf in pfs},
                 {n: Features(None, error="modelled sysfs") for pf in pfs for n in pf.offload_netdevs})
-    return ({pf.pci: devlink.eswitch(pf.pci) for pf in pfs}, {pf.pci: devlink.info(pf.pci) for pf in pfs},
+    return ({pf.pci: devlink.decode_eswitch(devlink.ask_eswitch(pf.pci)) for pf in pfs},
+            {pf.pci: devlink.decode_info(devlink.ask_info(pf.pci)) for pf in pfs},
             {n: ethtool.features(n, netns) for pf in pfs for n in pf.offload_netdevs})
 
 

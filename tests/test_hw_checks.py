@@ -19,7 +19,8 @@ from hw.sysfs import DirSysfs
 from hw.model import Features, Inventory
 from mvcore.findings import Finding
 from tests import hwmodel as testing
-from tests.test_hw_netlink_devlink import LEGACY, SWITCHDEV, eswitch_reply, nlerror
+from tests.nlreplies import LEGACY, SWITCHDEV, answer, eswitch_reply
+from tests.nlreplies import devlink_error as nlerror
 
 ON = from_bits(active=True, available=True)
 OFF = from_bits(active=False, available=True)
@@ -29,7 +30,7 @@ def _inputs(inv: Inventory, *, eswitch: dict[str, bytes] | None = None, features
             ovs: OvsView | None = None, host: HostView | None = None, privileged: bool = True,
             vteps: tuple[tuple[str, str], ...] = (), overlay_mtu: int | None = None) -> PreflightInput:
     pfs = [pf for a in inv.adapters for pf in a.pfs]
-    states = {pf.pci: decode_eswitch((eswitch or {}).get(pf.pci, SWITCHDEV)) for pf in pfs}
+    states = {pf.pci: decode_eswitch(answer((eswitch or {}).get(pf.pci, SWITCHDEV))) for pf in pfs}
     names = [n for pf in pfs for n in [pf.uplink, *[vf.representor for vf in pf.vfs]] if n]
     feats = {n: (features or {}).get(n, ON) for n in names}
     return PreflightInput(inv, states, {}, feats, ovs, None if ovs else "no db.sock", host, privileged,
