@@ -11,7 +11,7 @@ from flowprog.ovsdb import read_tables
 from flowprog.plan import CurrentState
 from flowprog.plumbing import current_routes, current_rules, interfaces
 from flowprog.spec import NodeSpec
-from hw import devlink, ethtool, routing
+from hw.host import HostReader, HostRequests, eswitch_of, host_view
 from hw.inventory import discover
 from hw.sysfs import DirSysfs
 from mvcore.endpoints import Endpoints
@@ -20,15 +20,23 @@ from mvcore.errors import NotFound
 __all__ = ["read_current"]
 
 
-def read_current(spec: NodeSpec, ends: Endpoints, *, netns: str | None, sysfs_root: Path,
+def read_current(spec: NodeSpec, ends: Endpoints, *, netns: str | None, sysfs_root: Path | None,
                  timeout: float) -> CurrentState:
+    """``sysfs_root`` None reads this host; a directory holding a copy of
+    another node's ``sys/`` is read without asking this host's devlink and
+    ethtool about it."""
     rows = read_tables(ends.db, "Open_vSwitch", TABLES, timeout=timeout)
     if not any(b["name"] == ends.bridge for b in rows["Bridge"]):
         raise NotFound(f"no bridge {ends.bridge} in the OVSDB at {ends.db}")
     node = NodeConfig.from_rows(rows, ends.bridge)
     ext = rows["Open_vSwitch"][0].get("external_ids", {}) if rows["Open_vSwitch"] else {}
-    inventory = discover(DirSysfs(sysfs_root, udev=sysfs_root == Path("/")))
+    live = sysfs_root is None
+    inventory = discover(DirSysfs(Path("/"), udev=True) if sysfs_root is None else DirSysfs(sysfs_root))
     pfs = [pf for a in inventory.adapters if a.supported for pf in a.pfs]
+    with HostReader(netns) as reader:
+        view = host_view(reader.read(HostRequests(
+            ethtool=tuple(v.pf for v in spec.vteps) if live else (),
+            devlink=tuple(pf.pci for pf in pfs if pf.uplink in {v.pf for v in spec.vteps}) if live else ())))
     reps = {vf.representor: pf.uplink for pf in pfs for vf in pf.vfs if vf.representor and pf.uplink}
     uplinks = frozenset(pf.uplink for pf in pfs if pf.uplink)
     blockers: dict[str, str] = {}
@@ -39,13 +47,13 @@ def read_current(spec: NodeSpec, ends: Endpoints, *, netns: str | None, sysfs_ro
         elif pf is None:
             blockers[v.pf] = "not an uplink of a ConnectX-6/BlueField-2 in sysfs"
         else:
-            mode = pf.compat_mode if sysfs_root != Path("/") else devlink.decode_eswitch(devlink.ask_eswitch(pf.pci)).mode
-            feat = ethtool.features(v.pf, netns) if sysfs_root == Path("/") else None
+            mode = eswitch_of(pf, view).mode
+            feat = view.features.get(v.pf)
             if mode != "switchdev":
                 blockers[v.pf] = f"e-switch mode is {mode or 'unknown'}"
             elif feat is not None and feat.hw_tc_offload is not True:
                 blockers[v.pf] = "hw-tc-offload is not on"
-    addresses = {ip: dev for ip, (dev, _p, _f) in routing.addresses(netns).items()}
+    addresses = {ip: dev for ip, (dev, _p, _f) in (view.addresses.value or {}).items()}
     return CurrentState(
         node=node, external_ids=ext, ovs_interfaces=frozenset(r["name"] for r in rows["Interface"]),
         kernel_interfaces=frozenset(interfaces(netns)), addresses=addresses, rules=current_rules(netns),

@@ -41,9 +41,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from hw.netns import errno_name
-from hw.routing import _ipr, _names
-from mvcore.errors import MvtepError
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from hw.netns import errno_name, open_iproute
+from mvcore.errors import MvtepError, Unavailable
 
 __all__ = [
     "RuleSpec", "RouteSpec", "PlumbingError", "current_rules", "current_routes", "interfaces",
@@ -90,6 +92,23 @@ class PlumbingError(MvtepError):
     def __init__(self, message: str, *, errno: str, hint: str | None = None) -> None:
         super().__init__(message, hint=hint)
         self.errno = errno
+
+
+@contextmanager
+def _ipr(netns: str | None) -> Iterator[Any]:
+    from pyroute2.netlink.exceptions import NetlinkError
+
+    ipr = open_iproute(netns)
+    try:
+        yield ipr
+    except NetlinkError as e:
+        raise Unavailable(f"rtnetlink: {errno_name(e.code)}") from e
+    finally:
+        ipr.close()
+
+
+def _names(ipr: Any) -> dict[int, str]:
+    return {link["index"]: link.get("IFLA_IFNAME") for link in ipr.get_links()}
 
 
 def _describe_rule(spec: RuleSpec) -> str:

@@ -42,7 +42,7 @@ from mvcore.snapshot import NetlinkAnswer
 
 __all__ = [
     "DEVLINK_UNAVAILABLE", "CMD_ESWITCH_GET", "CMD_INFO_GET", "ask_eswitch", "ask_info", "request",
-    "decode_eswitch", "decode_info",
+    "decode_eswitch", "decode_info", "unanswered",
 ]
 
 DEVLINK_UNAVAILABLE = "devlink unavailable"
@@ -158,6 +158,13 @@ def _reply(answer: NetlinkAnswer, cmd: int) -> Any | str:
     if got != cmd:
         return f"reply to command {got}, not {cmd}"
     return parse(_message_class(), found[0]) or "undecodable reply"
+
+
+def unanswered(answer: NetlinkAnswer, cmd: int) -> str | None:
+    """Why ``answer`` holds no reply to ``cmd`` (the refusal, or what is wrong
+    with the bytes); None when it holds one."""
+    found = _reply(answer, cmd)
+    return found if isinstance(found, str) else None
 
 
 def decode_eswitch(answer: NetlinkAnswer) -> EswitchState:

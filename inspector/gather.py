@@ -28,11 +28,11 @@ from flowprog.ovsdb import OvsdbMonitor, Rows
 from flowprog.sbstate import SB_TABLES
 from flowprog.snapshot import Snapshot
 from flowprog.verify import VerifyResult, verify
-from hw import routing, tcflower
-from hw.collect import offload_state
+from hw.host import HostReader, HostRequests, HostView, eswitch_of, host_view
 from hw.inventory import discover
-from hw.sysfs import DirSysfs
 from hw.model import EswitchState, Features, Inventory
+from hw.sysfs import DirSysfs
+from mvcore.snapshot import HostState
 from inspector import dpflows, unixctl
 from inspector.paths import Counters, PathInputs, PathsSnapshot, Vtep, build_paths
 from mvcore.endpoints import Endpoints
@@ -53,9 +53,14 @@ def rundir_of(ends: Endpoints, env: Mapping[str, str]) -> Path:
 
 class Gatherer:
     def __init__(self, ends: Endpoints, env: Mapping[str, str], *, timeout: float, netns: str | None = None,
-                 sysfs_root: Path = Path("/"), sb_remote: str | None = None) -> None:
+                 sysfs_root: Path | None = None, sb_remote: str | None = None) -> None:
+        """``sysfs_root`` None reads this host; a directory holding a copy of
+        another node's ``sys/`` is read without asking this host's devlink
+        and ethtool about it."""
         self.ends, self.env, self.timeout, self.netns = ends, env, timeout, netns
-        self.sysfs_root, self.sb_remote = sysfs_root, sb_remote
+        self.sb_remote = sb_remote
+        self._live = sysfs_root is None
+        self._sysfs = DirSysfs(Path("/"), udev=True) if sysfs_root is None else DirSysfs(sysfs_root)
         self.codec = install(load(env))
         self.decoder = Decoder(self.codec)
         self._ovs: OvsdbMonitor | None = None
@@ -68,7 +73,7 @@ class Gatherer:
         self._eswitch: dict[str, EswitchState] = {}
         self._features: dict[str, Features] = {}
         self._last: PathsSnapshot | None = None
-        self._host = routing.HostReader(netns)
+        self._host = HostReader(netns)
 
     # -- connections -----------------------------------------------------------
 
@@ -167,26 +172,34 @@ class Gatherer:
         if time.monotonic() - self._slow_at < _SLOW_EVERY and self._inventory is not None:
             return
         self._slow_at = time.monotonic()
-        self._inventory = discover(DirSysfs(self.sysfs_root, udev=self.sysfs_root == Path("/")))
-        self._eswitch, _info, self._features = offload_state(self._inventory, self.sysfs_root, self.netns)
+        self._inventory = discover(self._sysfs)
+        pfs = [pf for a in self._inventory.adapters if a.supported for pf in a.pfs]
+        if self._live:
+            view = host_view(self._host.read(HostRequests(
+                ethtool=tuple(n for pf in pfs for n in pf.offload_netdevs), devlink=tuple(pf.pci for pf in pfs))))
+        else:
+            view = host_view(HostState(self.netns), unasked="modelled sysfs")
+        self._eswitch = {pf.pci: eswitch_of(pf, view) for pf in pfs}
+        self._features = dict(view.features)
 
     def _path_inputs(self, node: NodeConfig, result: VerifyResult, t0: tuple[Flow, ...],
                      ro: tuple[Flow, ...], sb_rows: Rows | None) -> PathInputs:
         pairs = sorted({(t.remote_ip, p.vtep_ip) for p in result.paths for t in p.tunnels
                         if p.vtep_ip and t.remote_ip and t.remote_ip != "flow"})
-        host = self._host.read(pairs)
-        links = host.links
-        addresses = {ip: dev for ip, (dev, _p, _f) in host.addresses.items()}
-        routes = {(src, dst): answer for (dst, src), answer in host.routes.items()}
-        kernel = frozenset(links)
+        view = self._host_view(HostRequests(route_gets=tuple(pairs),
+                                            tc_ingress=tuple(sorted({p.interface for p in result.paths}))))
+        addresses = {ip: dev for ip, (dev, _p, _f) in (view.addresses.value or {}).items()}
+        routes = {(src, dst): answer for (dst, src), answer in view.route_answers.items()}
+        kernel = frozenset(view.links.value or {})
         dp = self._datapath()
-        tc = {p.interface: self._tc(p.interface) for p in result.paths if p.interface in kernel}
+        tc = {name: (found.in_hw, found.not_in_hw) for name, found in view.tc.items()
+              if found.error is None and name in kernel}
         return PathInputs(
             verify=result, pf_of_ip={ip: pf for pf, ip in node.pf_mapping.pairs}, inventory=self._inventory,
             routes=routes, addresses=addresses, bridge_of=node.bridge_of,
             ovs_hw_offload=node.hw_offload, tc_policy=node.tc_policy,
             kernel_netdevs=kernel, eswitch={k: v.mode for k, v in self._eswitch.items()},
-            features=self._features, dp=dp, tc={k: v for k, v in tc.items() if v is not None},
+            features=self._features, dp=dp, tc=tc,
             counters=_counters(result, t0, ro), logical_switch=_switches(sb_rows))
 
     def _datapath(self) -> dict[str, tuple[int, int, int]]:
@@ -196,9 +209,14 @@ class Gatherer:
             return {}
         return {port: (s.total, s.offloaded, s.partial) for port, s in dpflows.summarize(dpflows.parse_dump(text)).items()}
 
-    def _tc(self, netdev: str) -> tuple[int, int] | None:
-        found = tcflower.ingress_filters(netdev, self.netns)
-        return None if found.error else (found.in_hw, found.not_in_hw)
+    def _host_view(self, requests: HostRequests) -> HostView:
+        """The host's answers decoded; links and addresses unreadable is a
+        failed refresh, as a lost OVSDB connection is."""
+        view = host_view(self._host.read(requests))
+        for what, part in (("links", view.links), ("addresses", view.addresses)):
+            if part.error is not None:
+                raise Unavailable(f"rtnetlink {what}: {part.error}")
+        return view
 
     def _vtep(self, result: VerifyResult, inputs: PathInputs, ip: str) -> Vtep:
         encap_id = next((k for k, v in result.encap_ips.items() if v == ip), None)

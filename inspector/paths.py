@@ -14,8 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from flowprog.verify import Tunnel, VerifyResult
-from hw.model import Features, Inventory, RouteAnswer, tc_offload_of
+from hw.model import Features, Inventory, tc_offload_of
 from mvcore.findings import Finding, Severity
+from mvcore.routes import RouteAnswer
 
 __all__ = ["Egress", "Offload", "Counters", "VfPath", "PathInputs", "Vtep", "PathsSnapshot", "build_paths",
            "VERDICTS", "SORTS"]

@@ -18,9 +18,10 @@ import pytest
 from pyroute2 import IPRoute
 
 from flowprog.plumbing import current_routes, current_rules
-from hw import netns, routing
+from hw import netns
 from mvtep.sandbox.node import Sandbox
 from tests.conftest import fresh_node
+from tests.vtepns import route_get
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.skipif(os.geteuid() != 0, reason="namespaces need root")]
 
@@ -110,7 +111,7 @@ def test_plan_then_apply_converges(node: Sandbox, ns: str, tmp_path: Path) -> No
     assert status == 0, err
     assert iface_ids(node, "enp1s0f0_1")["encap-ip"] == "10.0.0.1"
     for i in range(3):
-        answer = routing.route_get("10.1.7.7", f"10.0.0.{i + 1}", ns)
+        answer = route_get("10.1.7.7", f"10.0.0.{i + 1}", ns)
         assert (answer.oif, answer.table) == (f"vtep{i}", 6081 + i)
     status, out, _ = mvtep(node, ns, "apply", "--yes", "--allow-software", tmp=tmp_path)
     assert status == 0 and "nothing to change" in out

@@ -8,7 +8,8 @@ import json
 from rich.console import Console
 
 from flowprog.verify import Tunnel
-from hw.model import Features, RouteAnswer
+from hw.model import Features
+from mvcore.routes import RouteAnswer
 from inspector.paths import Counters, Offload, PathInputs, PathsSnapshot, VfPath, Vtep, build_paths
 from inspector.paths_view import ViewState, render, select, to_json
 from tests.test_verify_rules import DECODER, SNAP

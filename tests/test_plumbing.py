@@ -11,9 +11,11 @@ from pyroute2 import IPRoute
 
 from flowprog import plumbing
 from flowprog.plumbing import PlumbingError, RouteSpec, RuleSpec
-from hw import netns, routing
-from hw.model import RouteAnswer
+from hw import netns
+from hw.host import HostReader, HostRequests, host_view
+from mvcore.routes import RouteAnswer
 from mvcore.errors import Unavailable
+from tests.vtepns import route_get
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="creating network namespaces needs root")
 
@@ -64,8 +66,8 @@ def test_add_read_back_route_and_delete(ns: str) -> None:
     assert plumbing.current_rules(ns) == (rule("10.0.0.1", 6081), rule("10.0.0.2", 6082))
     for vtep, _, table in VTEPS:
         assert plumbing.current_routes(table, ns) == (link_route(vtep, table), overlay_route(vtep, table))
-    assert routing.route_get(FAR, "10.0.0.2", ns) == RouteAnswer(FAR, "10.0.0.2", 6082, "vtep1", GATEWAY)
-    assert routing.route_get(FAR, "10.0.0.1", ns) == RouteAnswer(FAR, "10.0.0.1", 6081, "vtep0", GATEWAY)
+    assert route_get(FAR, "10.0.0.2", ns) == RouteAnswer(FAR, "10.0.0.2", 6082, "vtep1", GATEWAY)
+    assert route_get(FAR, "10.0.0.1", ns) == RouteAnswer(FAR, "10.0.0.1", 6081, "vtep0", GATEWAY)
 
     for vtep, address, table in VTEPS:
         plumbing.delete_route(overlay_route(vtep, table), ns)
@@ -73,7 +75,7 @@ def test_add_read_back_route_and_delete(ns: str) -> None:
         plumbing.delete_rule(rule(address, table), ns)
         assert plumbing.current_routes(table, ns) == ()
     assert plumbing.current_rules(ns) == ()
-    assert routing.route_get(FAR, "10.0.0.2", ns).error == "ENETUNREACH"  # main has no overlay route
+    assert route_get(FAR, "10.0.0.2", ns).error == "ENETUNREACH"  # main has no overlay route
 
 
 def test_writes_are_proto_static_and_leave_the_default_rules(ns: str) -> None:
@@ -82,7 +84,8 @@ def test_writes_are_proto_static_and_leave_the_default_rules(ns: str) -> None:
         ours = [m for m in ipr.get_rules() if m.get("FRA_SRC")]
         assert [m.get("FRA_PROTOCOL") for m in ours] == [4, 4]
         assert {m["proto"] for m in ipr.get_routes(table=6082)} == {4}
-    tables = {r.table for r in routing.rules(ns)}
+    with HostReader(ns) as reader:
+        tables = {r.table for r in host_view(reader.read(HostRequests())).rules.value or ()}
     assert {255, 254, 253} <= tables  # local, main, default untouched
 
 
