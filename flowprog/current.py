@@ -9,13 +9,13 @@ from pathlib import Path
 from flowprog.nodeconfig import TABLES, NodeConfig
 from flowprog.ovsdb import read_tables
 from flowprog.plan import CurrentState
-from flowprog.plumbing import current_routes, current_rules, interfaces
 from flowprog.spec import NodeSpec
 from hw.host import HostReader, HostRequests, eswitch_of, host_view
+from hw.plumbing import writable_route, writable_rule
 from hw.inventory import discover
 from hw.sysfs import DirSysfs
 from mvcore.endpoints import Endpoints
-from mvcore.errors import NotFound
+from mvcore.errors import NotFound, Unavailable
 
 __all__ = ["read_current"]
 
@@ -35,6 +35,7 @@ def read_current(spec: NodeSpec, ends: Endpoints, *, netns: str | None, sysfs_ro
     pfs = [pf for a in inventory.adapters if a.supported for pf in a.pfs]
     with HostReader(netns) as reader:
         view = host_view(reader.read(HostRequests(
+            tables=tuple(v.table for v in spec.vteps),
             ethtool=tuple(v.pf for v in spec.vteps) if live else (),
             devlink=tuple(pf.pci for pf in pfs if pf.uplink in {v.pf for v in spec.vteps}) if live else ())))
     reps = {vf.representor: pf.uplink for pf in pfs for vf in pf.vfs if vf.representor and pf.uplink}
@@ -53,9 +54,13 @@ def read_current(spec: NodeSpec, ends: Endpoints, *, netns: str | None, sysfs_ro
                 blockers[v.pf] = f"e-switch mode is {mode or 'unknown'}"
             elif feat is not None and feat.hw_tc_offload is not True:
                 blockers[v.pf] = "hw-tc-offload is not on"
-    addresses = {ip: dev for ip, (dev, _p, _f) in (view.addresses.value or {}).items()}
+    errors = [view.links.error, view.addresses.error, view.rules.error, *(r.error for r in view.routes.values())]
+    if any(errors):
+        raise Unavailable(f"rtnetlink: {next(e for e in errors if e)}")
     return CurrentState(
         node=node, external_ids=ext, ovs_interfaces=frozenset(r["name"] for r in rows["Interface"]),
-        kernel_interfaces=frozenset(interfaces(netns)), addresses=addresses, rules=current_rules(netns),
-        routes={v.table: current_routes(v.table, netns) for v in spec.vteps}, pf_of_representor=reps,
-        uplinks=uplinks, offload_blockers=blockers)
+        kernel_interfaces=frozenset(view.links.value or {}),
+        addresses={ip: dev for ip, (dev, _p, _f) in (view.addresses.value or {}).items()},
+        rules=tuple(r for r in view.rules.value or () if writable_rule(r)),
+        routes={t: tuple(r for r in found.value or () if writable_route(r)) for t, found in view.routes.items()},
+        pf_of_representor=reps, uplinks=uplinks, offload_blockers=blockers)

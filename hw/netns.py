@@ -29,7 +29,7 @@ from typing import Any
 
 from mvcore.errors import Unavailable
 
-__all__ = ["NETNS_RUN_DIR", "errno_name", "exists", "socket_in", "open_iproute", "temporary"]
+__all__ = ["NETNS_RUN_DIR", "errno_name", "exists", "socket_in", "open_iproute", "RtnlSocket", "temporary"]
 
 NETNS_RUN_DIR = Path("/run/netns")
 
@@ -94,6 +94,33 @@ def open_iproute(netns: str | None) -> Any:
         raise Unavailable(f"rtnetlink in {where}: {errno_name(e.code)}") from e
     except OSError as e:
         raise Unavailable(f"rtnetlink in {where}: {errno_name(e.errno)}") from e
+
+
+class RtnlSocket:
+    """One rtnetlink socket in ``netns``, opened on first use and kept: in
+    another namespace, opening one costs ten times a request.  The reader
+    (:mod:`hw.routing`) and the writer (:mod:`hw.plumbing`) share it."""
+
+    __slots__ = ("netns", "_ipr")
+
+    def __init__(self, netns: str | None) -> None:
+        self.netns = netns
+        self._ipr: Any = None
+
+    def get(self) -> Any:
+        """The pyroute2 ``IPRoute``; raises Unavailable as :func:`open_iproute` does."""
+        if self._ipr is None:
+            self._ipr = open_iproute(self.netns)
+        return self._ipr
+
+    def close(self) -> None:
+        """Close it (after a failure too); the next :meth:`get` opens a new one."""
+        ipr, self._ipr = self._ipr, None
+        if ipr is not None:
+            try:
+                ipr.close()
+            except OSError:  # a broken socket is gone either way
+                pass
 
 
 @contextmanager

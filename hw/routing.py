@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hw.ethtool import NO_SUCH_INTERFACE
-from hw.netns import errno_name, open_iproute
+from hw.netns import RtnlSocket, errno_name
 from hw.nlmsg import Message, concat, narrow, parse, split, u32
 from hw.tcflower import INGRESS_PARENT, TcFilter, TcOffload, summarize_filters
 from mvcore.reading import Reading
@@ -88,7 +88,7 @@ class NetlinkReader:
 
     def __init__(self, netns: str | None = None) -> None:
         self.netns = netns
-        self._ipr: Any = None
+        self._sock = RtnlSocket(netns)
 
     def __enter__(self) -> NetlinkReader:
         return self
@@ -97,20 +97,14 @@ class NetlinkReader:
         self.close()
 
     def close(self) -> None:
-        ipr, self._ipr = self._ipr, None
-        if ipr is not None:
-            try:
-                ipr.close()
-            except OSError:  # a broken socket is gone either way
-                pass
+        self._sock.close()
 
     def _ask(self, request: Callable[[Any], Iterable[Any]]) -> NetlinkAnswer:
         from pyroute2.netlink.exceptions import NetlinkError
 
-        if self._ipr is None:
-            self._ipr = open_iproute(self.netns)
+        ipr = self._sock.get()
         try:
-            return NetlinkAnswer(messages=concat(request(self._ipr)))
+            return NetlinkAnswer(messages=concat(request(ipr)))
         except NetlinkError as e:  # the kernel's refusal; the socket is fine
             return NetlinkAnswer(error=errno_name(e.code))
         except OSError as e:

@@ -17,11 +17,10 @@ from typing import Any
 import pytest
 from pyroute2 import IPRoute
 
-from flowprog.plumbing import current_routes, current_rules
 from hw import netns
 from mvtep.sandbox.node import Sandbox
 from tests.conftest import fresh_node
-from tests.vtepns import route_get
+from tests.vtepns import current_routes, current_rules, route_get
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.skipif(os.geteuid() != 0, reason="namespaces need root")]
 

@@ -92,9 +92,9 @@ def test_a_recorded_state_decodes_to_the_live_view(state: HostState) -> None:
 def test_the_socket_is_kept_between_reads(ns: str) -> None:
     with HostReader(ns) as reader:
         reader.read(HostRequests())
-        sock = reader._netlink._ipr
+        sock = reader._netlink._sock.get()
         reader.read(HostRequests(tables=(6081,)))
-        assert reader._netlink._ipr is sock
+        assert reader._netlink._sock.get() is sock
 
 
 # -- recorded devlink answers -------------------------------------------------------------

@@ -134,7 +134,7 @@ def test_a_missing_namespace_is_unavailable_and_never_created() -> None:
 def test_a_broken_socket_is_closed_and_the_next_request_reopens(ns: str) -> None:
     with NetlinkReader(ns) as nl:
         assert nl.links().error is None
-        os.close(nl._ipr.fileno())  # the descriptor goes away under the reader
+        os.close(nl._sock.get().fileno())  # the descriptor goes away under the reader
         assert nl.links() == NetlinkAnswer(error="EBADF")
         again = nl.links()
         assert again.error is None and "vtep0" in (decode_links(again).value or {})

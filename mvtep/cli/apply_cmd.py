@@ -76,6 +76,7 @@ def _confirm(rt: Runtime, count: int) -> bool:
 
 def run_apply(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
     from flowprog.apply import apply_plan
+    from hw.plumbing import Plumbing
     from inspector.plan_view import render
     spec, ends, netns, plan = _plan(args, rt)
     rt.out.print(render(plan))
@@ -83,7 +84,8 @@ def run_apply(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
         if not args.yes and not _confirm(rt, len(plan.todo)):
             rt.say("nothing changed")
             return ExitStatus.OK
-        done = apply_plan(plan, db=ends.db, netns=netns, timeout=args.timeout)
+        with Plumbing(netns) as kernel:
+            done = apply_plan(plan, db=ends.db, kernel=kernel, timeout=args.timeout)
         rt.say(f"applied {len(done)} change(s)")
     if args.watch:
         _watch(args, rt, spec, ends, netns)
@@ -120,12 +122,14 @@ def _correct_vifs(args: argparse.Namespace, rt: Runtime, spec: NodeSpec, ends: E
     from flowprog.apply import apply_plan
     from flowprog.current import read_current
     from flowprog.plan import Plan, make_plan
+    from hw.plumbing import Plumbing
     from inspector.plan_view import render_change
     cur = read_current(spec, ends, netns=netns, sysfs_root=args.sysfs_root, timeout=args.timeout)
     plan = make_plan(spec, cur, allow_software=args.allow_software)
     vif = Plan(tuple(c for c in plan.changes if c.kind == "vif"))
     if vif.todo:
-        apply_plan(vif, db=ends.db, netns=netns, timeout=args.timeout)
+        with Plumbing(netns) as kernel:  # (VIF changes are all OVSDB: it stays unopened)
+            apply_plan(vif, db=ends.db, kernel=kernel, timeout=args.timeout)
         for c in vif.todo:
             rt.out.print(render_change(c))
         rt.out.file.flush()
