@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from hw import devlink
 from hw.ethtool import features_of, read_features
 from hw.model import DevInfo, EswitchState, Features, PhysicalFunction
+from hw.netns import Closing
 from hw.routing import (
     Link, NetlinkReader, decode_addresses, decode_links, decode_route_answer, decode_routes, decode_rules, decode_tc,
 )
@@ -42,7 +43,7 @@ class HostRequests:
     neighbours: bool = False
 
 
-class HostReader:
+class HostReader(Closing):
     """The host's answers in ``netns`` (this namespace when None), over one
     rtnetlink socket kept open between reads (see :class:`~hw.routing.NetlinkReader`).
 
@@ -53,12 +54,6 @@ class HostReader:
     def __init__(self, netns: str | None = None) -> None:
         self.netns = netns
         self._netlink = NetlinkReader(netns)
-
-    def __enter__(self) -> HostReader:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def close(self) -> None:
         self._netlink.close()

@@ -25,11 +25,11 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from mvcore.errors import Unavailable
 
-__all__ = ["NETNS_RUN_DIR", "errno_name", "exists", "socket_in", "open_iproute", "RtnlSocket", "temporary"]
+__all__ = ["NETNS_RUN_DIR", "errno_name", "exists", "socket_in", "open_iproute", "RtnlSocket", "Closing", "temporary"]
 
 NETNS_RUN_DIR = Path("/run/netns")
 
@@ -94,6 +94,19 @@ def open_iproute(netns: str | None) -> Any:
         raise Unavailable(f"rtnetlink in {where}: {errno_name(e.code)}") from e
     except OSError as e:
         raise Unavailable(f"rtnetlink in {where}: {errno_name(e.errno)}") from e
+
+
+class Closing:
+    """Closed when its ``with`` block ends (the readers and writers holding sockets)."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        raise NotImplementedError
 
 
 class RtnlSocket:

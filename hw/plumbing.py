@@ -40,7 +40,7 @@ import socket
 from collections.abc import Callable
 from typing import Any
 
-from hw.netns import RtnlSocket, errno_name
+from hw.netns import Closing, RtnlSocket, errno_name
 from mvcore.errors import MvtepError
 from mvcore.routes import RTPROT_STATIC, Route, Rule
 
@@ -112,19 +112,13 @@ def _ipv4(value: str | None, verb: str, what: str) -> ipaddress.IPv4Network:
     return net
 
 
-class Plumbing:
+class Plumbing(Closing):
     """Adds and deletes rules and routes in ``netns`` (this namespace when
     None) over one rtnetlink socket, opened on first use."""
 
     def __init__(self, netns: str | None = None) -> None:
         self.netns = netns
         self._sock = RtnlSocket(netns)
-
-    def __enter__(self) -> Plumbing:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def close(self) -> None:
         self._sock.close()

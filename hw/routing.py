@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hw.ethtool import NO_SUCH_INTERFACE
-from hw.netns import RtnlSocket, errno_name
+from hw.netns import Closing, RtnlSocket, errno_name
 from hw.nlmsg import Message, concat, narrow, parse, split, u32
 from hw.tcflower import INGRESS_PARENT, TcFilter, TcOffload, summarize_filters
 from mvcore.reading import Reading
@@ -75,7 +75,7 @@ _U32 = {k: 4 for k in (_IFLA_MTU, _RTA_OIF, _RTA_TABLE, _FRA_PRIORITY, _FRA_TABL
 _SIZES = {**_U32, _FRA_PROTOCOL: 1, _RTA_VIA: 2}
 
 
-class NetlinkReader:
+class NetlinkReader(Closing):
     """One rtnetlink socket in ``netns`` (this namespace when None), kept
     open across requests: in another namespace, opening one costs ten times
     a lookup, and a live view asks every second.
@@ -89,12 +89,6 @@ class NetlinkReader:
     def __init__(self, netns: str | None = None) -> None:
         self.netns = netns
         self._sock = RtnlSocket(netns)
-
-    def __enter__(self) -> NetlinkReader:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def close(self) -> None:
         self._sock.close()
