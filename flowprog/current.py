@@ -11,8 +11,8 @@ from flowprog.ovsdb import read_tables
 from flowprog.plan import CurrentState
 from flowprog.spec import NodeSpec
 from hw.host import HostReader, HostRequests, eswitch_of, host_view
-from hw.plumbing import writable_route, writable_rule
 from hw.inventory import discover
+from hw.plumbing import writable_route, writable_rule
 from hw.sysfs import DirSysfs
 from mvcore.endpoints import Endpoints
 from mvcore.errors import NotFound, Unavailable

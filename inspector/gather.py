@@ -32,11 +32,11 @@ from hw.host import HostReader, HostRequests, HostView, eswitch_of, host_view
 from hw.inventory import discover
 from hw.model import EswitchState, Features, Inventory
 from hw.sysfs import DirSysfs
-from mvcore.snapshot import HostState
 from inspector import dpflows, unixctl
 from inspector.paths import Counters, PathInputs, PathsSnapshot, Vtep, build_paths
 from mvcore.endpoints import Endpoints
 from mvcore.errors import MvtepError, Unavailable
+from mvcore.snapshot import HostState
 
 __all__ = ["Gatherer", "rundir_of"]
 
