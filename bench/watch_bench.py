@@ -25,9 +25,15 @@ sys.path.insert(0, str(ROOT))
 
 from rich.console import Console  # noqa: E402
 
-from inspector.gather import Gatherer  # noqa: E402
+from flowprog.ofcodec import load  # noqa: E402
+from flowprog.ofdecode import Decoder  # noqa: E402
+from flowprog.ofext import install  # noqa: E402
+from hw.sysfs import DirSysfs  # noqa: E402
+from inspector.gather import Gatherer, HostSources  # noqa: E402
+from inspector.path_inputs import paths_report  # noqa: E402
 from inspector.paths_view import ViewState, render  # noqa: E402
 from mvcore.endpoints import resolve  # noqa: E402
+from mvtep.cli.paths_cmd import paths_scope  # noqa: E402
 from mvtep.sandbox.node import down, netns_name, up  # noqa: E402
 from mvtep.sandbox.topology import Size  # noqa: E402
 
@@ -48,14 +54,18 @@ def main() -> None:
     try:
         env = {**os.environ, "OVS_RUNDIR": str(rundir)}
         ends = resolve(env)
-        gatherer = Gatherer(ends, env, timeout=10, netns=netns_name(rundir) if os.geteuid() == 0 else None)
+        codec = install(load(env))
+        decoder = Decoder(codec)
+        netns = netns_name(rundir) if os.geteuid() == 0 else None
+        gatherer = Gatherer(ends, env, codec, timeout=10, host=HostSources(DirSysfs(Path("/"), udev=True), netns))
+        scope = paths_scope()
         console = Console(file=io.StringIO(), width=160, height=50, color_system="truecolor")
         cpu, wall = [], []
         prev = None
-        first = gatherer.snapshot()  # connects, reads everything once: not a steady-state refresh
+        first = paths_report(gatherer.snapshot(scope), decoder)  # connects, reads everything once
         for _ in range(args.refreshes):
             c0, w0 = time.process_time(), time.perf_counter()
-            snap = gatherer.snapshot()
+            snap = paths_report(gatherer.snapshot(scope), decoder)
             console.print(render(snap, ViewState(), prev, width=160, max_rows=34))  # as watch on 160x50
             cpu.append(time.process_time() - c0)
             wall.append(time.perf_counter() - w0)

@@ -1,7 +1,8 @@
 """Make a :class:`~flowprog.plan.Plan`'s changes, all or none.
 
 OVSDB changes go in one transaction; rules and routes follow (stale routes
-and rules removed first, then rules and routes added).  Every change made is
+and rules removed first, then rules and routes added) through the kernel
+writer the caller passes in (``hw.plumbing.Plumbing`` on a node).  Every change made is
 logged with how to undo it; when one fails, the log is undone in reverse and
 the error says what failed and anything that could not be restored.
 """
@@ -10,14 +11,27 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
-from flowprog import plumbing
 from flowprog.ovsdb import MapOp, write_map_keys
 from flowprog.plan import Change, OvsdbOp, Plan
-from flowprog.plumbing import RouteSpec, RuleSpec
 from mvcore.errors import MvtepError
+from mvcore.routes import Route, Rule
 
-__all__ = ["ApplyFailed", "apply_plan"]
+__all__ = ["ApplyFailed", "KernelWriter", "apply_plan"]
+
+
+class KernelWriter(Protocol):
+    """What applying needs of the kernel: each call makes exactly one change
+    or raises :class:`~mvcore.errors.MvtepError` saying why not."""
+
+    def add_rule(self, rule: Rule) -> None: ...
+
+    def delete_rule(self, rule: Rule) -> None: ...
+
+    def add_route(self, route: Route) -> None: ...
+
+    def delete_route(self, route: Route) -> None: ...
 
 
 class ApplyFailed(MvtepError):
@@ -39,11 +53,11 @@ def _order(c: Change) -> int:
     return {("route", "remove"): 0, ("rule", "remove"): 1, ("rule", "add"): 2, ("route", "add"): 3}[(c.kind, c.action)]
 
 
-def apply_plan(plan: Plan, *, db: str, netns: str | None, timeout: float) -> tuple[Change, ...]:
+def apply_plan(plan: Plan, *, db: str, kernel: KernelWriter, timeout: float) -> tuple[Change, ...]:
     """Apply ``plan.todo``; returns the changes made.  Raises ApplyFailed after rolling back."""
     todo = plan.todo
     ovs = [c for c in todo if isinstance(c.op, OvsdbOp)]
-    kernel = sorted((c for c in todo if not isinstance(c.op, OvsdbOp)), key=_order)
+    routing = sorted((c for c in todo if not isinstance(c.op, OvsdbOp)), key=_order)
     undo: list[_Undo] = []
     done: list[Change] = []
     try:
@@ -52,8 +66,8 @@ def apply_plan(plan: Plan, *, db: str, netns: str | None, timeout: float) -> tup
             olds = [_map_op(c.op, c.old) for c in ovs if isinstance(c.op, OvsdbOp)]
             undo.append(_Undo(f"{len(ovs)} OVSDB change(s)", lambda: write_map_keys(db, olds, timeout)))
             done += ovs
-        for c in kernel:
-            undo.append(_kernel(c, netns))
+        for c in routing:
+            undo.append(_kernel(c, kernel))
             done.append(c)
     except MvtepError as e:
         failed = _rollback(undo)
@@ -64,20 +78,20 @@ def apply_plan(plan: Plan, *, db: str, netns: str | None, timeout: float) -> tup
     return tuple(done)
 
 
-def _kernel(c: Change, netns: str | None) -> _Undo:
+def _kernel(c: Change, kernel: KernelWriter) -> _Undo:
     op = c.op
-    if isinstance(op, RuleSpec):
+    if isinstance(op, Rule):
         if c.action == "add":
-            plumbing.add_rule(op, netns)
-            return _Undo(c.target, lambda: plumbing.delete_rule(op, netns))
-        plumbing.delete_rule(op, netns)
-        return _Undo(c.target, lambda: plumbing.add_rule(op, netns))
-    assert isinstance(op, RouteSpec)
+            kernel.add_rule(op)
+            return _Undo(c.target, lambda: kernel.delete_rule(op))
+        kernel.delete_rule(op)
+        return _Undo(c.target, lambda: kernel.add_rule(op))
+    assert isinstance(op, Route)
     if c.action == "add":
-        plumbing.add_route(op, netns)
-        return _Undo(c.target, lambda: plumbing.delete_route(op, netns))
-    plumbing.delete_route(op, netns)
-    return _Undo(c.target, lambda: plumbing.add_route(op, netns))
+        kernel.add_route(op)
+        return _Undo(c.target, lambda: kernel.delete_route(op))
+    kernel.delete_route(op)
+    return _Undo(c.target, lambda: kernel.add_route(op))
 
 
 def _rollback(undo: list[_Undo]) -> list[str]:

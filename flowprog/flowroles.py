@@ -64,14 +64,17 @@ def vif_ingress(flows: Iterable[Flow], ofports: Iterable[int]) -> dict[int, VifI
     found: dict[int, VifIngress] = {}
     for f in flows:
         port = f.field("in_port")
-        if f.table != 0 or port is None or port.value not in wanted or not f.loads("metadata"):
+        if f.table != 0 or port is None or port.value not in wanted:
+            continue
+        metadata = f.loads("metadata")
+        if not metadata:
             continue
         reg13 = f.loads("reg13")
         ids = [ld.bits(16, 31) for ld in reg13 if ld.mask == _ENCAP_MASK]
         current = found.get(int(port.value))
         if current is None or (current.encap_id is None and ids):
             found[int(port.value)] = VifIngress(
-                ofport=int(port.value), datapath_key=f.loads("metadata")[-1].value,
+                ofport=int(port.value), datapath_key=metadata[-1].value,
                 encap_id=ids[-1] if ids else None,
                 loads_whole_reg13=any(ld.mask == 0xFFFFFFFF for ld in reg13))
     return found

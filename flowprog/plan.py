@@ -17,8 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from flowprog.nodeconfig import NodeConfig
-from flowprog.plumbing import RouteSpec, RuleSpec
 from flowprog.spec import NodeSpec, SpecError, VtepSpec, line_of
+from mvcore.routes import Route, Rule
 
 __all__ = ["OvsdbOp", "Change", "Plan", "CurrentState", "make_plan", "check_against_node"]
 
@@ -41,7 +41,7 @@ class Change:
     target: str  # in words: "Interface enp1s0f0_0 external_ids:encap-ip"
     old: str | None
     new: str | None
-    op: OvsdbOp | RuleSpec | RouteSpec
+    op: OvsdbOp | Rule | Route
     refused: str | None = None  # why apply will not make this change
 
 
@@ -62,8 +62,8 @@ class CurrentState:
     ovs_interfaces: frozenset[str]  # every OVS interface name
     kernel_interfaces: frozenset[str]  # in the routing namespace
     addresses: Mapping[str, str]  # IP -> interface holding it
-    rules: tuple[RuleSpec, ...]
-    routes: Mapping[int, tuple[RouteSpec, ...]]  # table -> its routes
+    rules: tuple[Rule, ...]  # the IPv4 "from <prefix> lookup <table>" rules
+    routes: Mapping[int, tuple[Route, ...]]  # table -> its IPv4 routes through one device
     pf_of_representor: Mapping[str, str]  # from sysfs: representor -> PF uplink
     uplinks: frozenset[str]  # PF uplinks found in sysfs
     offload_blockers: Mapping[str, str] = field(default_factory=dict)  # PF -> why it cannot offload
@@ -124,7 +124,7 @@ def _vifs(spec: NodeSpec, cur: CurrentState, allow_software: bool) -> tuple[list
 def _routing(spec: NodeSpec, cur: CurrentState) -> list[Change]:
     out = []
     for v in spec.vteps:
-        want_rule = RuleSpec(f"{v.ip}/32", v.table, v.priority)
+        want_rule = Rule(v.priority, f"{v.ip}/32", v.table)
         mine = [r for r in cur.rules if r.src == f"{v.ip}/32"]
         for rule in mine:
             if rule != want_rule:
@@ -133,8 +133,8 @@ def _routing(spec: NodeSpec, cur: CurrentState) -> list[Change]:
         if want_rule not in mine:
             out.append(Change("rule", "add", f"rule from {want_rule.src} lookup {v.table} priority {v.priority}",
                               None, f"table {v.table}", want_rule))
-        want = [RouteSpec(v.table, v.subnet, v.interface, None, "link"),
-                RouteSpec(v.table, v.overlay, v.interface, v.gateway, "universe")]
+        want = [Route(v.table, v.subnet, v.interface, None, "link"),
+                Route(v.table, v.overlay, v.interface, v.gateway, "universe")]
         have = cur.routes.get(v.table, ())
         for r in have:
             if r not in want:
@@ -145,7 +145,7 @@ def _routing(spec: NodeSpec, cur: CurrentState) -> list[Change]:
     return out
 
 
-def _route_words(r: RouteSpec) -> str:
+def _route_words(r: Route) -> str:
     via = f" via {r.gateway}" if r.gateway else ""
     scope = " scope link" if r.scope == "link" else ""
     return f"route {r.dst}{via} dev {r.dev}{scope} table {r.table}"

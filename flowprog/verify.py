@@ -15,17 +15,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from flowprog.encapids import encap_ids, id_of
-from flowprog.flowdump import verify_flows
 from flowprog.flowroles import RemoteOutput, VifIngress, remote_outputs, vif_ingress
 from flowprog.flows import Flow
 from flowprog.nodeconfig import NodeConfig, TunnelPort, Vif
-from flowprog.ofdecode import Decoder
 from flowprog.sbstate import SbState
-from mvcore.errors import Unavailable
 from mvcore.findings import Finding, Severity, sort_findings
-from mvcore.snapshot import NodeSnapshot
 
-__all__ = ["Tunnel", "VifPath", "VerifyResult", "verify", "verify_snapshot", "node_of", "sb_of"]
+__all__ = ["Tunnel", "VifPath", "VerifyResult", "verify"]
 
 E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
 
@@ -287,24 +283,3 @@ def _unreached_bindings(node: NodeConfig, expected: dict[int, str], by_port: dic
                                    subject=b.logical_port))
     return out
 
-
-def node_of(snap: NodeSnapshot) -> NodeConfig:
-    """The node's configuration; a snapshot without OVSDB rows cannot say it."""
-    if snap.ovsdb.value is None:
-        raise Unavailable(snap.ovsdb.why_not("the Open_vSwitch database"), topic="ovsdb")
-    return NodeConfig.from_state(snap.ovsdb.value, snap.bridge)
-
-
-def sb_of(snap: NodeSnapshot) -> SbState | None:
-    return SbState.from_rows(snap.southbound.value) if snap.southbound.value is not None else None
-
-
-def verify_snapshot(snap: NodeSnapshot, decoder: Decoder) -> VerifyResult:
-    """:func:`verify` on what a snapshot holds (OVSDB rows, br-int's flows,
-    the southbound rows when they were read)."""
-    node = node_of(snap)
-    if snap.openflow.value is None:
-        raise Unavailable(snap.openflow.why_not(f"the flows of {snap.bridge}"), topic="openflow")
-    ports = [t.ofport for t in node.tunnels if t.ofport and t.ofport > 0]
-    table0, remote = verify_flows(snap.openflow.value, decoder, ports)
-    return verify(node, table0, remote, sb_of(snap), snap.southbound.why_not("the southbound DB"))

@@ -1,22 +1,24 @@
 """Pre-flight checks: pure functions from what was read to findings.
 
-Everything a check needs arrives in a :class:`PreflightInput` (sysfs
-inventory, devlink and ethtool answers, OVSDB view, the kernel's routing
-answers), so each check is testable on modelled hardware and each finding
-code (README, "Finding codes") comes from exactly one place here.
+Everything a check needs arrives in a :class:`PreflightInput`: the sysfs
+inventory, the host's answers decoded once (:class:`~hw.host.HostView`:
+devlink, ethtool, links, addresses, rules, the kernel's routing verdicts) and
+plain OVSDB values (:class:`OvsView`).  So each check is testable on
+modelled hardware with recorded answers, and each finding code (README,
+"Finding codes") comes from exactly one place here.
 """
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from flowprog.nodeconfig import PfMapping
-from hw.model import Adapter, DevInfo, EswitchState, Features, Inventory, PhysicalFunction, RouteAnswer, Rule
+from hw.host import HostView, eswitch_of
+from hw.model import Adapter, Inventory, PhysicalFunction
+from hw.probes import covers
 from mvcore.findings import Finding, Severity, sort_findings
 
-__all__ = ["OvsView", "HostView", "PreflightInput", "CHECKS", "run_checks", "GENEVE_OVERHEAD"]
+__all__ = ["OvsView", "PreflightInput", "CHECKS", "run_checks", "GENEVE_OVERHEAD"]
 
 E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
 GENEVE_OVERHEAD = {4: 58, 6: 78}  # outer IP + UDP + Geneve + inner Ethernet (ovn-kubernetes' figures)
@@ -25,34 +27,25 @@ _RESERVED_TABLES = {0, 253, 254, 255}  # unspec, default, main, local
 
 @dataclass(frozen=True, slots=True)
 class OvsView:
-    hw_offload: bool
-    tc_policy: str | None
-    encap_ips: tuple[str, ...]
-    pf_mapping: PfMapping
+    """What the checks need of the Open_vSwitch database, as plain values."""
+
+    hw_offload: bool  # other_config:hw-offload
+    tc_policy: str | None  # other_config:tc-policy
+    encap_ips: tuple[str, ...]  # external_ids:ovn-encap-ip
+    pf_mapping: tuple[tuple[str, str], ...]  # external_ids:ovn-pf-encap-ip-mapping: (PF, IP) pairs
     bridge_of: Mapping[str, str]  # interface name -> its bridge
     integration_bridge: str = "br-int"
 
 
 @dataclass(frozen=True, slots=True)
-class HostView:
-    addresses: Mapping[str, tuple[str, int, str]]  # ip -> (ifname, prefixlen, family)
-    mtus: Mapping[str, int]  # ifname -> MTU
-    rules: tuple[Rule, ...]
-    routes: Mapping[tuple[str, str], RouteAnswer]  # (vtep ip, probe) -> the kernel's answer
-
-
-@dataclass(frozen=True, slots=True)
 class PreflightInput:
     inventory: Inventory
-    eswitch: Mapping[str, EswitchState]  # PF PCI address -> state
-    info: Mapping[str, DevInfo | None]
-    features: Mapping[str, Features]  # netdev -> hw-tc-offload
+    host: HostView  # devlink, ethtool, links, addresses, rules, route answers
     ovs: OvsView | None
-    ovs_error: str | None
-    host: HostView | None
+    ovs_error: str | None  # why ovs is None
     privileged: bool
     overlay_mtu: int | None = None  # the pods' MTU, when known
-    vteps: tuple[tuple[str, str], ...] = field(default=())  # (PF, VTEP IP): OVS's mapping or --pf-mapping
+    vteps: tuple[tuple[str, str], ...] = field(default=())  # (PF, VTEP IP): OVS's mapping or given pairs
 
 
 def _pfs(inp: PreflightInput) -> Iterator[tuple[Adapter, PhysicalFunction]]:
@@ -77,16 +70,9 @@ def check_adapters(inp: PreflightInput) -> Iterator[Finding]:
             yield Finding("sysfs-unreadable", W, f"{pf.pci}: {problem}", subject=pf.pci)
 
 
-def _mode(inp: PreflightInput, pf: PhysicalFunction) -> EswitchState:
-    state = inp.eswitch.get(pf.pci, EswitchState("unknown", error="not asked"))
-    if state.mode == "unknown" and pf.compat_mode in ("legacy", "switchdev"):
-        return EswitchState(pf.compat_mode, source="compat")
-    return state
-
-
 def _dpu_mode(inp: PreflightInput, a: Adapter, pf: PhysicalFunction) -> bool:
     """BlueField-2 whose host PF is not the e-switch manager (hw-reference.md 5)."""
-    state = inp.eswitch.get(pf.pci)
+    state = inp.host.devlink.get(pf.pci)
     refused = state is not None and state.error in ("EOPNOTSUPP", "EPERM") and inp.privileged
     no_reps = bool(pf.vfs) and not pf.representors
     return a.bluefield and (refused or (pf.switch_id is None and (no_reps or not pf.vfs)))
@@ -108,7 +94,7 @@ def check_sriov_eswitch(inp: PreflightInput) -> Iterator[Finding]:
             yield Finding("sriov-disabled", E, f"{name}: no VFs created (sriov_numvfs 0)",
                           f"echo N > /sys/bus/pci/devices/{pf.pci}/sriov_numvfs (after switching to switchdev)",
                           subject=name)
-        state = _mode(inp, pf)
+        state = eswitch_of(pf, inp.host)
         if state.mode == "unknown":
             why = state.error or "devlink unavailable"
             hint = ("run as root: reading the e-switch mode needs CAP_NET_ADMIN" if not inp.privileged
@@ -124,7 +110,7 @@ def check_sriov_eswitch(inp: PreflightInput) -> Iterator[Finding]:
 
 def check_representors(inp: PreflightInput) -> Iterator[Finding]:
     for a, pf in _pfs(inp):
-        if _dpu_mode(inp, a, pf) or _mode(inp, pf).mode == "legacy":
+        if _dpu_mode(inp, a, pf) or eswitch_of(pf, inp.host).mode == "legacy":
             continue  # reported above; representors only exist in switchdev
         for vf in pf.vfs:
             if vf.representor is None:
@@ -147,7 +133,7 @@ def check_tc_offload(inp: PreflightInput) -> Iterator[Finding]:
         names = [pf.uplink] if pf.uplink else []
         names += [vf.representor for vf in pf.vfs if vf.representor]
         for name in names:
-            f = inp.features.get(name)
+            f = inp.host.features.get(name)
             if f is None or f.hw_tc_offload is None:
                 continue
             if not f.hw_tc_offload:
@@ -173,7 +159,7 @@ def check_ovs(inp: PreflightInput) -> Iterator[Finding]:
     else:
         yield Finding("ovs-tc-policy", I, f"tc-policy is {policy}")
     uplinks = {pf.uplink for _, pf in _pfs(inp) if pf.uplink}
-    for pf_name, _ip in inp.ovs.pf_mapping.pairs:
+    for pf_name, _ip in inp.ovs.pf_mapping:
         if pf_name not in uplinks:
             yield Finding("pf-mapping-unknown-pf", E, f"ovn-pf-encap-ip-mapping names {pf_name}, which is not the "
                           "uplink of a checked adapter", "use the uplink representor's name (phys_port_name p<N>), as "
@@ -185,10 +171,11 @@ def _uplink_pf(inp: PreflightInput, name: str) -> PhysicalFunction | None:
 
 
 def check_vteps(inp: PreflightInput) -> Iterator[Finding]:
-    if inp.host is None:
+    addresses = inp.host.addresses.value
+    if addresses is None:  # not read: nothing to say about any VTEP
         return
     for pf_name, ip in inp.vteps:
-        found = inp.host.addresses.get(ip)
+        found = addresses.get(ip)
         if found is None:
             yield Finding("vtep-ip-missing", E, f"VTEP IP {ip} of {pf_name} is not configured on any interface",
                           f"add it to the VTEP interface on {pf_name}'s OVS bridge", subject=ip)
@@ -197,16 +184,18 @@ def check_vteps(inp: PreflightInput) -> Iterator[Finding]:
         bridge = inp.ovs.bridge_of.get(dev) if inp.ovs else None
         pf_bridge = inp.ovs.bridge_of.get(pf_name) if inp.ovs else None
         if pf_bridge is not None and bridge != pf_bridge:
+            where = f"on {bridge}" if bridge else "not on an OVS bridge"
             yield Finding("vtep-ip-missing", E, f"VTEP IP {ip} is on {dev}, which is "
-                          f"{'on ' + bridge if bridge else 'not on an OVS bridge'}, not on {pf_name}'s bridge {pf_bridge}",
+                          f"{where}, not on {pf_name}'s bridge {pf_bridge}",
                           f"move the address to an internal port of {pf_bridge}", subject=ip)
         yield from _mtu(inp, pf_name, ip, dev, 6 if family == "ipv6" else 4)
         yield from _routing(inp, ip, dev)
 
 
 def _mtu(inp: PreflightInput, pf_name: str, ip: str, dev: str, family: int) -> Iterator[Finding]:
-    assert inp.host is not None
-    vtep_mtu, pf_mtu = inp.host.mtus.get(dev), inp.host.mtus.get(pf_name)
+    links = inp.host.links.value or {}
+    vtep_mtu = links[dev].mtu if dev in links else None
+    pf_mtu = links[pf_name].mtu if pf_name in links else None
     if vtep_mtu is None:
         return
     need = GENEVE_OVERHEAD[family]
@@ -221,24 +210,14 @@ def _mtu(inp: PreflightInput, pf_name: str, ip: str, dev: str, family: int) -> I
                       f"raise {dev} and {pf_name} to {inp.overlay_mtu + need} or lower the overlay MTU", subject=ip)
 
 
-def _covers(rule: Rule, ip: str) -> bool:
-    if rule.src is None:
-        return False
-    try:
-        return ipaddress.ip_address(ip) in ipaddress.ip_network(rule.src, strict=False)
-    except ValueError:
-        return False
-
-
 def _routing(inp: PreflightInput, ip: str, dev: str) -> Iterator[Finding]:
-    assert inp.host is not None
-    rules = [r for r in inp.host.rules if _covers(r, ip) and r.table not in _RESERVED_TABLES]
+    rules = [r for r in inp.host.rules.value or () if covers(r, ip) and r.table not in _RESERVED_TABLES]
     if not rules:
         yield Finding("vtep-rule-missing", E, f"no ip rule sends traffic from VTEP {ip} to its own table",
                       f"ip rule add from {ip} lookup <table>, with the overlay routes via {dev} in that table",
                       subject=ip)
         return
-    for (vtep, probe), answer in sorted(inp.host.routes.items()):
+    for (probe, vtep), answer in sorted(inp.host.route_answers.items(), key=lambda item: item[0][::-1]):
         if vtep != ip:
             continue
         if answer.error or answer.oif != dev:

@@ -15,30 +15,34 @@ each naming the device by ``DEVLINK_ATTR_BUS_NAME``/``DEVLINK_ATTR_DEV_NAME``
   STORED}`` (100-102) per version, each holding ``INFO_VERSION_NAME`` (103)
   and ``INFO_VERSION_VALUE`` (104).
 
-Numbers are uapi ``include/uapi/linux/devlink.h`` (ABI-stable).  pyroute2
-has no helper for either command, so the requests are built here, and the
-replies are read with a subclass of pyroute2's ``devlinkcmd`` whose NLA map
-names exactly these attributes by number instead of by list position.
+Numbers are uapi ``include/uapi/linux/devlink.h`` (ABI-stable).  The live
+side (:func:`ask_eswitch`, :func:`ask_info`) only sends the request and keeps
+the kernel's reply bytes (or the refusal); the pure side
+(:func:`decode_eswitch`, :func:`decode_info`) is the one decoder, for a live
+answer and a recorded one alike.  pyroute2 has no helper for either command,
+so requests are built here, and replies are read with a subclass of its
+``devlinkcmd`` naming exactly these attributes by number.
 
 Nothing here raises for a missing family, a refusing kernel or a garbled
 reply: those are answers (``EswitchState(mode="unknown", error=...)``,
 ``None``) for the checks to judge.  The MLNX_OFED fallback
-(``/sys/class/net/<pf>/compat/devlink/mode``) is read by the caller.
+(``compat/devlink/mode`` in sysfs) is weighed by :func:`hw.host.eswitch_of`.
 """
 
 from __future__ import annotations
 
 import errno
 import functools
-import struct
-from collections.abc import Callable, Iterable
-from typing import Any, Protocol
+from typing import Any
 
 from hw.model import DevInfo, EswitchState
 from hw.netns import errno_name
+from hw.nlmsg import NLMSG_HDRLEN, concat, narrow, parse, split
+from mvcore.snapshot import NetlinkAnswer
 
 __all__ = [
-    "DEVLINK_UNAVAILABLE", "DevlinkSock", "eswitch", "info", "decode_eswitch", "decode_info", "open_socket",
+    "DEVLINK_UNAVAILABLE", "CMD_ESWITCH_GET", "CMD_INFO_GET", "ask_eswitch", "ask_info", "request",
+    "decode_eswitch", "decode_info", "unanswered",
 ]
 
 DEVLINK_UNAVAILABLE = "devlink unavailable"
@@ -53,27 +57,10 @@ _MODES = {0: "legacy", 1: "switchdev", 2: "switchdev_inactive"}
 _INLINE = {0: "none", 1: "link", 2: "network", 3: "transport"}
 _ENCAP = {0: "none", 1: "basic"}
 
-_NLMSG_HDRLEN = 16  # struct nlmsghdr
 _GENL_HDRLEN = 4  # struct genlmsghdr: cmd, version, reserved
-_NLMSG_ERROR = 2
-_NLMSG_MIN_TYPE = 16  # below are control messages (noop, error, done, overrun)
 _NLM_F_REQUEST, _NLM_F_ACK = 0x1, 0x4
-_NLA_HDRLEN = 4
-_NLA_TYPE_MASK = 0x3FFF  # without NLA_F_NESTED and NLA_F_NET_BYTEORDER
 _MIN_PAYLOAD = {25: 2, 26: 1, 62: 1}  # u16 mode, u8 inline, u8 encap
-_NESTS = {100, 101, 102}  # INFO_VERSION_FIXED/RUNNING/STORED
-
-
-class DevlinkSock(Protocol):
-    """What :func:`eswitch` and :func:`info` need of a bound devlink socket
-    (pyroute2's ``DevlinkSocket`` after ``bind()``; a fake in tests)."""
-
-    @property
-    def prid(self) -> int: ...  # the family id the kernel assigned to "devlink"
-
-    def nlm_request(self, msg: Any, msg_type: int, msg_flags: int) -> Iterable[Any]: ...
-
-    def close(self) -> None: ...
+_NESTS = frozenset({100, 101, 102})  # INFO_VERSION_FIXED/RUNNING/STORED
 
 
 @functools.cache
@@ -82,119 +69,122 @@ def _message_class() -> type[Any]:
     from pyroute2.netlink import nla
     from pyroute2.netlink.devlink import devlinkcmd
 
-    class devlink_msg(devlinkcmd):  # type: ignore[misc]
+    class version(nla):  # type: ignore[misc]  # the children of INFO_VERSION_*
+        prefix = "DEVLINK_ATTR_"
         nla_map = (
-            (1, "DEVLINK_ATTR_BUS_NAME", "asciiz"),
-            (2, "DEVLINK_ATTR_DEV_NAME", "asciiz"),
-            (25, "DEVLINK_ATTR_ESWITCH_MODE", "uint16"),
-            (26, "DEVLINK_ATTR_ESWITCH_INLINE_MODE", "uint8"),
-            (62, "DEVLINK_ATTR_ESWITCH_ENCAP_MODE", "uint8"),
-            (98, "DEVLINK_ATTR_INFO_DRIVER_NAME", "asciiz"),
-            (99, "DEVLINK_ATTR_INFO_SERIAL_NUMBER", "asciiz"),
-            (100, "DEVLINK_ATTR_INFO_VERSION_FIXED", "version"),
-            (101, "DEVLINK_ATTR_INFO_VERSION_RUNNING", "version"),
-            (102, "DEVLINK_ATTR_INFO_VERSION_STORED", "version"),
-            (146, "DEVLINK_ATTR_INFO_BOARD_SERIAL_NUMBER", "asciiz"),
+            (103, "DEVLINK_ATTR_INFO_VERSION_NAME", "asciiz"),
+            (104, "DEVLINK_ATTR_INFO_VERSION_VALUE", "asciiz"),
         )
 
-        class version(nla):  # type: ignore[misc]  # the children of INFO_VERSION_*
-            prefix = "DEVLINK_ATTR_"
-            nla_map = (
-                (103, "DEVLINK_ATTR_INFO_VERSION_NAME", "asciiz"),
-                (104, "DEVLINK_ATTR_INFO_VERSION_VALUE", "asciiz"),
-            )
-
-    return devlink_msg
-
-
-def open_socket() -> DevlinkSock:
-    """A devlink socket bound to the family, replies parsed with our class.
-
-    Raises pyroute2's ``NetlinkError`` (ENOENT when the kernel has no devlink
-    family) or ``OSError``.
-    """
-    from pyroute2.netlink.devlink import DevlinkSocket
-
-    sock = DevlinkSocket()
-    # pyroute2 logs a missing family at error level; here it is an answer.
-    setattr(getattr(sock, "asyncore", sock), "module_err_level", "debug")
-    try:
-        sock.bind()
-    except BaseException:
-        sock.close()
-        raise
-    try:  # same attribute names as pyroute2's class, so only a nicety
-        sock.marshal.msg_map[sock.prid] = _message_class()
-    except (AttributeError, TypeError):
-        pass
-    return sock  # type: ignore[no-any-return]
+    cls = narrow(devlinkcmd, "devlink_msg", (
+        (1, "DEVLINK_ATTR_BUS_NAME", "asciiz"),
+        (2, "DEVLINK_ATTR_DEV_NAME", "asciiz"),
+        (25, "DEVLINK_ATTR_ESWITCH_MODE", "uint16"),
+        (26, "DEVLINK_ATTR_ESWITCH_INLINE_MODE", "uint8"),
+        (62, "DEVLINK_ATTR_ESWITCH_ENCAP_MODE", "uint8"),
+        (98, "DEVLINK_ATTR_INFO_DRIVER_NAME", "asciiz"),
+        (99, "DEVLINK_ATTR_INFO_SERIAL_NUMBER", "asciiz"),
+        (100, "DEVLINK_ATTR_INFO_VERSION_FIXED", "version"),
+        (101, "DEVLINK_ATTR_INFO_VERSION_RUNNING", "version"),
+        (102, "DEVLINK_ATTR_INFO_VERSION_STORED", "version"),
+        (146, "DEVLINK_ATTR_INFO_BOARD_SERIAL_NUMBER", "asciiz"),
+    ))
+    cls.version = version
+    return cls
 
 
-def _handle(pci: str) -> tuple[str, str]:
-    """``"0000:03:00.0"`` or ``"pci/0000:03:00.0"`` -> (bus, device)."""
+def request(pci: str, cmd: int) -> Any:
+    """The request ``devlink`` sends for ``cmd`` about ``pci`` (``"0000:03:00.0"``
+    or ``"pci/0000:03:00.0"``), as a pyroute2 message."""
     bus, sep, dev = pci.partition("/")
-    return (bus, dev) if sep else ("pci", pci)
+    msg = _message_class()()
+    msg["cmd"] = cmd
+    msg["version"] = 1
+    msg["attrs"] = [["DEVLINK_ATTR_BUS_NAME", bus if sep else "pci"], ["DEVLINK_ATTR_DEV_NAME", dev if sep else pci]]
+    return msg
 
 
-def _ask(pci: str, cmd: int, sock_factory: Callable[[], DevlinkSock]) -> tuple[list[Any], str | None, bool]:
-    """Send one do-request; (replies, error, devlink answered)."""
+def _ask(pci: str, cmd: int) -> NetlinkAnswer:
+    """One do-request on a devlink socket of this namespace: the reply's bytes, or why not."""
+    from pyroute2.netlink.devlink import DevlinkSocket
     from pyroute2.netlink.exceptions import NetlinkError
 
     try:
-        sock = sock_factory()
-    except NetlinkError as e:  # ENOENT: no "devlink" family in this kernel
-        return [], DEVLINK_UNAVAILABLE if e.code == errno.ENOENT else errno_name(e.code), False
-    except Exception:  # noqa: BLE001 - any failure to open is "not available here"
-        return [], DEVLINK_UNAVAILABLE, False
+        sock = DevlinkSocket()
+    except Exception:  # noqa: BLE001 - no netlink here at all: not available
+        return NetlinkAnswer(error=DEVLINK_UNAVAILABLE)
+    # pyroute2 logs a missing family at error level; here it is an answer.
+    getattr(sock, "asyncore", sock).module_err_level = "debug"
     try:
-        msg = _message_class()()
-        msg["cmd"] = cmd
-        msg["version"] = 1
-        bus, dev = _handle(pci)
-        msg["attrs"] = [["DEVLINK_ATTR_BUS_NAME", bus], ["DEVLINK_ATTR_DEV_NAME", dev]]
-        replies = list(sock.nlm_request(msg, msg_type=sock.prid, msg_flags=_NLM_F_REQUEST | _NLM_F_ACK))
-        return replies, None, True
+        try:
+            sock.bind()  # resolves the family's id: ENOENT when this kernel has no devlink
+        except NetlinkError as e:
+            return NetlinkAnswer(error=DEVLINK_UNAVAILABLE if e.code == errno.ENOENT else errno_name(e.code))
+        replies = sock.nlm_request(request(pci, cmd), msg_type=sock.prid, msg_flags=_NLM_F_REQUEST | _NLM_F_ACK)
+        return NetlinkAnswer(messages=concat(replies))
     except NetlinkError as e:  # the kernel's refusal: EOPNOTSUPP, EPERM, ENODEV...
-        return [], errno_name(e.code), True
+        return NetlinkAnswer(error=errno_name(e.code))
     except OSError as e:
-        return [], errno_name(e.errno), False
+        return NetlinkAnswer(error=errno_name(e.errno))
     finally:
         sock.close()
 
 
-def eswitch(pci: str, *, sock_factory: Callable[[], DevlinkSock] = open_socket) -> EswitchState:
-    """The e-switch mode of PF ``pci`` (``"0000:03:00.0"``) as devlink reports it.
+def ask_eswitch(pci: str) -> NetlinkAnswer:
+    """The kernel's reply to ``DEVLINK_CMD_ESWITCH_GET`` for PF ``pci``."""
+    return _ask(pci, CMD_ESWITCH_GET)
 
-    ``mode`` is ``"unknown"`` with ``error`` set when devlink could not say:
-    ``"devlink unavailable"`` (no family), or the errno name the kernel
-    answered with (``"EOPNOTSUPP"``/``"EPERM"``: not the e-switch manager or
-    not privileged; ``"ENODEV"``: no such devlink instance).
+
+def ask_info(pci: str) -> NetlinkAnswer:
+    """The kernel's reply to ``DEVLINK_CMD_INFO_GET`` for PF ``pci``."""
+    return _ask(pci, CMD_INFO_GET)
+
+
+def _reply(answer: NetlinkAnswer, cmd: int) -> Any | str:
+    """The one devlink reply to ``cmd`` in ``answer``, parsed; or why there is none.
+
+    Checks what pyroute2 would take on trust (:mod:`hw.nlmsg`) and the
+    genlmsghdr's command.  The family id is the kernel's choice at run time,
+    so any family message type is taken.
     """
-    replies, error, answered = _ask(pci, CMD_ESWITCH_GET, sock_factory)
-    if error is not None:
-        return EswitchState("unknown", source="devlink" if answered else None, error=error)
-    for reply in replies:
-        if reply.get("cmd") == CMD_ESWITCH_GET:
-            return _eswitch_from(reply)
-    return EswitchState("unknown", source="devlink", error="no e-switch answer in the reply")
+    if answer.error is not None:
+        return answer.error
+    found = split(answer.messages, msg_type=None, fixed=_GENL_HDRLEN, sizes=_MIN_PAYLOAD, nests=_NESTS)
+    if isinstance(found, str):
+        return found
+    if not found:
+        return "no answer in the reply"
+    got = found[0].data[NLMSG_HDRLEN]
+    if got != cmd:
+        return f"reply to command {got}, not {cmd}"
+    return parse(_message_class(), found[0]) or "undecodable reply"
 
 
-def info(pci: str, *, sock_factory: Callable[[], DevlinkSock] = open_socket) -> DevInfo | None:
-    """Driver, serial number and running firmware of ``pci``; ``None`` when
-    devlink is unavailable, refuses, or answers something unreadable."""
-    replies, error, _answered = _ask(pci, CMD_INFO_GET, sock_factory)
-    if error is not None:
-        return None
-    for reply in replies:
-        if reply.get("cmd") == CMD_INFO_GET:
-            return _info_from(reply)
-    return None
+def unanswered(answer: NetlinkAnswer, cmd: int) -> str | None:
+    """Why ``answer`` holds no reply to ``cmd`` (the refusal, or what is wrong
+    with the bytes); None when it holds one."""
+    found = _reply(answer, cmd)
+    return found if isinstance(found, str) else None
 
 
-def _eswitch_from(msg: Any) -> EswitchState:
-    mode = msg.get_attr("DEVLINK_ATTR_ESWITCH_MODE")
-    inline = msg.get_attr("DEVLINK_ATTR_ESWITCH_INLINE_MODE")
-    encap = msg.get_attr("DEVLINK_ATTR_ESWITCH_ENCAP_MODE")
+def decode_eswitch(answer: NetlinkAnswer) -> EswitchState:
+    """The e-switch state in an ``ESWITCH_GET`` answer.
+
+    ``mode`` is ``"unknown"`` with ``error`` set when the answer does not
+    say: ``"devlink unavailable"`` (no family: ``source`` None), the errno
+    name the kernel refused with (``"EOPNOTSUPP"``/``"EPERM"``: not the
+    e-switch manager or not privileged; ``"ENODEV"``: no such devlink
+    instance), or what is wrong with the bytes.
+    """
+    msg = _reply(answer, CMD_ESWITCH_GET)
+    if isinstance(msg, str):
+        return EswitchState("unknown", source=None if msg == DEVLINK_UNAVAILABLE else "devlink", error=msg)
+    try:
+        mode = msg.get_attr("DEVLINK_ATTR_ESWITCH_MODE")
+        inline = msg.get_attr("DEVLINK_ATTR_ESWITCH_INLINE_MODE")
+        encap = msg.get_attr("DEVLINK_ATTR_ESWITCH_ENCAP_MODE")
+    except Exception:  # noqa: BLE001 - attributes of the wrong size decode to junk
+        return EswitchState("unknown", source="devlink", error="undecodable reply")
     if mode is None:
         return EswitchState("unknown", source="devlink", error="no e-switch mode in the reply")
     if mode not in _MODES:
@@ -219,82 +209,17 @@ def _version(msg: Any, kind: str, name: str) -> str | None:
     return None
 
 
-def _info_from(msg: Any) -> DevInfo:
-    # mlx5 reports the running firmware as both "fw.version" and "fw".
-    fw = _version(msg, "RUNNING", "fw.version") or _version(msg, "RUNNING", "fw")
-    serial = _text(msg.get_attr("DEVLINK_ATTR_INFO_SERIAL_NUMBER")) or _text(
-        msg.get_attr("DEVLINK_ATTR_INFO_BOARD_SERIAL_NUMBER"))
-    return DevInfo(driver=_text(msg.get_attr("DEVLINK_ATTR_INFO_DRIVER_NAME")), serial=serial, fw_version=fw)
-
-
-def _nlas_fit(data: bytes, offset: int, end: int) -> bool:
-    """Whether the NLA chain in ``data[offset:end]`` is well formed: each
-    ``struct nlattr`` (u16 length including its 4-byte header, u16 type)
-    lies inside the message, the fixed-size values are big enough, and the
-    version nests are well formed too.  pyroute2 would instead return the
-    bytes of a cut-off attribute as its value."""
-    while offset + _NLA_HDRLEN <= end:
-        size, kind = struct.unpack_from("=HH", data, offset)
-        kind &= _NLA_TYPE_MASK
-        if size < _NLA_HDRLEN or offset + size > end or size - _NLA_HDRLEN < _MIN_PAYLOAD.get(kind, 0):
-            return False
-        if kind in _NESTS and not _nlas_fit(data, offset + _NLA_HDRLEN, offset + size):
-            return False
-        offset += (size + 3) & ~3  # NLA_ALIGN
-    return offset >= end  # no stray bytes after the last attribute
-
-
-def _parse(data: bytes, cmd: int) -> Any | str:
-    """One devlink reply message from raw bytes, or why it is not one.
-
-    Checks what pyroute2 would take on trust: the nlmsghdr length, a
-    non-control message type, the genlmsghdr command.  A kernel error
-    (``NLMSG_ERROR`` with a negative errno) comes back as its errno name.
-    """
-    if len(data) < _NLMSG_HDRLEN:
-        return "truncated reply"
-    length, kind = struct.unpack_from("=IH", data)
-    if not _NLMSG_HDRLEN <= length <= len(data):
-        return "truncated reply"
-    if kind == _NLMSG_ERROR:
-        if length < _NLMSG_HDRLEN + 4:
-            return "truncated reply"
-        (code,) = struct.unpack_from("=i", data, _NLMSG_HDRLEN)
-        return errno_name(-code) if code else "acknowledged without a reply"
-    if kind < _NLMSG_MIN_TYPE or length < _NLMSG_HDRLEN + _GENL_HDRLEN:
-        return "not a devlink reply"
-    if data[_NLMSG_HDRLEN] != cmd:
-        return f"reply to command {data[_NLMSG_HDRLEN]}, not {cmd}"
-    if not _nlas_fit(data, _NLMSG_HDRLEN + _GENL_HDRLEN, length):
-        return "malformed attributes"
-    try:
-        msg = _message_class()(data[:length])
-        msg.decode()
-    except Exception:  # noqa: BLE001 - pyroute2 raises assorted errors on bad NLAs
-        return "undecodable reply"
-    return msg
-
-
-def decode_eswitch(data: bytes) -> EswitchState:
-    """An ``EswitchState`` from the bytes of one ESWITCH_GET reply (or of the
-    kernel's error message); ``mode="unknown"`` with ``error`` when the bytes
-    are not a usable answer."""
-    msg = _parse(data, CMD_ESWITCH_GET)
-    if isinstance(msg, str):
-        return EswitchState("unknown", source="devlink", error=msg)
-    try:
-        return _eswitch_from(msg)
-    except Exception:  # noqa: BLE001 - attributes of the wrong size decode to junk
-        return EswitchState("unknown", source="devlink", error="undecodable reply")
-
-
-def decode_info(data: bytes) -> DevInfo | None:
-    """A ``DevInfo`` from the bytes of one INFO_GET reply; ``None`` when the
-    bytes are an error or not a usable answer."""
-    msg = _parse(data, CMD_INFO_GET)
+def decode_info(answer: NetlinkAnswer) -> DevInfo | None:
+    """Driver, serial number and running firmware in an ``INFO_GET`` answer;
+    None when the answer is a refusal or not a usable reply."""
+    msg = _reply(answer, CMD_INFO_GET)
     if isinstance(msg, str):
         return None
     try:
-        return _info_from(msg)
+        # mlx5 reports the running firmware as both "fw.version" and "fw".
+        fw = _version(msg, "RUNNING", "fw.version") or _version(msg, "RUNNING", "fw")
+        serial = _text(msg.get_attr("DEVLINK_ATTR_INFO_SERIAL_NUMBER")) or _text(
+            msg.get_attr("DEVLINK_ATTR_INFO_BOARD_SERIAL_NUMBER"))
+        return DevInfo(driver=_text(msg.get_attr("DEVLINK_ATTR_INFO_DRIVER_NAME")), serial=serial, fw_version=fw)
     except Exception:  # noqa: BLE001
         return None

@@ -19,6 +19,10 @@ has no request for it.
 
 A socket resolves the interface name in the namespace it was created in,
 so another namespace only needs the socket made there (:mod:`hw.netns`).
+
+The live side, :func:`read_features`, keeps the four bits as read
+(:class:`~mvcore.snapshot.FeatureBits`, what a support bundle stores); the
+pure :func:`features_of` says what they mean.
 """
 
 from __future__ import annotations
@@ -29,16 +33,18 @@ from typing import Any
 
 from hw.model import Features
 from hw.netns import errno_name, socket_in
+from mvcore.reading import Reading
+from mvcore.snapshot import FeatureBits
 
-__all__ = ["HW_TC_OFFLOAD", "NO_SUCH_INTERFACE", "features", "from_bits"]
+__all__ = ["HW_TC_OFFLOAD", "NO_SUCH_INTERFACE", "read_features", "features_of"]
 
 HW_TC_OFFLOAD = "hw-tc-offload"
 NO_SUCH_INTERFACE = "no such interface"
-_IFNAMSIZ = 16  # including the NUL
+_IFNAMSIZ = 16  # including the NUL (linux/if.h)
 
 
-def from_bits(*, active: bool, available: bool, never_changed: bool = False) -> Features:
-    """``Features`` from one feature's GFEATURES bits.
+def features_of(reading: Reading[FeatureBits]) -> Features:
+    """What ``hw-tc-offload``'s bits mean; unknown, with the reason, when they were not read.
 
     ethtool prints ``[fixed]`` when the bit is not in ``hw_features`` or is
     in the never-change set (ethtool.c ``dump_features``; netlink/features.c
@@ -46,40 +52,46 @@ def from_bits(*, active: bool, available: bool, never_changed: bool = False) -> 
     setting to flip.  ``hw-tc-offload`` is not in NETIF_F_NEVER_CHANGE, so
     for it "fixed" means exactly "not in hw_features".
     """
-    return Features(hw_tc_offload=active, fixed=not available or never_changed)
+    bits = reading.value
+    if bits is None:
+        return Features(None, error=reading.why_not(HW_TC_OFFLOAD))
+    return Features(hw_tc_offload=bits.active, fixed=not bits.available or bits.never_changed)
 
 
-def features(ifname: str, netns: str | None = None) -> Features:
-    """``hw-tc-offload`` of ``ifname`` (in ``netns`` when given).
+def read_features(ifname: str, netns: str | None = None) -> Reading[FeatureBits]:
+    """``hw-tc-offload``'s bits on ``ifname`` (in ``netns`` when given).
 
-    Never raises for the interface or the kernel: a missing interface gives
-    ``Features(None, error="no such interface")``, other refusals their errno
-    name (``"EOPNOTSUPP"`` when the driver has no ethtool ops).
+    Never raises for the interface or the kernel: a missing interface is
+    ``"no such interface"``, a missing namespace ``"no such network
+    namespace: NAME"``, other refusals their errno name (``"EOPNOTSUPP"``
+    when the driver has no ethtool ops).
     """
     if not ifname or len(ifname.encode()) >= _IFNAMSIZ or "/" in ifname:
-        return Features(None, error=NO_SUCH_INTERFACE)  # no netdev can have that name
+        return Reading.failed(NO_SUCH_INTERFACE)  # no netdev can have that name
     from pyroute2.ethtool.ioctl import EthtoolError, NoSuchDevice
 
     try:
         sock = socket_in(netns, socket.AF_INET, socket.SOCK_DGRAM)
     except FileNotFoundError:
-        return Features(None, error=f"no such network namespace: {netns}")
+        return Reading.failed(f"no such network namespace: {netns}")
     except OSError as e:
-        return Features(None, error=errno_name(e.errno))
+        return Reading.failed(errno_name(e.errno))
     tool = _ioctl(sock)
     try:
         tool.change_ifname(ifname)
         flist = tool.get_features()
         if HW_TC_OFFLOAD not in flist:
-            return Features(None, error=f"{HW_TC_OFFLOAD} is unknown to this kernel")
-        return from_bits(active=flist.is_active(HW_TC_OFFLOAD), available=flist.is_available(HW_TC_OFFLOAD),
-                         never_changed=flist.is_never_changed(HW_TC_OFFLOAD))
+            return Reading.failed(f"{HW_TC_OFFLOAD} is unknown to this kernel")
+        return Reading.of(FeatureBits(available=flist.is_available(HW_TC_OFFLOAD),
+                                      requested=flist.is_requested(HW_TC_OFFLOAD),
+                                      active=flist.is_active(HW_TC_OFFLOAD),
+                                      never_changed=flist.is_never_changed(HW_TC_OFFLOAD)))
     except NoSuchDevice:
-        return Features(None, error=NO_SUCH_INTERFACE)
+        return Reading.failed(NO_SUCH_INTERFACE)
     except EthtoolError:  # its NotSupportedError: the ioctl says EOPNOTSUPP
-        return Features(None, error="EOPNOTSUPP")
+        return Reading.failed("EOPNOTSUPP")
     except OSError as e:  # some requests skip pyroute2's wrapper: plain ENODEV
-        return Features(None, error=NO_SUCH_INTERFACE if e.errno == errno.ENODEV else errno_name(e.errno))
+        return Reading.failed(NO_SUCH_INTERFACE if e.errno == errno.ENODEV else errno_name(e.errno))
     finally:
         tool.close()
 
@@ -96,4 +108,3 @@ def _ioctl(sock: socket.socket) -> Any:
     tool.sock.close()  # it makes one in the caller's namespace; use ours
     tool.sock = sock
     return tool
-

@@ -14,24 +14,29 @@ ovn-kubernetes (hw-reference.md 2.6):
 * a VF's representor is the netdev whose ``phys_port_name`` is
   ``pf<P>vf<N>`` (sriovnet ``GetVfRepresentor``'s sysfs fallback).
 
+Everything is asked of a :class:`~hw.sysfs.SysfsSource` (the live host, a
+copy, a recording), each path once per scan: a scan sees one answer per
+path, so replaying its recording finds exactly what the live scan found.
 Bad sysfs content never raises: it becomes ``PhysicalFunction.problems`` or
 ``Inventory.skipped``.  Whether the e-switch is really in switchdev mode is
-devlink's answer (:mod:`hw.devlink`), not this module's.
+devlink's answer (:mod:`hw.devlink`, decided in :func:`hw.host.eswitch_of`),
+not this module's.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable
 from itertools import groupby
-from pathlib import Path
+from pathlib import PurePosixPath
 
-from hw import udev
 from hw.model import Adapter, Inventory, NetDev, PhysicalFunction, Representor, VirtualFunction
 from hw.portnames import is_uplink_port, parse_vf_port
 from hw.products import MELLANOX, product
-from hw.sysfs import Problems, link_name, list_dir, read_attr, read_int, resolve, resolve_link
+from hw.sysfs import (
+    Problems, SysfsSource, link_name, link_target, list_dir, read_attr, read_int, resolve, resolve_link,
+)
+from mvcore.snapshot import SysfsEntry
 
 __all__ = ["discover"]
 
@@ -40,93 +45,115 @@ __all__ = ["discover"]
 _BDF = re.compile(r"[0-9a-f]{4,8}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]", re.ASCII)
 _VIRTFN = re.compile(r"virtfn(\d+)", re.ASCII)
 _NETWORK_CLASS = 0x02  # PCI base class "network controller" (Ethernet 0x0200, InfiniBand 0x0207)
+_BUS = PurePosixPath("/sys/bus/pci/devices")
 
 
-def discover(root: Path = Path("/"), *, use_udev: bool | None = None) -> Inventory:
-    """Every Mellanox adapter under ``root``, grouped by slot.
+class _Once:
+    """A source that asks each path once: the answers of one scan."""
 
-    Args:
-        root: where ``sys/`` is; ``Path("/")`` for the live host, a modelled
-            tree (:mod:`hw.testing`) in tests.
-        use_udev: enumerate PCI functions with udev; by default only when
-            ``root`` is ``/`` (udev only knows the live host).  Attributes are
-            read from sysfs either way.
+    __slots__ = ("inner", "_seen")
+
+    def __init__(self, inner: SysfsSource) -> None:
+        self.inner = inner
+        self._seen: dict[str, SysfsEntry] = {}
+
+    def entry(self, path: str) -> SysfsEntry:
+        found = self._seen.get(path)
+        if found is None:
+            found = self._seen[path] = self.inner.entry(path)
+        return found
+
+    def pci_functions(self, vendor: int) -> tuple[str, ...] | None:
+        return self.inner.pci_functions(vendor)
+
+
+def discover(source: SysfsSource) -> Inventory:
+    """Every Mellanox adapter ``source`` shows, grouped by slot.
+
+    The PCI functions come from udev when the source offers it (a live
+    host), else from listing ``/sys/bus/pci/devices``; every attribute is
+    read from sysfs either way.
     """
-    if use_udev is None:
-        use_udev = root == Path("/")
-    addresses = udev.pci_addresses(MELLANOX) if use_udev else None
-    if addresses is None:
-        addresses = list(list_dir(root / "sys/bus/pci/devices"))
-
+    source = _Once(source)
     skipped: dict[str, str] = {}  # address -> why
+    addresses = source.pci_functions(MELLANOX)
+    if addresses is None:
+        listing = source.entry(str(_BUS))
+        addresses = listing.names if listing.kind == "dir" else ()
+        if listing.kind == "error":
+            skipped[str(_BUS)] = f"unreadable ({listing.text})"
+
     pfs: list[PhysicalFunction] = []
-    vf_functions: dict[str, Path] = {}  # VFs as listed on the bus, to find orphans
+    vf_functions: dict[str, PurePosixPath] = {}  # VFs as listed on the bus, to find orphans
     for addr in addresses:
-        try:
-            _scan_function(root, addr, pfs, vf_functions, skipped)
-        except FileNotFoundError as e:
-            # Hot-unplug or sriov_numvfs=0 between listing and reading (the
-            # readers return None for that; anything else that trips is here).
-            skipped[addr] = f"vanished during the scan ({e.filename})"
+        _scan_function(source, addr, pfs, vf_functions, skipped)
 
     claimed = {vf.pci for pf in pfs for vf in pf.vfs}
     orphans = {addr: dev for addr, dev in vf_functions.items() if addr not in claimed}
-    lines = [f"{addr}: {why}" for addr, why in skipped.items()] + _orphan_lines(root, orphans, skipped)
+    lines = [f"{addr}: {why}" for addr, why in skipped.items()] + _orphan_lines(source, orphans, skipped)
     return Inventory(adapters=_adapters(pfs), skipped=tuple(lines))
 
 
-def _scan_function(root: Path, addr: str, pfs: list[PhysicalFunction], vf_functions: dict[str, Path],
-                   skipped: dict[str, str]) -> None:
+def _not_a_dir(source: SysfsSource, path: PurePosixPath | None) -> str | None:
+    """Why ``path`` is no directory to scan ("unreadable (...)" or ""), None when it is one."""
+    found = SysfsEntry("missing") if path is None else source.entry(str(path))
+    if found.kind == "dir":
+        return None
+    return f"unreadable ({found.text})" if found.kind == "error" else ""
+
+
+def _scan_function(source: SysfsSource, addr: str, pfs: list[PhysicalFunction],
+                   vf_functions: dict[str, PurePosixPath], skipped: dict[str, str]) -> None:
     if not _BDF.fullmatch(addr):
         skipped[addr] = "not a PCI address"
         return
-    dev = resolve(root, root / "sys/bus/pci/devices" / addr)
-    if dev is None or not dev.is_dir():
-        skipped[addr] = "vanished during the scan (no device directory)"
+    dev = resolve(source, _BUS / addr)
+    why = _not_a_dir(source, dev)
+    if dev is None or why is not None:
+        skipped[addr] = why or "vanished during the scan (no device directory)"
         return
-    problems = Problems(root)
-    vendor = read_int(dev / "vendor", problems, base=16)
+    problems = Problems()
+    vendor = read_int(source, dev / "vendor", problems, base=16)
     if vendor is None:
-        if dev.is_dir():
-            skipped[addr] = "vendor unknown: " + ("; ".join(problems.items) or "no vendor attribute")
-        else:
-            skipped[addr] = "vanished during the scan"
+        skipped[addr] = "vendor unknown: " + ("; ".join(problems.items) or "no vendor attribute")
         return
     if vendor != MELLANOX:
         return
-    if os.path.lexists(dev / "physfn"):
+    physfn = source.entry(str(dev / "physfn"))
+    if physfn.kind == "error":
+        skipped[addr] = f"{dev / 'physfn'}: unreadable ({physfn.text})"
+        return
+    if physfn.kind != "missing":
         vf_functions[addr] = dev  # a VF: its PF's virtfn<N> link gives its index
         return
-    device_id = read_int(dev / "device", problems, base=16)
-    pci_class = read_int(dev / "class", problems, base=16)
+    device_id = read_int(source, dev / "device", problems, base=16)
+    pci_class = read_int(source, dev / "class", problems, base=16)
     if pci_class is not None and pci_class >> 16 != _NETWORK_CLASS:
         # e.g. BlueField-2's SoC management interface (0xc2d3), a DMA controller
         # in the same slot as the PFs: not a port, and it must not name the card.
         skipped[addr] = f"{product(device_id).name}: PCI class 0x{pci_class:06x} is not a network controller"
         return
-    pf = _scan_pf(root, addr, dev, device_id, problems)
-    if not dev.is_dir():
-        skipped[addr] = "vanished during the scan"
-        return
-    pfs.append(pf)
+    pfs.append(_scan_pf(source, addr, dev, device_id, problems))
 
 
-def _scan_pf(root: Path, addr: str, dev: Path, device_id: int | None, problems: Problems) -> PhysicalFunction:
+def _scan_pf(source: SysfsSource, addr: str, dev: PurePosixPath, device_id: int | None,
+             problems: Problems) -> PhysicalFunction:
     function = int(addr.rsplit(".", 1)[1])
-    netdevs = tuple(_netdev(dev / "net" / name, name, problems) for name in list_dir(dev / "net"))
+    netdevs = tuple(_netdev(source, dev / "net" / name, name, problems)
+                    for name in list_dir(source, dev / "net", problems))
     for n in netdevs:
         if n.phys_switch_id and n.phys_port_name is None:
             problems.note(f"{n.name}: has a phys_switch_id but no phys_port_name, so it is neither uplink "
                           "nor representor")
     uplink = next((n for n in netdevs if is_uplink_port(n.phys_port_name) and n.phys_switch_id), None)
     representors = _representors(netdevs)
-    numvfs = read_int(dev / "sriov_numvfs", problems, base=10)
-    links = _virtfn_links(dev)
+    numvfs = read_int(source, dev / "sriov_numvfs", problems, base=10)
+    links = _virtfn_links(source, dev, problems)
     if numvfs is not None and numvfs != len(links):
         # Transient while VFs are created or destroyed; otherwise a broken tree.
         problems.note(f"{addr}: sriov_numvfs is {numvfs} but there are {len(links)} virtfn links")
     vfs = tuple(vf for index, link in links
-                if (vf := _scan_vf(root, dev, index, link, representors, function, problems)) is not None)
+                if (vf := _scan_vf(source, dev, index, link, representors, function, problems)) is not None)
     return PhysicalFunction(
         pci=addr,
         device_id=device_id,
@@ -134,23 +161,24 @@ def _scan_pf(root: Path, addr: str, dev: Path, device_id: int | None, problems: 
         netdevs=netdevs,
         uplink=None if uplink is None else uplink.name,
         switch_id=None if uplink is None else uplink.phys_switch_id,
-        sriov_totalvfs=read_int(dev / "sriov_totalvfs", problems, base=10),
+        sriov_totalvfs=read_int(source, dev / "sriov_totalvfs", problems, base=10),
         sriov_numvfs=numvfs,
         vfs=vfs,
         representors=representors,
-        compat_mode=_compat_mode(dev, netdevs, uplink, problems),
+        compat_mode=_compat_mode(source, dev, netdevs, uplink, problems),
         problems=problems.items,
     )
 
 
-def _netdev(path: Path, name: str, problems: Problems) -> NetDev:
+def _netdev(source: SysfsSource, path: PurePosixPath, name: str, problems: Problems) -> NetDev:
     # The same directory as /sys/class/net/<name> (a link to it); read here so
     # the netdev is the one under this PF even if a namespace move races us.
     return NetDev(
         name=name,
-        phys_port_name=read_attr(path / "phys_port_name", problems) or None,
-        phys_switch_id=read_attr(path / "phys_switch_id", problems) or None,  # "%*phN" of 0 bytes is "\n"
-        mtu=read_int(path / "mtu", problems, base=10),
+        phys_port_name=read_attr(source, path / "phys_port_name", problems) or None,
+        # "%*phN" of 0 bytes is "\n": an empty switch id is none
+        phys_switch_id=read_attr(source, path / "phys_switch_id", problems) or None,
+        mtu=read_int(source, path / "mtu", problems, base=10),
     )
 
 
@@ -164,31 +192,35 @@ def _representors(netdevs: Iterable[NetDev]) -> tuple[Representor, ...]:
     return tuple(sorted(reps, key=lambda r: (r.controller or 0, r.pf_number, r.vf_index, r.netdev)))
 
 
-def _virtfn_links(dev: Path) -> list[tuple[int, Path]]:
+def _virtfn_links(source: SysfsSource, dev: PurePosixPath, problems: Problems) -> list[tuple[int, PurePosixPath]]:
     # Numeric order: virtfn10 after virtfn9.
-    found = [(int(m.group(1)), dev / name) for name in list_dir(dev) if (m := _VIRTFN.fullmatch(name))]
+    found = [(int(m.group(1)), dev / name) for name in list_dir(source, dev, problems)
+             if (m := _VIRTFN.fullmatch(name))]
     return sorted(found)
 
 
-def _scan_vf(root: Path, pf_dev: Path, index: int, link: Path, representors: tuple[Representor, ...],
-             function: int, problems: Problems) -> VirtualFunction | None:
-    target = resolve_link(root, link)
-    if target is None or not target.is_dir():
-        problems.add(link, f"dangling link to {_readlink(link)}: VF {index} is not there")
+def _scan_vf(source: SysfsSource, pf_dev: PurePosixPath, index: int, link: PurePosixPath,
+             representors: tuple[Representor, ...], function: int, problems: Problems) -> VirtualFunction | None:
+    found = source.entry(str(link))
+    target = resolve_link(source, link)
+    why = f"unreadable ({found.text})" if found.kind == "error" else _not_a_dir(source, target)
+    if target is None or why is not None:
+        problems.add(link, why or f"dangling link to {_readlink(source, link)}: VF {index} is not there")
         return None
     pci = target.name
     if not _BDF.fullmatch(pci):
         problems.add(link, f"points to {pci!r}, not a PCI function")
         return None
-    if resolve_link(root, target / "physfn") != pf_dev:
-        problems.add(target / "physfn", f"does not point back to the PF (-> {_readlink(target / 'physfn')})")
-    vf_net = list_dir(target / "net")
+    if resolve_link(source, target / "physfn") != pf_dev:
+        problems.add(target / "physfn",
+                     f"does not point back to the PF (-> {_readlink(source, target / 'physfn')})")
+    vf_net = list_dir(source, target / "net", problems)
     return VirtualFunction(
         index=index,
         pci=pci,
-        device_id=read_int(target / "device", problems, base=16),
+        device_id=read_int(source, target / "device", problems, base=16),
         netdev=vf_net[0] if vf_net else None,
-        driver=link_name(target / "driver"),
+        driver=link_name(source, target / "driver", problems),
         representor=_representor_of(index, representors, function),
     )
 
@@ -202,29 +234,30 @@ def _representor_of(index: int, representors: tuple[Representor, ...], function:
     return local[0].netdev if local else None
 
 
-def _compat_mode(dev: Path, netdevs: tuple[NetDev, ...], uplink: NetDev | None, problems: Problems) -> str | None:
+def _compat_mode(source: SysfsSource, dev: PurePosixPath, netdevs: tuple[NetDev, ...], uplink: NetDev | None,
+                 problems: Problems) -> str | None:
     # MLNX_OFED's compat/devlink lives on the PF netdev (eswitch_devlink_compat.c);
     # try the uplink first, then any netdev that is not a VF representor.
     names = [uplink.name] if uplink is not None else []
     names += [n.name for n in netdevs if n is not uplink and parse_vf_port(n.phys_port_name) is None]
     for name in names:
-        mode = read_attr(dev / "net" / name / "compat/devlink/mode", problems)
+        mode = read_attr(source, dev / "net" / name / "compat/devlink/mode", problems)
         if mode:
             return mode
     return None
 
 
-def _orphan_lines(root: Path, orphans: dict[str, Path], skipped: dict[str, str]) -> list[str]:
+def _orphan_lines(source: SysfsSource, orphans: dict[str, PurePosixPath], skipped: dict[str, str]) -> list[str]:
     """Why VFs that no PF claimed are left out: one line per VF, or one per skipped PF."""
     lines = []
     of_skipped: dict[str, list[str]] = {}
     for addr, dev in orphans.items():
         physfn = dev / "physfn"
-        target = resolve_link(root, physfn)
+        target = resolve_link(source, physfn)
         if target is not None and target.name in skipped:
             of_skipped.setdefault(target.name, []).append(addr)  # said once, with the PF
-        elif target is None or not target.is_dir():
-            lines.append(f"{addr}: a VF whose physfn is dangling (-> {_readlink(physfn)})")
+        elif target is None or _not_a_dir(source, target) is not None:
+            lines.append(f"{addr}: a VF whose physfn is dangling (-> {_readlink(source, physfn)})")
         else:
             lines.append(f"{addr}: a VF not listed by the virtfn links of its PF {target.name}")
     for pf, vfs in of_skipped.items():
@@ -244,9 +277,5 @@ def _adapters(pfs: list[PhysicalFunction]) -> tuple[Adapter, ...]:
     return tuple(adapters)
 
 
-def _readlink(link: Path) -> str:
-    try:
-        return os.readlink(link)
-    except OSError:
-        return "nothing"
-
+def _readlink(source: SysfsSource, link: PurePosixPath) -> str:
+    return link_target(source, link) or "nothing"

@@ -1,9 +1,10 @@
 """What a node's NVIDIA adapters look like to the host: frozen, plain data.
 
-Discovery (:mod:`hw.inventory`) fills these from sysfs; the netlink adapters
-(:mod:`hw.devlink`, :mod:`hw.ethtool`, :mod:`hw.routing`) answer the
-questions sysfs cannot; the checks (:mod:`hw.checks`) are pure functions
-over all of it.  See shared/reference/hw-reference.md for where each value
+Discovery (:mod:`hw.inventory`) fills these from sysfs; the decoders of the
+netlink and ethtool answers (:mod:`hw.devlink`, :mod:`hw.ethtool`, gathered
+by :mod:`hw.host`) answer the questions sysfs cannot; the checks
+(:mod:`hw.checks`) are pure functions over all of it.  Routing records are
+:mod:`mvcore.routes`'.  See shared/reference/hw-reference.md for where each value
 comes from on a real host.
 """
 
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "NetDev", "Representor", "VirtualFunction", "PhysicalFunction", "Adapter", "Inventory",
-    "EswitchState", "DevInfo", "Features", "RouteAnswer", "Rule", "tc_offload_of",
+    "EswitchState", "DevInfo", "Features", "tc_offload_of",
 ]
 
 
@@ -118,24 +119,3 @@ def tc_offload_of(features: Mapping[str, Features], netdev: str | None) -> bool 
     """hw-tc-offload of ``netdev`` as read; None when unknown or not read."""
     found = features.get(netdev) if netdev else None
     return found.hw_tc_offload if found else None
-
-
-@dataclass(frozen=True, slots=True)
-class Rule:
-    """An ip rule: from <src> lookup <table>."""
-
-    priority: int
-    src: str | None  # "10.0.0.1/32"; None = from all
-    table: int
-
-
-@dataclass(frozen=True, slots=True)
-class RouteAnswer:
-    """The kernel's answer to ``ip route get <dst> from <src>``."""
-
-    dst: str
-    src: str
-    table: int | None
-    oif: str | None  # the egress device
-    gateway: str | None
-    error: str | None = None

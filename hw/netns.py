@@ -1,7 +1,7 @@
 """Network-namespace plumbing shared by the netlink adapters.
 
-:mod:`hw.ethtool` and :mod:`hw.routing` can look at another network
-namespace than the caller's (a test's scratch namespace, or a node whose
+:mod:`hw.ethtool`, :mod:`hw.routing` and :mod:`hw.plumbing` can look at
+another network namespace than the caller's (a test's scratch namespace, or a node whose
 VTEP interfaces live in one).  A socket belongs to the namespace it was
 *created* in (``sock_net(sk)`` in the kernel), so all that is needed is a
 socket created there: pyroute2 does that in a short-lived child that calls
@@ -25,8 +25,11 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, Self
 
-__all__ = ["NETNS_RUN_DIR", "errno_name", "exists", "socket_in", "temporary"]
+from mvcore.errors import Unavailable
+
+__all__ = ["NETNS_RUN_DIR", "errno_name", "exists", "socket_in", "open_iproute", "RtnlSocket", "Closing", "temporary"]
 
 NETNS_RUN_DIR = Path("/run/netns")
 
@@ -70,6 +73,67 @@ def socket_in(netns: str | None, family: int, kind: int) -> socket.socket:
 
     sock: socket.socket = pyroute2_netns.create_socket(netns, family, kind, flags=0)
     return sock
+
+
+def open_iproute(netns: str | None) -> Any:
+    """A pyroute2 ``IPRoute`` (an rtnetlink socket) in ``netns``, this
+    namespace when None; the caller closes it.
+
+    Raises:
+        Unavailable: there is no namespace of that name, or no socket could be made.
+    """
+    from pyroute2 import IPRoute
+    from pyroute2.netlink.exceptions import NetlinkError
+
+    where = f"network namespace {netns}" if netns else "this network namespace"
+    if netns is not None and not exists(netns):
+        raise Unavailable(f"no network namespace {netns}", hint="see `ip netns list`")
+    try:
+        return IPRoute(netns=netns, flags=0) if netns else IPRoute()  # flags=0: never create the namespace
+    except NetlinkError as e:
+        raise Unavailable(f"rtnetlink in {where}: {errno_name(e.code)}") from e
+    except OSError as e:
+        raise Unavailable(f"rtnetlink in {where}: {errno_name(e.errno)}") from e
+
+
+class Closing:
+    """Closed when its ``with`` block ends (the readers and writers holding sockets)."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+
+class RtnlSocket:
+    """One rtnetlink socket in ``netns``, opened on first use and kept: in
+    another namespace, opening one costs ten times a request.  The reader
+    (:mod:`hw.routing`) and the writer (:mod:`hw.plumbing`) share it."""
+
+    __slots__ = ("netns", "_ipr")
+
+    def __init__(self, netns: str | None) -> None:
+        self.netns = netns
+        self._ipr: Any = None
+
+    def get(self) -> Any:
+        """The pyroute2 ``IPRoute``; raises Unavailable as :func:`open_iproute` does."""
+        if self._ipr is None:
+            self._ipr = open_iproute(self.netns)
+        return self._ipr
+
+    def close(self) -> None:
+        """Close it (after a failure too); the next :meth:`get` opens a new one."""
+        ipr, self._ipr = self._ipr, None
+        if ipr is not None:
+            try:
+                ipr.close()
+            except OSError:  # a broken socket is gone either way
+                pass
 
 
 @contextmanager

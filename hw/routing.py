@@ -1,236 +1,385 @@
-"""Policy routing as the kernel sees it, over rtnetlink (pyroute2 ``IPRoute``).
+"""The host's rtnetlink state: one reader keeping the kernel's replies, and
+pure decoders over them.
 
-Multi-VTEP needs traffic *from* each VTEP address to leave through that
-VTEP's own NIC: one ``ip rule from <vtep> lookup <table>`` per VTEP and the
-remote-VTEP routes in that table.  Reading the rules and tables is not
-enough to know what happens (priorities, a more specific route in another
-table, a missing gateway), so :func:`route_get` asks the kernel the question
-``ip route get <dst> from <src>`` asks: ``RTM_GETROUTE`` with ``RTA_DST``,
-``RTA_SRC`` and ``RTM_F_LOOKUP_TABLE`` (uapi linux/rtnetlink.h).  Without
-that flag the reply names table main (254) whatever table matched
-(``inet_rtm_getroute``, net/ipv4/route.c); iproute2 sets it too.  Nothing is
-sent on the wire.
+:class:`NetlinkReader` asks the kernel (in a network namespace, or this one)
+and keeps what it answered as bytes, each message with its ``nlmsghdr``
+(:class:`~mvcore.snapshot.NetlinkAnswer`): links, addresses, policy rules,
+a table's routes, neighbours, the flower filters on a netdev's ingress hook,
+and the kernel's own routing verdict, ``ip route get <dst> from <src>``.
+That last one is ``RTM_GETROUTE`` with ``RTA_DST``, ``RTA_SRC`` and
+``RTM_F_LOOKUP_TABLE`` (uapi linux/rtnetlink.h): without the flag the reply
+names table main (254) whatever table matched (``inet_rtm_getroute``,
+net/ipv4/route.c); iproute2 sets it too.  Nothing is sent on the wire.
 
-Every function takes an optional ``ip netns`` name; the netlink socket is
-then created in that namespace (``IPRoute(netns=..., flags=0)``: never
-creates one).  Failing to open it raises :class:`mvcore.errors.Unavailable`;
-the kernel refusing a route lookup is an answer, ``RouteAnswer(error=...)``.
+The decoders (``decode_*``) take those answers, live or read back from a
+support bundle, re-parse the bytes (:mod:`hw.nlmsg` checks every length,
+then pyroute2's message classes decode), and never raise: damaged bytes are
+an error value (``Reading.failed``, ``RouteAnswer.error``,
+``TcOffload.error``).  Message layouts (uapi): ``struct ifinfomsg``
+(linux/rtnetlink.h, 16 bytes), ``struct ifaddrmsg`` (linux/if_addr.h, 8),
+``struct rtmsg`` (linux/rtnetlink.h, 12), ``struct fib_rule_hdr``
+(linux/fib_rules.h, 12), ``struct tcmsg`` (linux/rtnetlink.h, 20).
 """
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import socket
-from collections.abc import Iterator
-from contextlib import contextmanager
+import struct
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from hw.model import RouteAnswer, Rule
-from hw.netns import errno_name, exists
-from mvcore.errors import Unavailable
+from hw.ethtool import NO_SUCH_INTERFACE
+from hw.netns import Closing, RtnlSocket, errno_name
+from hw.nlmsg import Message, concat, narrow, parse, split, u32
+from hw.tcflower import INGRESS_PARENT, TcFilter, TcOffload, summarize_filters
+from mvcore.reading import Reading
+from mvcore.routes import Route, RouteAnswer, Rule
+from mvcore.snapshot import NetlinkAnswer
 
-__all__ = ["rules", "route_get", "routes_get", "table_routes", "addresses", "links", "HostNetwork",
-           "host_network", "HostReader"]
+__all__ = [
+    "NetlinkReader", "Link", "decode_links", "decode_addresses", "decode_rules", "decode_routes",
+    "decode_route_answer", "decode_tc",
+]
 
 _RTM_F_LOOKUP_TABLE = 0x1000
-_FR_ACT_TO_TBL = 1  # enum fib_rule action: "lookup <table>" (uapi linux/fib_rules.h)
+_RTM_NEWLINK, _RTM_NEWADDR, _RTM_NEWROUTE, _RTM_NEWRULE, _RTM_NEWTFILTER = 16, 20, 24, 32, 44
+_IFNAMSIZ = 16  # including the NUL (linux/if.h)
+_ADDR_LEN: dict[int, int] = {socket.AF_INET: 4, socket.AF_INET6: 16}
+_FAMILIES: dict[int, str] = {socket.AF_INET: "ipv4", socket.AF_INET6: "ipv6"}
+
+# linux/if_link.h, linux/if_addr.h
+_IFLA_IFNAME, _IFLA_MTU = 3, 4
+_IFA_ADDRESS, _IFA_LOCAL = 1, 2
+# linux/rtnetlink.h
+_RTA_DST, _RTA_OIF, _RTA_GATEWAY, _RTA_MULTIPATH, _RTA_TABLE, _RTA_VIA = 1, 4, 5, 9, 15, 18
 _RTN_UNICAST, _RTN_BLACKHOLE, _RTN_UNREACHABLE, _RTN_PROHIBIT = 1, 6, 7, 8
 _ROUTE_TYPES = {_RTN_UNICAST, _RTN_BLACKHOLE, _RTN_UNREACHABLE, _RTN_PROHIBIT}
-_FAMILIES = {socket.AF_INET: "ipv4", socket.AF_INET6: "ipv6"}
+_SCOPES = {0: "universe", 253: "link"}  # RT_SCOPE_UNIVERSE, RT_SCOPE_LINK
+# linux/fib_rules.h
+_FR_ACT_TO_TBL = 1  # "lookup <table>"
+_FIB_RULE_INVERT = 0x2  # "not from"
+_FRA_SRC, _FRA_PRIORITY, _FRA_SUPPRESS_IFGROUP, _FRA_SUPPRESS_PREFIXLEN = 2, 6, 13, 14
+_FRA_TABLE, _FRA_PAD, _FRA_PROTOCOL = 15, 18, 21
+_UNSET = 0xFFFFFFFF  # FRA_SUPPRESS_PREFIXLEN / FRA_SUPPRESS_IFGROUP "not set" (-1 as u32)
+# What a plain "from <src> lookup <table>" rule carries; any other attribute
+# (iif, fwmark, dst, ports...) narrows it further than a Rule can say.
+_PLAIN_RULE_ATTRS = frozenset({_FRA_SRC, _FRA_TABLE, _FRA_PRIORITY, _FRA_PROTOCOL, _FRA_PAD})
+# linux/rtnetlink.h (TCA_*)
+_TCA_KIND, _TCA_OPTIONS = 1, 2
+
+_U32 = dict.fromkeys((_IFLA_MTU, _RTA_OIF, _RTA_TABLE, _FRA_PRIORITY, _FRA_TABLE, _FRA_SUPPRESS_IFGROUP,
+                      _FRA_SUPPRESS_PREFIXLEN), 4)
+_SIZES = {**_U32, _FRA_PROTOCOL: 1, _RTA_VIA: 2}
 
 
-@contextmanager
-def _ipr(netns: str | None) -> Iterator[Any]:
-    from pyroute2 import IPRoute
-    from pyroute2.netlink.exceptions import NetlinkError
+class NetlinkReader(Closing):
+    """One rtnetlink socket in ``netns`` (this namespace when None), kept
+    open across requests: in another namespace, opening one costs ten times
+    a lookup, and a live view asks every second.
 
-    where = f"network namespace {netns}" if netns else "this network namespace"
-    if netns is not None and not exists(netns):
-        raise Unavailable(f"no network namespace {netns}", hint="see `ip netns list`")
-    try:
-        ipr = IPRoute(netns=netns, flags=0) if netns else IPRoute()
-    except NetlinkError as e:
-        raise Unavailable(f"rtnetlink in {where}: {errno_name(e.code)}") from e
-    except OSError as e:
-        raise Unavailable(f"rtnetlink in {where}: {errno_name(e.errno)}") from e
-    try:
-        yield ipr
-    except NetlinkError as e:
-        raise Unavailable(f"rtnetlink in {where}: {errno_name(e.code)}") from e
-    finally:
-        ipr.close()
-
-
-def _names(ipr: Any) -> dict[int, str]:
-    return {link["index"]: link.get("IFLA_IFNAME") for link in ipr.get_links()}
-
-
-def rules(netns: str | None = None) -> tuple[Rule, ...]:
-    """The IPv4 then IPv6 ``lookup`` rules, in the kernel's order.
-
-    ``src`` is ``"10.0.0.1/32"`` or ``None`` for "from all".  Only the source
-    selector is kept (iif, fwmark... are not), and rules with another action
-    (goto, blackhole, unreachable, prohibit) are left out: ``Rule`` cannot say
-    them.  :func:`route_get` gives the kernel's real verdict.
+    Each request returns the kernel's reply messages, or the errno name it
+    refused with.  A request whose socket fails (not a refusal: the kernel
+    did not answer) closes it, and the next request opens a new one.
+    Opening raises :class:`mvcore.errors.Unavailable` (no such namespace).
     """
-    out: list[Rule] = []
-    with _ipr(netns) as ipr:
-        for family in _FAMILIES:
-            for msg in ipr.get_rules(family=family):
-                if msg["action"] != _FR_ACT_TO_TBL:
-                    continue
-                src = msg.get("FRA_SRC")
-                out.append(Rule(
-                    priority=msg.get("FRA_PRIORITY") or 0,  # absent for priority 0
-                    src=f"{src}/{msg['src_len']}" if src else None,
-                    table=msg.get("FRA_TABLE") or msg["table"],  # tables > 255 only in FRA_TABLE
-                ))
-    return tuple(out)
-
-
-def route_get(dst: str, src: str, netns: str | None = None) -> RouteAnswer:
-    """The kernel's answer to ``ip route get <dst> from <src>``.
-
-    ``src`` must be a local address (else the kernel says EINVAL or
-    ENETUNREACH); the answer names the table that matched, the egress device
-    and the gateway.  Errors come back as ``RouteAnswer(error="ENETUNREACH")``.
-    """
-    return routes_get([(dst, src)], netns)[(dst, src)]
-
-
-def routes_get(pairs: list[tuple[str, str]], netns: str | None = None) -> dict[tuple[str, str], RouteAnswer]:
-    """:func:`route_get` for many (dst, src) pairs over one netlink socket
-    (opening one costs far more than a lookup)."""
-    with _ipr(netns) as ipr:
-        return _routes(ipr, _names(ipr), pairs)
-
-
-def _routes(ipr: Any, names: dict[int, str], pairs: list[tuple[str, str]]) -> dict[tuple[str, str], RouteAnswer]:
-    from pyroute2.netlink.exceptions import NetlinkError
-
-    out: dict[tuple[str, str], RouteAnswer] = {}
-    for dst, src in pairs:
-        try:
-            if ipaddress.ip_address(dst).version != ipaddress.ip_address(src).version:
-                out[(dst, src)] = RouteAnswer(dst, src, None, None, None,
-                                              error="EINVAL: dst and src of different families")
-                continue
-        except ValueError as e:
-            out[(dst, src)] = RouteAnswer(dst, src, None, None, None, error=f"EINVAL: {e}")
-            continue
-        try:
-            replies = list(ipr.route("get", dst=dst, src=src, flags=_RTM_F_LOOKUP_TABLE))
-        except NetlinkError as e:
-            out[(dst, src)] = RouteAnswer(dst, src, None, None, None, error=errno_name(e.code))
-            continue
-        if not replies:
-            out[(dst, src)] = RouteAnswer(dst, src, None, None, None, error="no answer")
-            continue
-        msg = replies[0]
-        oif = msg.get("RTA_OIF")
-        via = msg.get("RTA_VIA")  # an IPv6 next hop of an IPv4 route
-        gateway = msg.get("RTA_GATEWAY") or (via.get("addr") if isinstance(via, dict) else None)
-        out[(dst, src)] = RouteAnswer(dst, src, table=msg.get("RTA_TABLE") or msg["table"],
-                                      oif=names.get(oif) if oif is not None else None, gateway=gateway)
-    return out
-
-
-def table_routes(table: int, netns: str | None = None) -> list[str]:
-    """The destination prefixes of routing table ``table``, IPv4 then IPv6
-    (``"10.0.0.0/16"``, ``"0.0.0.0/0"``): what a VTEP's table sends where.
-    Local, broadcast and multicast entries are left out."""
-    out: list[str] = []
-    with _ipr(netns) as ipr:
-        for family, default in ((socket.AF_INET, "0.0.0.0"), (socket.AF_INET6, "::")):
-            for msg in ipr.get_routes(family=family, table=table):
-                if msg["type"] in _ROUTE_TYPES and (msg.get("RTA_TABLE") or msg["table"]) == table:
-                    out.append(f"{msg.get('RTA_DST') or default}/{msg['dst_len']}")
-    return out
-
-
-def _addresses(ipr: Any, names: dict[int, str]) -> dict[str, tuple[str, int, str]]:
-    out: dict[str, tuple[str, int, str]] = {}
-    for msg in ipr.get_addr():
-        family = _FAMILIES.get(msg["family"])
-        ip = msg.get("IFA_LOCAL") or msg.get("IFA_ADDRESS")
-        name = names.get(msg["index"])
-        if family is None or ip is None or name is None:
-            continue
-        if family == "ipv6" and ipaddress.ip_address(ip).is_link_local:
-            ip = f"{ip}%{name}"
-        out[ip] = (name, msg["prefixlen"], family)
-    return out
-
-
-def addresses(netns: str | None = None) -> dict[str, tuple[str, int, str]]:
-    """Each address -> (interface, prefix length, ``"ipv4"``/``"ipv6"``).
-
-    The local address is ``IFA_LOCAL`` when present (on point-to-point links
-    ``IFA_ADDRESS`` is the peer).  IPv6 link-local addresses repeat across
-    interfaces, so they are keyed ``"fe80::1%eth0"``.
-    """
-    with _ipr(netns) as ipr:
-        return _addresses(ipr, _names(ipr))
-
-
-def links(netns: str | None = None) -> dict[str, int]:
-    """Each interface name -> its MTU."""
-    with _ipr(netns) as ipr:
-        return _links(ipr)
-
-
-def _links(ipr: Any) -> dict[str, int]:
-    return {link.get("IFLA_IFNAME"): link.get("IFLA_MTU") for link in ipr.get_links()}
-
-
-@dataclass(frozen=True, slots=True)
-class HostNetwork:
-    """Links, addresses and route answers read together."""
-
-    links: dict[str, int]
-    addresses: dict[str, tuple[str, int, str]]
-    routes: dict[tuple[str, str], RouteAnswer]
-
-
-def host_network(pairs: list[tuple[str, str]], netns: str | None = None) -> HostNetwork:
-    """:func:`links`, :func:`addresses` and :func:`routes_get` (``pairs`` are
-    (dst, src)) over one netlink socket."""
-    with HostReader(netns) as reader:
-        return reader.read(pairs)
-
-
-class HostReader:
-    """A netlink socket kept open for repeated :meth:`read` calls: in another
-    namespace, opening one costs ten times a lookup, and a live view asks
-    every second.  A failed read closes it; the next read opens a new one."""
 
     def __init__(self, netns: str | None = None) -> None:
         self.netns = netns
-        self._stack: Any = None
-        self._ipr: Any = None
+        self._sock = RtnlSocket(netns)
 
-    def __enter__(self) -> HostReader:
-        return self
+    def close(self) -> None:
+        self._sock.close()
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def _ask(self, request: Callable[[Any], Iterable[Any]]) -> NetlinkAnswer:
+        from pyroute2.netlink.exceptions import NetlinkError
 
-    def read(self, pairs: list[tuple[str, str]]) -> HostNetwork:
-        from contextlib import ExitStack
-
-        if self._ipr is None:
-            stack = ExitStack()
-            self._ipr = stack.enter_context(_ipr(self.netns))
-            self._stack = stack
+        ipr = self._sock.get()
         try:
-            names = _names(self._ipr)
-            return HostNetwork(_links(self._ipr), _addresses(self._ipr, names), _routes(self._ipr, names, pairs))
+            return NetlinkAnswer(messages=concat(request(ipr)))
+        except NetlinkError as e:  # the kernel's refusal; the socket is fine
+            return NetlinkAnswer(error=errno_name(e.code))
+        except OSError as e:
+            self.close()
+            return NetlinkAnswer(error=errno_name(e.errno))
         except BaseException:
             self.close()
             raise
 
-    def close(self) -> None:
-        stack, self._stack, self._ipr = self._stack, None, None
-        if stack is not None:
-            stack.close()
+    def links(self) -> NetlinkAnswer:
+        """``RTM_GETLINK`` dump."""
+        return self._ask(lambda ipr: ipr.get_links())
+
+    def addresses(self) -> NetlinkAnswer:
+        """``RTM_GETADDR`` dump, every family."""
+        return self._ask(lambda ipr: ipr.get_addr())
+
+    def rules(self) -> NetlinkAnswer:
+        """``RTM_GETRULE`` dumps of IPv4 then IPv6, one after the other.
+
+        (``AF_UNSPEC`` would add the multicast routing families' rules.)  A
+        kernel without IPv6 answers EAFNOSUPPORT for the second: no rules.
+        """
+        v4 = self._ask(lambda ipr: ipr.get_rules(family=socket.AF_INET))
+        v6 = self._ask(lambda ipr: ipr.get_rules(family=socket.AF_INET6))
+        if v6.error == "EAFNOSUPPORT":
+            v6 = NetlinkAnswer()
+        return v4 if v4.error else v6 if v6.error else NetlinkAnswer(messages=v4.messages + v6.messages)
+
+    def routes(self, table: int) -> NetlinkAnswer:
+        """The routes of ``table``, every family (``RTM_GETROUTE`` dump; pyroute2
+        keeps that table's messages, the kernel may send every table's)."""
+        return self._ask(lambda ipr: ipr.get_routes(table=table))
+
+    def route_get(self, dst: str, src: str) -> NetlinkAnswer:
+        """``ip route get <dst> from <src>``: the route the kernel would use.
+
+        ``src`` must be a local address (else EINVAL or ENETUNREACH).  A pair
+        that is not two addresses of one family is refused here, as the
+        kernel would (``EINVAL: ...``), without asking.
+        """
+        try:
+            if ipaddress.ip_address(dst).version != ipaddress.ip_address(src).version:
+                return NetlinkAnswer(error="EINVAL: dst and src of different families")
+        except ValueError as e:
+            return NetlinkAnswer(error=f"EINVAL: {e}")
+        return self._ask(lambda ipr: ipr.route("get", dst=dst, src=src, flags=_RTM_F_LOOKUP_TABLE))
+
+    def neighbours(self) -> NetlinkAnswer:
+        """``RTM_GETNEIGH`` dump, every family."""
+        return self._ask(lambda ipr: ipr.get_neighbours())
+
+    def tc_ingress(self, ifname: str) -> NetlinkAnswer:
+        """The TC filters on ``ifname``'s ingress hook (``RTM_GETTFILTER``,
+        parent 0xFFFFFFF2: see :mod:`hw.tcflower`), every chain.  No such
+        interface is ENODEV, as the kernel says it."""
+        if not ifname or len(ifname.encode()) >= _IFNAMSIZ or "/" in ifname:
+            return NetlinkAnswer(error="ENODEV")  # no netdev can have that name
+
+        def request(ipr: Any) -> Iterable[Any]:
+            (link,) = ipr.link("get", ifname=ifname)  # ENODEV when there is none
+            filters: Iterable[Any] = ipr.get_filters(index=link["index"], parent=INGRESS_PARENT)
+            return filters
+
+        return self._ask(request)
+
+
+# -- decoding ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A network interface as rtnetlink shows it."""
+
+    index: int
+    name: str
+    mtu: int | None
+
+
+@functools.cache
+def _classes() -> dict[str, type[Any]]:
+    """pyroute2's rtnetlink message classes, each narrowed to the attributes read here."""
+    from pyroute2.netlink.rtnl.fibmsg import fibmsg
+    from pyroute2.netlink.rtnl.ifaddrmsg import ifaddrmsg
+    from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
+    from pyroute2.netlink.rtnl.rtmsg import rtmsg
+    from pyroute2.netlink.rtnl.tcmsg import tcmsg
+
+    return {
+        "link": narrow(ifinfmsg, "link_msg", ((_IFLA_IFNAME, "IFLA_IFNAME", "asciiz"),
+                                              (_IFLA_MTU, "IFLA_MTU", "uint32"))),
+        "addr": narrow(ifaddrmsg, "addr_msg", ((_IFA_ADDRESS, "IFA_ADDRESS", "ipaddr"),
+                                               (_IFA_LOCAL, "IFA_LOCAL", "ipaddr"))),
+        "rule": narrow(fibmsg, "rule_msg", ((_FRA_SRC, "FRA_SRC", "ipaddr"),
+                                            (_FRA_PRIORITY, "FRA_PRIORITY", "uint32"),
+                                            (_FRA_TABLE, "FRA_TABLE", "uint32"),
+                                            (_FRA_PROTOCOL, "FRA_PROTOCOL", "uint8"))),
+        "route": narrow(rtmsg, "route_msg", ((_RTA_DST, "RTA_DST", "ipaddr"),
+                                             (_RTA_OIF, "RTA_OIF", "uint32"),
+                                             (_RTA_GATEWAY, "RTA_GATEWAY", "ipaddr"),
+                                             (_RTA_TABLE, "RTA_TABLE", "uint32"))),
+        "tc": narrow(tcmsg, "tc_msg", ((_TCA_KIND, "TCA_KIND", "asciiz"),)),
+    }
+
+
+def _decoded(answer: NetlinkAnswer, msg_type: int, fixed: int, kind: str) -> list[tuple[Message, Any]] | str:
+    """Each message of ``msg_type`` checked, then parsed by the ``kind`` class; or why not."""
+    if answer.error is not None:
+        return answer.error
+    found = split(answer.messages, msg_type=msg_type, fixed=fixed, sizes=_SIZES)
+    if isinstance(found, str):
+        return found
+    out = []
+    for m in found:
+        msg = parse(_classes()[kind], m)
+        if msg is None:
+            return "undecodable message"
+        out.append((m, msg))
+    return out
+
+
+def _address(m: Message, kind: int, family: int, value: Any) -> str | None:
+    """An address attribute's text, when its payload has the family's size."""
+    payload = m.attr(kind)
+    if payload is None or len(payload) != _ADDR_LEN.get(family) or not isinstance(value, str):
+        return None
+    return value
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def decode_links(answer: NetlinkAnswer) -> Reading[Mapping[str, Link]]:
+    """Each interface name -> its :class:`Link`."""
+    found = _decoded(answer, _RTM_NEWLINK, 16, "link")
+    if isinstance(found, str):
+        return Reading.failed(found)
+    out: dict[str, Link] = {}
+    for _m, msg in found:
+        name, index = msg.get_attr("IFLA_IFNAME"), _int(msg["index"])
+        if not isinstance(name, str) or not name or index is None:
+            return Reading.failed("a link without a name")
+        out[name] = Link(index, name, _int(msg.get_attr("IFLA_MTU")))
+    return Reading.of(out)
+
+
+def _names(links: Mapping[str, Link]) -> dict[int, str]:
+    return {link.index: name for name, link in links.items()}
+
+
+def decode_addresses(answer: NetlinkAnswer, links: Mapping[str, Link]
+                     ) -> Reading[Mapping[str, tuple[str, int, str]]]:
+    """Each address -> (interface, prefix length, ``"ipv4"``/``"ipv6"``).
+
+    The local address is ``IFA_LOCAL`` when present (on point-to-point links
+    ``IFA_ADDRESS`` is the peer).  IPv6 link-local addresses repeat across
+    interfaces, so they are keyed ``"fe80::1%eth0"``.  Addresses of
+    interfaces ``links`` does not name are left out.
+    """
+    found = _decoded(answer, _RTM_NEWADDR, 8, "addr")
+    if isinstance(found, str):
+        return Reading.failed(found)
+    names = _names(links)
+    out: dict[str, tuple[str, int, str]] = {}
+    for m, msg in found:
+        family = msg["family"]
+        local = _address(m, _IFA_LOCAL, family, msg.get_attr("IFA_LOCAL"))
+        ip = local or _address(m, _IFA_ADDRESS, family, msg.get_attr("IFA_ADDRESS"))
+        name = names.get(msg["index"])
+        if family not in _FAMILIES or ip is None or name is None:
+            continue
+        if family == socket.AF_INET6 and ipaddress.ip_address(ip).is_link_local:
+            ip = f"{ip}%{name}"
+        out[ip] = (name, msg["prefixlen"], _FAMILIES[family])
+    return Reading.of(out)
+
+
+def decode_rules(answer: NetlinkAnswer) -> Reading[tuple[Rule, ...]]:
+    """The ``lookup`` rules (IPv4, then IPv6, in the kernel's order).
+
+    ``src`` is ``"10.0.0.1/32"``, or None for "from all".  A rule that also
+    selects on what a Rule cannot say (``not``, ``to``, ``tos``, iif, fwmark,
+    ports...) is kept with ``plain=False``; rules with another action (goto,
+    blackhole, unreachable, prohibit) are left out.  ``ip route get`` gives
+    the kernel's real verdict.
+    """
+    found = _decoded(answer, _RTM_NEWRULE, 12, "rule")
+    if isinstance(found, str):
+        return Reading.failed(found)
+    out = []
+    for m, msg in found:
+        family = msg["family"]
+        if msg["action"] != _FR_ACT_TO_TBL or family not in _FAMILIES:
+            continue
+        src = _address(m, _FRA_SRC, family, msg.get_attr("FRA_SRC"))
+        if m.attr(_FRA_SRC) is not None and src is None:
+            return Reading.failed("malformed FRA_SRC")
+        extra = {k for k, payload in m.attrs
+                 if k not in _PLAIN_RULE_ATTRS
+                 and not (k in (_FRA_SUPPRESS_PREFIXLEN, _FRA_SUPPRESS_IFGROUP) and u32(payload) == _UNSET)}
+        out.append(Rule(
+            priority=_int(msg.get_attr("FRA_PRIORITY")) or 0,  # absent for priority 0
+            src=f"{src}/{msg['src_len']}" if src else None,
+            table=_int(msg.get_attr("FRA_TABLE")) or msg["table"],  # tables > 255 only in FRA_TABLE
+            protocol=_int(msg.get_attr("FRA_PROTOCOL")) or 0,
+            plain=not (msg["flags"] & _FIB_RULE_INVERT or msg["dst_len"] or msg["tos"] or extra),
+        ))
+    return Reading.of(tuple(out))
+
+
+def _via(payload: bytes | None) -> str | None:
+    """``RTA_VIA`` (struct rtvia: u16 family, then the address): an IPv6 next
+    hop of an IPv4 route."""
+    if payload is None or len(payload) < 2:
+        return None
+    family = struct.unpack_from("=H", payload)[0]
+    addr = payload[2:]
+    if len(addr) != _ADDR_LEN.get(family):
+        return None
+    return socket.inet_ntop(family, addr)
+
+
+def _gateway(m: Message, msg: Any) -> str | None:
+    return _address(m, _RTA_GATEWAY, msg["family"], msg.get_attr("RTA_GATEWAY")) or _via(m.attr(_RTA_VIA))
+
+
+def decode_routes(answer: NetlinkAnswer, links: Mapping[str, Link]) -> Reading[tuple[Route, ...]]:
+    """The unicast, blackhole, unreachable and prohibit routes in the answer
+    (IPv4 and IPv6, in the kernel's order); local, broadcast and multicast
+    entries are left out.  ``dev`` is None for a route through no single
+    device (multipath, blackhole...)."""
+    found = _decoded(answer, _RTM_NEWROUTE, 12, "route")
+    if isinstance(found, str):
+        return Reading.failed(found)
+    names = _names(links)
+    out = []
+    for m, msg in found:
+        family = msg["family"]
+        if msg["type"] not in _ROUTE_TYPES or family not in _FAMILIES:
+            continue
+        dst = _address(m, _RTA_DST, family, msg.get_attr("RTA_DST"))
+        if m.attr(_RTA_DST) is not None and dst is None:
+            return Reading.failed("malformed RTA_DST")
+        oif = _int(msg.get_attr("RTA_OIF"))
+        out.append(Route(
+            table=_int(msg.get_attr("RTA_TABLE")) or msg["table"],
+            dst=f"{dst or ('0.0.0.0' if family == socket.AF_INET else '::')}/{msg['dst_len']}",
+            dev=None if oif is None or m.attr(_RTA_MULTIPATH) is not None else names.get(oif),
+            gateway=_gateway(m, msg),
+            scope=_SCOPES.get(msg["scope"], str(msg["scope"])),
+            protocol=msg["proto"],
+        ))
+    return Reading.of(tuple(out))
+
+
+def decode_route_answer(dst: str, src: str, answer: NetlinkAnswer, links: Mapping[str, Link]) -> RouteAnswer:
+    """The kernel's answer to ``ip route get <dst> from <src>``: the table that
+    matched, the egress device, the gateway; or why there is none
+    (``error``: the errno name, or what is wrong with the bytes)."""
+    found = _decoded(answer, _RTM_NEWROUTE, 12, "route")
+    if isinstance(found, str) or not found:
+        return RouteAnswer(dst, src, None, None, None, error=found if isinstance(found, str) else "no answer")
+    m, msg = found[0]
+    oif = _int(msg.get_attr("RTA_OIF"))
+    return RouteAnswer(dst, src, table=_int(msg.get_attr("RTA_TABLE")) or msg["table"],
+                       oif=None if oif is None else _names(links).get(oif), gateway=_gateway(m, msg))
+
+
+def decode_tc(answer: NetlinkAnswer) -> TcOffload:
+    """The flower filters in a ``tc_ingress`` answer and how many are in hardware.
+
+    No qdisc, or no flower filters, is zeros without error; no such
+    interface is ``"no such interface"``.
+    """
+    found = _decoded(answer, _RTM_NEWTFILTER, 20, "tc")
+    if isinstance(found, str):
+        return TcOffload.failed(NO_SUCH_INTERFACE if found == "ENODEV" else found)
+    filters = []
+    for m, msg in found:
+        kind = msg.get_attr("TCA_KIND")
+        filters.append(TcFilter(kind=kind if isinstance(kind, str) else None, handle=msg["handle"],
+                                options=m.attr(_TCA_OPTIONS)))
+    return summarize_filters(filters)

@@ -1,10 +1,25 @@
-"""Reading sysfs under a configurable root: the one place that touches /sys.
+"""sysfs through a source: the live host's, a copy of another node's, or a recording.
 
-Every function gets its paths (or the root) from the caller, so the same code
-reads the live ``/sys`` and a modelled tree under a test's ``tmp_path``
-(:mod:`hw.testing`).  Nothing here raises for what sysfs contains: a missing
-or unreadable attribute is ``None``, and garbage is ``None`` plus a sentence
-in a :class:`Problems` collector.
+Everything that reads sysfs asks a :class:`SysfsSource` for one path at a
+time (``"/sys/..."``, as the host names it) and gets a
+:class:`~mvcore.snapshot.SysfsEntry` back: a file's text, a link's target,
+a directory's names, ``missing`` or ``error``.  The three sources:
+
+* :class:`DirSysfs` reads a directory holding ``sys/``: ``/`` on a live
+  node, a copy of another node's tree, a test's modelled tree.  Whether udev
+  may enumerate PCI functions is the caller's choice (udev only knows the
+  host it runs on); nothing here guesses it from the path.
+* :class:`RecordingSysfs` passes every question to another source and keeps
+  the answers: its :meth:`~RecordingSysfs.record` is what a support bundle
+  stores.
+* :class:`RecordedSysfs` answers from such a record.  A path the record
+  lacks is an *error* ("not recorded"), never "missing": an older bundle read
+  by a newer mvtep says it could not see, not that the hardware is absent.
+
+The helpers below (:func:`read_attr`, :func:`read_int`, :func:`resolve`,
+:func:`list_dir`...) work over any source, so discovery runs the same code on
+all three.  Nothing here raises for what sysfs contains: a missing value is
+``None``, garbage is ``None`` plus a sentence in a :class:`Problems`.
 
 Kernel background:
 
@@ -17,7 +32,7 @@ Kernel background:
 * sysfs links are relative (``fs/sysfs/symlink.c`` via
   ``kernfs_get_target_path``), e.g. ``virtfn0 -> ../0000:03:00.2``.  They are
   relative to the link's *real* directory, so resolving them needs the
-  physical path, not ``os.path.normpath`` of the path that was walked.
+  physical path, not a normalisation of the path that was walked.
 """
 
 from __future__ import annotations
@@ -25,10 +40,16 @@ from __future__ import annotations
 import errno
 import os
 import re
+import stat
 from pathlib import Path, PurePosixPath
-from typing import Literal
+from typing import Literal, Protocol
 
-__all__ = ["Problems", "display", "read_attr", "read_int", "resolve", "resolve_link", "link_name", "list_dir"]
+from mvcore.snapshot import SysfsEntry, SysfsRecord
+
+__all__ = [
+    "SysfsSource", "DirSysfs", "RecordingSysfs", "RecordedSysfs", "NOT_RECORDED", "udev_key",
+    "Problems", "read_attr", "read_int", "resolve", "resolve_link", "link_name", "list_dir", "link_target",
+]
 
 # One page: the most a sysfs attribute read can return (fs/sysfs/file.c).
 _PAGE = 4096
@@ -36,25 +57,139 @@ _PAGE = 4096
 _MAX_LINKS = 40
 # Read errors that mean "this device has no such value", not "something is wrong".
 _NO_VALUE = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EOPNOTSUPP, errno.EINVAL, errno.ENODEV})
+_KINDS = frozenset({"file", "link", "dir", "missing", "error"})
+
+NOT_RECORDED = "not recorded"
 
 _HEX = re.compile(r"(?:0x)?([0-9a-f]+)", re.ASCII | re.IGNORECASE)
 _DEC = re.compile(r"[0-9]+", re.ASCII)
 
 
-class Problems:
-    """Collects what could not be read, as sentences naming the sysfs path.
+class SysfsSource(Protocol):
+    """Where sysfs answers come from."""
 
-    Paths are shown as the kernel would (``/sys/...``), without the root.
-    """
+    def entry(self, path: str) -> SysfsEntry:
+        """One path (``"/sys/..."``), its last component not followed."""
+        ...
 
-    __slots__ = ("root", "_items")
+    def pci_functions(self, vendor: int) -> tuple[str, ...] | None:
+        """udev's PCI functions of ``vendor``; None: list ``/sys/bus/pci/devices`` instead."""
+        ...
 
-    def __init__(self, root: Path) -> None:
+
+def udev_key(vendor: int) -> str:
+    """Where a record keeps udev's answer: a key no sysfs path can be."""
+    return f"udev:pci:0x{vendor:04x}"
+
+
+def _errno_name(code: int | None) -> str:
+    return errno.errorcode.get(code or 0, f"errno {code}")
+
+
+class DirSysfs:
+    """sysfs as files under ``root`` (the directory holding ``sys/``)."""
+
+    __slots__ = ("root", "udev")
+
+    def __init__(self, root: Path, *, udev: bool = False) -> None:
         self.root = root
+        self.udev = udev
+
+    def entry(self, path: str) -> SysfsEntry:
+        parts = PurePosixPath(path).parts
+        # Only plain absolute paths: ".." would walk out of the tree.
+        if not path.startswith("/") or any(p in (".", "..") for p in parts):
+            return SysfsEntry("error", "EINVAL")
+        where = self.root.joinpath(*parts[1:])
+        try:
+            mode = os.lstat(where).st_mode
+            if stat.S_ISLNK(mode):
+                return SysfsEntry("link", os.readlink(where))
+            if stat.S_ISDIR(mode):
+                return SysfsEntry("dir", names=tuple(sorted(os.listdir(where))))
+            with open(where, "rb") as f:
+                data = f.read(_PAGE)
+        except OSError as e:
+            if e.errno in _NO_VALUE:
+                return SysfsEntry("missing")
+            return SysfsEntry("error", _errno_name(e.errno))
+        return SysfsEntry("file", data.decode("utf-8", "surrogateescape"))
+
+    def pci_functions(self, vendor: int) -> tuple[str, ...] | None:
+        if not self.udev:
+            return None
+        from hw import udev
+
+        found = udev.pci_addresses(vendor)
+        return None if found is None else tuple(found)
+
+
+class RecordingSysfs:
+    """Another source, with every answer it gave kept (the first, for a path asked twice)."""
+
+    __slots__ = ("inner", "root", "_entries")
+
+    def __init__(self, inner: SysfsSource, *, root: str | None = None) -> None:
+        self.inner = inner
+        if root is None:
+            root = (inner.root.as_posix() if isinstance(inner, DirSysfs)
+                    else inner.record.root if isinstance(inner, RecordedSysfs) else "")
+        self.root = root
+        self._entries: dict[str, SysfsEntry] = {}
+
+    def entry(self, path: str) -> SysfsEntry:
+        found = self.inner.entry(path)
+        self._entries.setdefault(path, found)
+        return found
+
+    def pci_functions(self, vendor: int) -> tuple[str, ...] | None:
+        found = self.inner.pci_functions(vendor)
+        self._entries.setdefault(udev_key(vendor), SysfsEntry("missing") if found is None
+                                 else SysfsEntry("dir", names=found))
+        return found
+
+    def record(self) -> SysfsRecord:
+        return SysfsRecord(root=self.root, entries=dict(self._entries))
+
+
+class RecordedSysfs:
+    """Answers from a :class:`~mvcore.snapshot.SysfsRecord`, and only from it."""
+
+    __slots__ = ("record",)
+
+    def __init__(self, record: SysfsRecord) -> None:
+        self.record = record
+
+    def _get(self, key: str) -> SysfsEntry | None:
+        try:
+            found: object = self.record.entries.get(key)
+        except Exception:  # noqa: BLE001 - a damaged record is an unreadable one
+            return SysfsEntry("error", "damaged record")
+        if found is None:
+            return None
+        if not (isinstance(found, SysfsEntry) and found.kind in _KINDS and isinstance(found.text, str)
+                and isinstance(found.names, tuple) and all(isinstance(n, str) for n in found.names)):
+            return SysfsEntry("error", "damaged record")
+        return found
+
+    def entry(self, path: str) -> SysfsEntry:
+        return self._get(path) or SysfsEntry("error", NOT_RECORDED)
+
+    def pci_functions(self, vendor: int) -> tuple[str, ...] | None:
+        found = self._get(udev_key(vendor))
+        return found.names if found is not None and found.kind == "dir" else None
+
+
+class Problems:
+    """Collects what could not be read, as sentences naming the sysfs path."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self) -> None:
         self._items: list[str] = []
 
-    def add(self, path: Path, reason: str) -> None:
-        self._items.append(f"{display(self.root, path)}: {reason}")
+    def add(self, path: PurePosixPath | str, reason: str) -> None:
+        self._items.append(f"{path}: {reason}")
 
     def note(self, sentence: str) -> None:
         self._items.append(sentence)
@@ -64,32 +199,32 @@ class Problems:
         return tuple(self._items)
 
 
-def display(root: Path, path: Path) -> str:
-    """``path`` as it is named on the host: ``<root>/sys/x`` -> ``/sys/x``."""
-    try:
-        return "/" + path.relative_to(root).as_posix()
-    except ValueError:
-        return str(path)
+def _followed(source: SysfsSource, path: PurePosixPath) -> SysfsEntry:
+    """The entry ``path`` names, a final link followed (as open(2) and
+    opendir(3) follow it)."""
+    found = source.entry(str(path))
+    if found.kind != "link":
+        return found
+    target = resolve(source, path)
+    return SysfsEntry("error", "ELOOP") if target is None else source.entry(str(target))
 
 
-def read_attr(path: Path, problems: Problems | None = None) -> str | None:
+def read_attr(source: SysfsSource, path: PurePosixPath, problems: Problems | None = None) -> str | None:
     """The attribute's text without surrounding whitespace; None when there is none.
 
     A missing file and the kernel's "not supported here" errors are silent;
-    any other OSError (EACCES, EIO, a directory...) is also None but is
-    recorded in ``problems``.
+    anything else (EACCES, EIO, a directory, not recorded...) is also None
+    but is recorded in ``problems``.
     """
-    try:
-        with open(path, "rb") as f:
-            data = f.read(_PAGE + 1)
-    except OSError as e:
-        if problems is not None and e.errno not in _NO_VALUE:
-            problems.add(path, f"unreadable ({errno.errorcode.get(e.errno or 0, e.strerror)})")
-        return None
-    return data.decode("utf-8", "replace").strip()
+    found = _followed(source, path)
+    if found.kind == "file":
+        return found.text.strip()
+    if problems is not None and found.kind in ("dir", "error"):
+        problems.add(path, f"unreadable ({'EISDIR' if found.kind == 'dir' else found.text})")
+    return None
 
 
-def read_int(path: Path, problems: Problems, *, base: Literal[10, 16]) -> int | None:
+def read_int(source: SysfsSource, path: PurePosixPath, problems: Problems, *, base: Literal[10, 16]) -> int | None:
     """An integer attribute; None when missing, None plus a problem on garbage.
 
     ``base=16`` reads the kernel's hex formats with or without ``0x``:
@@ -97,7 +232,7 @@ def read_int(path: Path, problems: Problems, *, base: Literal[10, 16]) -> int | 
     ``sriov_vf_device`` prints ``%x`` (``drivers/pci/iov.c``).  ``base=10``
     reads ``sriov_numvfs``, ``sriov_totalvfs``, ``mtu`` (``%u``/``%d``).
     """
-    text = read_attr(path, problems)
+    text = read_attr(source, path, problems)
     if text is None:
         return None
     if base == 16:
@@ -112,22 +247,20 @@ def read_int(path: Path, problems: Problems, *, base: Literal[10, 16]) -> int | 
     return None
 
 
-def resolve(root: Path, path: Path) -> Path | None:
-    """``path`` (under ``root``) with every symlink followed, never leaving ``root``.
+def resolve(source: SysfsSource, path: PurePosixPath) -> PurePosixPath | None:
+    """``path`` with every symlink followed, never leaving the source's tree.
 
     Like realpath(3) in a chroot: an absolute target such as
-    ``/sys/devices/...`` is taken from ``root`` again, and ``..`` stops at
-    ``root``.  Missing components are kept as written.  None on a link loop
-    or when ``path`` is not under ``root``.
+    ``/sys/devices/...`` starts again from the top, and ``..`` stops there.
+    Missing components are kept as written.  None on a link loop (more
+    links than the kernel follows) or when ``path`` is not absolute.
 
-    >>> resolve(Path("/"), Path("/sys/bus/pci/devices/0000:03:00.0"))  # doctest: +SKIP
-    PosixPath('/sys/devices/pci0000:00/0000:00:01.0/0000:03:00.0')
+    >>> resolve(DirSysfs(Path("/")), PurePosixPath("/sys/bus/pci/devices/0000:03:00.0"))  # doctest: +SKIP
+    PurePosixPath('/sys/devices/pci0000:00/0000:00:01.0/0000:03:00.0')
     """
-    try:
-        rel = PurePosixPath(path.relative_to(root))
-    except ValueError:  # not under root at all
+    if not path.is_absolute():
         return None
-    pending = list(reversed(rel.parts))
+    pending = list(reversed(path.parts[1:]))
     done: list[str] = []
     links = 0
     while pending:
@@ -138,43 +271,51 @@ def resolve(root: Path, path: Path) -> Path | None:
             if done:
                 done.pop()
             continue
-        here = root.joinpath(*done, part)
-        try:
-            target = PurePosixPath(os.readlink(here))
-        except OSError:  # not a link, or not there: keep the name as it is
+        found = source.entry("/" + "/".join([*done, part]))
+        if found.kind != "link":  # not a link, or not there: keep the name as it is
             done.append(part)
             continue
         links += 1
         if links > _MAX_LINKS:
             return None
+        target = PurePosixPath(found.text)
         if target.is_absolute():
             done = []
-            target = target.relative_to("/")
-        pending.extend(reversed(target.parts))
-    return root.joinpath(*done)
+        pending.extend(reversed(target.parts[1:] if target.is_absolute() else target.parts))
+    return PurePosixPath("/", *done)
 
 
-def resolve_link(root: Path, link: Path) -> Path | None:
-    """Where the symlink ``link`` points, resolved under ``root``; None if it is no link.
+def resolve_link(source: SysfsSource, link: PurePosixPath) -> PurePosixPath | None:
+    """Where the symlink ``link`` points, resolved; None if it is no link.
 
     The target may not exist (a dangling ``physfn``); callers check.
     """
-    if not link.is_symlink():
+    if source.entry(str(link)).kind != "link":
         return None
-    return resolve(root, link)
+    return resolve(source, link)
 
 
-def link_name(link: Path) -> str | None:
+def link_target(source: SysfsSource, link: PurePosixPath, problems: Problems | None = None) -> str | None:
+    """A symlink's target as written (``"../0000:03:00.2"``); None if it is
+    no link (recorded in ``problems`` when it could not be read)."""
+    found = source.entry(str(link))
+    if problems is not None and found.kind == "error":
+        problems.add(link, f"unreadable ({found.text})")
+    return found.text if found.kind == "link" else None
+
+
+def link_name(source: SysfsSource, link: PurePosixPath, problems: Problems | None = None) -> str | None:
     """The last component of a symlink's target: ``driver`` -> ``mlx5_core``."""
-    try:
-        return PurePosixPath(os.readlink(link)).name or None
-    except OSError:
-        return None
+    target = link_target(source, link, problems)
+    return PurePosixPath(target).name or None if target is not None else None
 
 
-def list_dir(path: Path) -> tuple[str, ...]:
-    """The entries of a directory, sorted; empty when it is missing or unreadable."""
-    try:
-        return tuple(sorted(os.listdir(path)))
-    except OSError:
-        return ()
+def list_dir(source: SysfsSource, path: PurePosixPath, problems: Problems | None = None) -> tuple[str, ...]:
+    """The entries of a directory, sorted; empty when it is missing or unreadable
+    (the latter recorded in ``problems``)."""
+    found = _followed(source, path)
+    if found.kind == "dir":
+        return found.names
+    if problems is not None and found.kind == "error":
+        problems.add(path, f"unreadable ({found.text})")
+    return ()

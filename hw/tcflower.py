@@ -19,35 +19,27 @@ net/sched/cls_flower.c; numbers from uapi ``linux/pkt_cls.h``):
 * ``TCA_FLOWER_IN_HW_COUNT`` (86, u32, always): how many devices hold it.
 
 OVS reads the same two bits, ``NOT_IN_HW`` first (``nl_get_flower_offloaded_state``,
-lib/tc.c).  pyroute2 0.9.7 has no flower plugin, so it hands
-``TCA_OPTIONS`` over undecoded, as a ``"08:00:16:00:..."`` hex string
-(``sched_template.options`` is ``nla.hex``); :func:`parse_flower_options`
-walks those nested attributes itself.  When the kernel supports shared
-blocks, OVS puts the filters of a LAG (bond) primary and its members on an
-ingress block numbered after the primary's ifindex
-(``netdev_linux_get_block_id``, lib/netdev-linux.c); such filters are
-dumped by block, not by netdev, and are not read here.
+lib/tc.c).  pyroute2 0.9.7 has no flower plugin, so
+:func:`parse_flower_options` walks the ``TCA_OPTIONS`` attributes itself.
+When the kernel supports shared blocks, OVS puts the filters of a LAG
+(bond) primary and its members on an ingress block numbered after the
+primary's ifindex (``netdev_linux_get_block_id``, lib/netdev-linux.c); such
+filters are dumped by block, not by netdev, and are not read here.
 
-Pure part: :func:`parse_flower_options`, :func:`filter_from_message`,
-:func:`summarize_filters`.  Adapter: :func:`ingress_filters`, which never
-raises for the interface or the kernel: failures are ``TcOffload.error``.
+This module is pure: :meth:`hw.routing.NetlinkReader.tc_ingress` asks the
+kernel, :func:`hw.routing.decode_tc` turns the reply into :class:`TcFilter`
+records, and :func:`summarize_filters` counts them.
 """
 
 from __future__ import annotations
 
-import errno
 import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
-
-from hw.ethtool import NO_SUCH_INTERFACE
-from hw.netns import errno_name, exists
 
 __all__ = [
     "INGRESS_PARENT", "TCA_FLOWER_FLAGS", "TCA_FLOWER_IN_HW_COUNT", "TCA_CLS_FLAGS_IN_HW",
-    "TCA_CLS_FLAGS_NOT_IN_HW", "TcFilter", "TcOffload", "parse_flower_options", "options_bytes",
-    "filter_from_message", "summarize_filters", "ingress_filters",
+    "TCA_CLS_FLAGS_NOT_IN_HW", "TcFilter", "TcOffload", "parse_flower_options", "summarize_filters",
 ]
 
 INGRESS_PARENT = 0xFFFFFFF2  # TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS); also finds an "ingress" qdisc's filters
@@ -57,7 +49,6 @@ TCA_CLS_FLAGS_IN_HW = 1 << 2
 TCA_CLS_FLAGS_NOT_IN_HW = 1 << 3
 _NLA_TYPE_MASK = 0x3FFF  # without NLA_F_NESTED (1<<15) and NLA_F_NET_BYTEORDER (1<<14)
 _NLA_HDRLEN = 4
-_IFNAMSIZ = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,34 +74,14 @@ class TcOffload:
 
 @dataclass(frozen=True, slots=True)
 class TcFilter:
-    """One ``RTM_NEWTFILTER`` message, reduced to what matters here."""
+    """One ``RTM_NEWTFILTER`` message, reduced to what matters here (:func:`hw.routing.decode_tc`)."""
 
     kind: str | None  # TCA_KIND: "flower", "u32", ...
     handle: int  # 0 for the per-classifier message that is not a filter
-    options: bytes | None  # the TCA_OPTIONS payload; None when absent or unreadable
+    options: bytes | None  # the TCA_OPTIONS payload; None when absent
 
 
-def options_bytes(value: object) -> bytes | None:
-    """``TCA_OPTIONS`` as bytes, from what pyroute2 gives for it.
-
-    pyroute2 0.9.7 gives an undecoded nest as a colon-separated hex string
-    (``common.hexdump``); plain hex and ``bytes`` are accepted too.
-    Anything else (a decoded plugin structure, bad hex) is ``None``.
-    """
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return bytes(value)
-    if isinstance(value, str):
-        text = value.replace(":", "").strip()
-        if text.startswith(("0x", "0X")):
-            text = text[2:]
-        try:
-            return bytes.fromhex(text)
-        except ValueError:
-            return None
-    return None
-
-
-def parse_flower_options(data: bytes | str) -> tuple[int | None, int | None]:
+def parse_flower_options(raw: bytes) -> tuple[int | None, int | None]:
     """``(TCA_FLOWER_FLAGS, TCA_FLOWER_IN_HW_COUNT)`` from a flower ``TCA_OPTIONS`` payload.
 
     The payload is a run of netlink attributes: ``u16 nla_len`` (header
@@ -123,9 +94,6 @@ def parse_flower_options(data: bytes | str) -> tuple[int | None, int | None]:
     >>> parse_flower_options(bytes.fromhex("0800160004000000" "0800560001000000"))
     (4, 1)
     """
-    raw = options_bytes(data)
-    if raw is None:
-        return None, None
     flags: int | None = None
     count: int | None = None
     offset = 0
@@ -142,17 +110,6 @@ def parse_flower_options(data: bytes | str) -> tuple[int | None, int | None]:
                 count = value
         offset += (length + 3) & ~3
     return flags, count
-
-
-def filter_from_message(msg: Any) -> TcFilter:
-    """A pyroute2 ``tcmsg`` (as ``get_filters`` or ``MarshalRtnl.parse`` give it) as a :class:`TcFilter`."""
-    kind = msg.get_attr("TCA_KIND")
-    handle = msg.get("handle")
-    return TcFilter(
-        kind=kind if isinstance(kind, str) else None,
-        handle=handle if isinstance(handle, int) else 0,
-        options=options_bytes(msg.get_attr("TCA_OPTIONS")),
-    )
 
 
 def summarize_filters(filters: Iterable[TcFilter]) -> TcOffload:
@@ -173,38 +130,3 @@ def summarize_filters(filters: Iterable[TcFilter]) -> TcOffload:
             in_hw += 1
         count += hw_count or 0
     return TcOffload(total, in_hw, not_in_hw, count)
-
-
-def ingress_filters(ifname: str, netns: str | None = None) -> TcOffload:
-    """The flower filters on ``ifname``'s ingress hook (in ``netns`` when given).
-
-    No qdisc, or no flower filters, is zeros without error.  A missing
-    interface gives ``error="no such interface"``, a missing namespace
-    ``"no such network namespace: NAME"``, a refusing kernel its errno name.
-    """
-    if not ifname or len(ifname.encode()) >= _IFNAMSIZ or "/" in ifname:
-        return TcOffload.failed(NO_SUCH_INTERFACE)
-    if netns is not None and not exists(netns):
-        return TcOffload.failed(f"no such network namespace: {netns}")
-    from pyroute2 import IPRoute
-    from pyroute2.netlink.exceptions import NetlinkError
-
-    try:
-        ipr = IPRoute(netns=netns, flags=0) if netns else IPRoute()  # flags=0: never create the namespace
-    except NetlinkError as e:
-        return TcOffload.failed(errno_name(e.code))
-    except OSError as e:
-        return TcOffload.failed(errno_name(e.errno))
-    try:
-        found = ipr.link_lookup(ifname=ifname)
-        if not found:
-            return TcOffload.failed(NO_SUCH_INTERFACE)
-        messages = ipr.get_filters(index=found[0], parent=INGRESS_PARENT)
-        filters = [filter_from_message(m) for m in messages]
-    except NetlinkError as e:
-        return TcOffload.failed(NO_SUCH_INTERFACE if e.code == errno.ENODEV else errno_name(e.code))
-    except OSError as e:
-        return TcOffload.failed(errno_name(e.errno))
-    finally:
-        ipr.close()
-    return summarize_filters(filters)

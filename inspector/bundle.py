@@ -117,7 +117,7 @@ def write_bundle(snap: NodeSnapshot, path: Path, producer: str) -> None:
         "netlink": snap.host, "datapath": snap.datapath}
     manifest = {
         "format": BUNDLE_FORMAT, "version": BUNDLE_VERSION, "producer": producer, "bridge": snap.bridge,
-        "taken_at": snap.taken_at,
+        "taken_at": snap.taken_at, "privileged": snap.privileged,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(snap.taken_at)),
         "parts": {name: _status(r) for name, r in parts.items()},
         "members": {name: len(data) for name, data in sorted(members.items())},
@@ -232,6 +232,9 @@ def _snapshot(members: Mapping[str, bytes], path: Path) -> NodeSnapshot:
     if not isinstance(bridge, str) or not isinstance(taken_at, (int, float)) or isinstance(taken_at, bool):
         raise TypeError("the manifest's bridge or taken_at is missing")
     parts = _obj(manifest.get("parts", {}), "the manifest's parts")
+    privileged = manifest.get("privileged")
+    if privileged is not None and not isinstance(privileged, bool):
+        raise TypeError("the manifest's privileged is not a boolean")
 
     def part(name: str, member: str, load: Any) -> Reading[Any]:
         status = _obj(parts.get(name, {"status": "not-asked"}), f"part {name}")
@@ -252,7 +255,7 @@ def _snapshot(members: Mapping[str, bytes], path: Path) -> NodeSnapshot:
     datapath = part("datapath", "datapath.txt", lambda: members["datapath.txt"].decode("utf-8", "replace"))
     daemons = _daemons(members)
     return NodeSnapshot(float(taken_at), bridge, ovsdb, openflow, southbound, sysfs, host, datapath, daemons,
-                        origin=f"bundle {path}")
+                        privileged=privileged, origin=f"bundle {path}")
 
 
 def _flow_dump(members: Mapping[str, bytes]) -> FlowDump:

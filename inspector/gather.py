@@ -18,23 +18,24 @@ slow to read, so a gatherer used again within :data:`SLOW_EVERY` seconds
 
 from __future__ import annotations
 
-import ipaddress
+import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
 
 from flowprog import unixctl
 from flowprog.flowdump import read_dump, remote_output_tables
+from flowprog.node_verify import node_of
 from flowprog.nodeconfig import NodeConfig
 from flowprog.ofclient import OpenFlowClient
 from flowprog.ofcodec import Codec
-from flowprog.ovsdb import OvsdbMonitor, SslFiles, ovs_monitor, sb_monitor, typed_ovs, typed_sb
+from flowprog.ovsdb import OvsdbMonitor, Rows, SslFiles, ovs_monitor, sb_monitor, typed_ovs, typed_sb
 from hw.host import HostReader, HostRequests, host_view
 from hw.inventory import discover
 from hw.model import PhysicalFunction
-from hw.probes import probes_for
+from hw.probes import probes_for, vtep_table
 from hw.sysfs import RecordingSysfs, SysfsSource
 from mvcore.endpoints import Endpoints
 from mvcore.errors import MvtepError, NotFound, Unavailable
@@ -132,6 +133,8 @@ class Gatherer:
         self._host: HostReader | None = None
         self._tables: tuple[int, ...] = ()
         self._slow = _Slow()
+        self._typed_ovs: tuple[Rows, OvsState] | None = None  # the last conversion, by the replica's rows
+        self._typed_sb: tuple[Rows, SbRows] | None = None
 
     def __enter__(self) -> Gatherer:
         return self
@@ -173,7 +176,7 @@ class Gatherer:
                 if ovsdb.value.bridge(self.ends.bridge) is None and "bridge" in req:
                     raise NotFound(f"no bridge {self.ends.bridge} in the OVSDB at {self.ends.db}",
                                    hint="is OVN running on this node?", topic="bridge")
-                node = NodeConfig.from_state(ovsdb.value, self.ends.bridge)
+                node = node_of(replace(NodeSnapshot(0.0, self.ends.bridge), ovsdb=ovsdb))
         openflow: Reading[FlowDump] = Reading()
         if scope.openflow:
             openflow = _attempt(lambda: self._flows(scope.openflow or "all", node), "openflow" in req)
@@ -190,7 +193,8 @@ class Gatherer:
             datapath = _attempt(lambda: unixctl.dump_datapath_flows(rundir_of(self.ends, self.env), self.timeout),
                                 False)
         daemons = self._daemons(scope) if scope.daemons or scope.logs else DaemonState()
-        return NodeSnapshot(taken, self.ends.bridge, ovsdb, openflow, southbound, sysfs, host, datapath, daemons)
+        return NodeSnapshot(taken, self.ends.bridge, ovsdb, openflow, southbound, sysfs, host, datapath, daemons,
+                            privileged=os.geteuid() == 0)
 
     # -- the sources ---------------------------------------------------------------
 
@@ -202,7 +206,10 @@ class Gatherer:
             monitor = ovs_monitor(self.ends.db, self.timeout)
             monitor.start()
             self._ovs = monitor
-        return typed_ovs(self._ovs.rows(), self.ends.db)
+        rows = self._ovs.rows()  # the same object while the replica has not changed
+        if self._typed_ovs is None or self._typed_ovs[0] is not rows:
+            self._typed_ovs = (rows, typed_ovs(rows, self.ends.db))
+        return self._typed_ovs[1]
 
     def _southbound(self, node: NodeConfig | None) -> Reading[SbRows]:
         remote = self.sb_remote or (node.ovn_remote if node else None)
@@ -216,7 +223,10 @@ class Gatherer:
                 monitor = sb_monitor(remote, self.timeout, self.ssl)
                 monitor.start()
                 self._sb = monitor
-            return Reading.of(typed_sb(self._sb.rows(), remote))
+            rows = self._sb.rows()
+            if self._typed_sb is None or self._typed_sb[0] is not rows:
+                self._typed_sb = (rows, typed_sb(rows, remote))
+            return Reading.of(self._typed_sb[1])
         except Unavailable as e:
             if self._sb is not None:
                 self._sb.stop()
@@ -257,7 +267,7 @@ class Gatherer:
         if self.sources.kernel_devices_unread is not None:
             slow_host = _unread(pfs, self.sources.kernel_devices_unread)
         elif pfs:
-            requests = HostRequests(devlink=tuple(pf.pci for pf in pfs),
+            requests = HostRequests(base=False, devlink=tuple(pf.pci for pf in pfs),
                                     ethtool=tuple(n for pf in pfs for n in pf.offload_netdevs))
             try:
                 slow_host = self._host_reader().read(requests)
@@ -273,25 +283,29 @@ class Gatherer:
 
     def _host_state(self, scope: Scope, node: NodeConfig | None, sb: SbRows | None,
                     sysfs: SysfsRecord | None, slow: HostState | None) -> HostState:
-        """Links, addresses and rules first; then the VTEPs' routing tables and
-        the kernel's route to every remote VTEP from every local one; TC on
-        every VIF that is a kernel netdev."""
+        """Links, addresses and rules first; then the VTEPs' routing tables; then
+        the kernel's route to every remote VTEP from every local one (and to one
+        address in each route of the VTEP's table), and TC on every VIF that is
+        a kernel netdev."""
         reader = self._host_reader()
-        first = reader.read(HostRequests(tables=scope.tables))
+        first = reader.read(HostRequests(tables=scope.tables))  # with links, addresses and rules
         view = host_view(first)
-        vteps = [ip for _pf, ip in scope.vteps] or list(node.encap_ips if node else ())
-        tables = sorted({r.table for r in view.rules for ip in vteps if r.src and _within(ip, r.src)}
-                        - set(scope.tables))
-        second = reader.read(HostRequests(tables=tuple(tables))) if tables else None
+        rules = view.rules.value or ()
+        vteps = [ip for _pf, ip in scope.vteps] or list(dict.fromkeys(
+            [*(node.encap_ips if node else ()), *(ip for _pf, ip in (node.pf_mapping.pairs if node else ()))]))
+        tables = sorted({t for ip in vteps if (t := vtep_table(ip, rules)) is not None} - set(scope.tables))
+        second = reader.read(HostRequests(base=False, tables=tuple(tables))) if tables else None
         routes = {**view.routes, **(host_view(second).routes if second else {})}
         remotes = _remote_vteps(node, sb, scope.probes)
         pairs = []
         for ip in vteps:
-            table = next((r.table for r in view.rules if r.src and _within(ip, r.src)), None)
-            prefixes = [r.dst for r in routes.get(table, ())] if table is not None else []
+            table = vtep_table(ip, rules)
+            found = routes.get(table) if table is not None else None
+            prefixes = [r.dst for r in (found.value or ())] if found is not None else []
             pairs += [(probe, ip) for probe in probes_for(ip, prefixes, remotes)]
-        vifs = [v.name for v in (node.vifs if node else ()) if v.name in view.links]
-        last = reader.read(HostRequests(route_gets=tuple(dict.fromkeys(pairs)), tc_ingress=tuple(vifs)))
+        links = view.links.value or {}
+        vifs = [v.name for v in (node.vifs if node else ()) if v.name in links]
+        last = reader.read(HostRequests(base=False, route_gets=tuple(dict.fromkeys(pairs)), tc_ingress=tuple(vifs)))
         return _merge(first, second, last, slow)
 
     def _daemons(self, scope: Scope) -> DaemonState:
@@ -305,13 +319,6 @@ class Gatherer:
                                  ("ovn-controller", (*ovn_rundirs(self.ends, self.env), Path("/var/log/ovn")))):
                 logs[daemon] = _log_tail(daemon, dirs)
         return DaemonState(ovs, ovn, logs)
-
-
-def _within(ip: str, prefix: str) -> bool:
-    try:
-        return ipaddress.ip_address(ip) in ipaddress.ip_network(prefix, strict=False)
-    except ValueError:
-        return False
 
 
 def _remote_vteps(node: NodeConfig | None, sb: SbRows | None, probes: tuple[str, ...]) -> tuple[str, ...]:

@@ -17,26 +17,16 @@ from flowprog.flowroles import remote_outputs
 from flowprog.flows import Flow
 from flowprog.nodeconfig import NodeConfig
 from flowprog.ofdecode import Decoder
-from flowprog.verify import VerifyResult, node_of, sb_of, verify
-from hw.host import HostView, eswitch_of, host_view
-from hw.inventory import discover
-from hw.model import Inventory
-from hw.sysfs import RecordedSysfs
+from flowprog.node_verify import node_of, sb_of
+from flowprog.verify import VerifyResult, verify
+from hw.host import HostView, eswitch_of
+from inspector.hardware import host_of, inventory_of
 from inspector.paths import Counters, PathInputs, PathsReport, Vtep, build_paths
 from mvcore.errors import Unavailable
 from mvcore.ovsdb_rows import SbRows
 from mvcore.snapshot import NodeSnapshot
 
-__all__ = ["paths_report", "inventory_of", "host_of"]
-
-
-def inventory_of(snap: NodeSnapshot) -> Inventory | None:
-    """The hardware the snapshot's sysfs shows; None when sysfs was not read."""
-    return discover(RecordedSysfs(snap.sysfs.value)) if snap.sysfs.value is not None else None
-
-
-def host_of(snap: NodeSnapshot) -> HostView | None:
-    return host_view(snap.host.value) if snap.host.value is not None else None
+__all__ = ["paths_report"]
 
 
 def paths_report(snap: NodeSnapshot, decoder: Decoder, *, seconds: float = 0.0) -> PathsReport:
@@ -59,8 +49,8 @@ def _inputs(snap: NodeSnapshot, node: NodeConfig, result: VerifyResult, t0: tupl
             ro: tuple[Flow, ...]) -> PathInputs:
     inventory = inventory_of(snap)
     host = host_of(snap)
-    links = host.links if host else {}
-    addresses = {ip: a[0] for ip, a in host.addresses.items()} if host else {}
+    links = (host.links.value if host else None) or {}
+    addresses = {ip: a[0] for ip, a in ((host.addresses.value if host else None) or {}).items()}
     routes = {(src, dst): answer for (dst, src), answer in host.route_answers.items()} if host else {}
     pfs = [pf for a in inventory.adapters for pf in a.pfs] if inventory else []
     eswitch = {pf.pci: eswitch_of(pf, host).mode for pf in pfs} if host else {}
@@ -75,7 +65,14 @@ def _inputs(snap: NodeSnapshot, node: NodeConfig, result: VerifyResult, t0: tupl
         tc_policy=node.tc_policy, kernel_netdevs=frozenset(links), eswitch=eswitch,
         features=dict(host.features) if host else {}, dp=dp, tc=tc, counters=_counters(result, t0, ro),
         logical_switch=_switches(snap.southbound.value),
-        dp_error=None if snap.datapath.value is not None else snap.datapath.why_not("the datapath flows"))
+        dp_error=None if snap.datapath.value is not None else snap.datapath.why_not("the datapath flows"),
+        host_error=_host_error(snap, host))
+
+
+def _host_error(snap: NodeSnapshot, host: HostView | None) -> str | None:
+    if host is None:
+        return snap.host.why_not("netlink")
+    return host.links.error
 
 
 def _vtep(result: VerifyResult, inputs: PathInputs, node: NodeConfig, ip: str) -> Vtep:

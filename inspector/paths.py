@@ -14,8 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from flowprog.verify import Tunnel, VerifyResult
-from hw.model import Features, Inventory, RouteAnswer, tc_offload_of
+from hw.model import Features, Inventory, tc_offload_of
 from mvcore.findings import Finding, Severity
+from mvcore.routes import RouteAnswer
 
 __all__ = ["Egress", "Offload", "Counters", "VfPath", "PathInputs", "Vtep", "PathsReport", "build_paths",
            "VERDICTS", "SORTS"]
@@ -107,6 +108,7 @@ class PathInputs:
     counters: Mapping[str, Counters]  # interface -> counters
     logical_switch: Mapping[str, str] = field(default_factory=dict)  # iface-id -> logical switch
     dp_error: str | None = None  # why the datapath flows could not be read
+    host_error: str | None = None  # why the host's netdevs (netlink) could not be read
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +163,8 @@ def _egress(inp: PathInputs, vtep: str | None, pf: str | None, tunnels: tuple[Tu
 
 
 def _judge(path_findings: tuple[Finding, ...], unreachable: tuple[str, ...], egress: tuple[Egress, ...],
-           off: Offload, pf: str | None, dp_error: str | None = None) -> tuple[str, str]:
+           off: Offload, pf: str | None, dp_error: str | None = None,
+           host_error: str | None = None) -> tuple[str, str]:
     errors = [f for f in path_findings if f.severity is Severity.ERROR]
     if errors:
         return "broken", errors[0].message
@@ -175,6 +178,8 @@ def _judge(path_findings: tuple[Finding, ...], unreachable: tuple[str, ...], egr
         return "broken", f"tunnel traffic from {e.vtep_ip} to {e.remote_ip} {got}, not through {e.vtep_device}"
     if off.ovs_hw_offload is False:
         return "not-offloaded", "OVS hw-offload is off: every flow stays in the software datapath"
+    if host_error is not None:
+        return "unknown", f"the host's netdevs could not be read: {host_error}"
     if not off.kernel_netdev:
         return "not-offloaded", "the representor is not a kernel netdev here: software datapath only"
     if off.eswitch not in (None, "switchdev", "unknown"):
@@ -216,7 +221,7 @@ def build_paths(inp: PathInputs) -> tuple[VfPath, ...]:
             kernel_netdev=p.interface in inp.kernel_netdevs, eswitch=inp.eswitch.get(pf_pci or ""),
             representor_tc=tc_offload_of(inp.features, p.interface), uplink_tc=tc_offload_of(inp.features, pf),
             dp_flows=flows, dp_offloaded=offloaded, dp_partial=partial, tc_in_hw=in_hw, tc_not_in_hw=not_in_hw)
-        verdict, reason = _judge(mine, p.unreachable, egress, off, pf, inp.dp_error)
+        verdict, reason = _judge(mine, p.unreachable, egress, off, pf, inp.dp_error, inp.host_error)
         out.append(VfPath(
             interface=p.interface, iface_id=p.iface_id, logical_switch=inp.logical_switch.get(p.iface_id),
             ofport=p.ofport, vf_netdev=vf_netdev, vf_pci=vf_pci, pf=pf, pf_pci=pf_pci,

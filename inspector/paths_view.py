@@ -18,8 +18,8 @@ from mvcore.findings import finding_json, sort_findings
 __all__ = ["SCHEMA", "SORTS", "ViewState", "to_json", "render", "select"]
 
 SCHEMA = 1
-_STYLE = {"broken": "bold red", "not-offloaded": "yellow", "partial": "yellow", "idle": "cyan",
-          "offloaded": "green"}
+_STYLE = {"broken": "bold red", "unknown": "magenta", "not-offloaded": "yellow", "partial": "yellow",
+          "idle": "cyan", "offloaded": "green"}
 
 
 @dataclass(frozen=True, slots=True)

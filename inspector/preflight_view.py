@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from hw.checks import PreflightInput
+from hw.host import eswitch_of
 from hw.model import PhysicalFunction, tc_offload_of
 from inspector.verify_view import SEVERITY_STYLE, render_findings
 from mvcore.findings import Finding, finding_json, worst
@@ -39,19 +40,18 @@ def _on_off(value: bool | None) -> str:
 
 def to_json(inp: PreflightInput, findings: tuple[Finding, ...]) -> dict[str, Any]:
     def pf_json(pf: PhysicalFunction) -> dict[str, Any]:
-        state = inp.eswitch.get(pf.pci)
-        info = inp.info.get(pf.pci)
+        state = inp.host.devlink_eswitch(pf.pci)
+        info = inp.host.info[pf.pci].value if pf.pci in inp.host.info else None
         return {
             "pci": pf.pci, "uplink": pf.uplink, "switch_id": pf.switch_id,
             "sriov_totalvfs": pf.sriov_totalvfs, "sriov_numvfs": pf.sriov_numvfs,
-            "eswitch": None if state is None else {"mode": state.mode, "inline_mode": state.inline_mode,
-                                                   "encap_mode": state.encap_mode, "source": state.source,
-                                                   "error": state.error},
+            "eswitch": {"mode": state.mode, "inline_mode": state.inline_mode, "encap_mode": state.encap_mode,
+                        "source": state.source, "error": state.error},
             "compat_mode": pf.compat_mode, "fw_version": info.fw_version if info else None,
-            "hw_tc_offload": tc_offload_of(inp.features, pf.uplink),
+            "hw_tc_offload": tc_offload_of(inp.host.features, pf.uplink),
             "vfs": [{"index": vf.index, "pci": vf.pci, "netdev": vf.netdev, "driver": vf.driver,
                      "representor": vf.representor,
-                     "hw_tc_offload": tc_offload_of(inp.features, vf.representor),
+                     "hw_tc_offload": tc_offload_of(inp.host.features, vf.representor),
                      "bridge": inp.ovs.bridge_of.get(vf.representor) if inp.ovs and vf.representor else None}
                     for vf in pf.vfs],
         }
@@ -74,14 +74,11 @@ def render(inp: PreflightInput, findings: tuple[Finding, ...]) -> RenderableType
         table.add_row(Text(a.product, style="bold"), a.slot, "", "", "",
                       "" if a.supported else Text("not checked", style="dim"))
         for pf in a.pfs:
-            state = inp.eswitch.get(pf.pci)
-            mode = pf.compat_mode if state is None or state.mode == "unknown" and pf.compat_mode else (
-                state.mode if state else "-")
-            table.add_row("  PF", pf.pci, pf.uplink or "-", mode or "unknown",
-                          _on_off(tc_offload_of(inp.features, pf.uplink)),
+            table.add_row("  PF", pf.pci, pf.uplink or "-", eswitch_of(pf, inp.host).mode,
+                          _on_off(tc_offload_of(inp.host.features, pf.uplink)),
                           _mark(_about(findings, pf.uplink or pf.pci, pf.pci)))
             for vf in pf.vfs:
                 table.add_row(f"    VF {vf.index}", vf.pci, vf.representor or "no representor", vf.driver or "-",
-                              _on_off(tc_offload_of(inp.features, vf.representor)),
+                              _on_off(tc_offload_of(inp.host.features, vf.representor)),
                               _mark(_about(findings, vf.representor, vf.pci)))
     return Group(table, render_findings(findings))

@@ -112,6 +112,7 @@ class NodeSnapshot:
     host: Reading[HostState] = field(default_factory=Reading)
     datapath: Reading[str] = field(default_factory=Reading)  # dpctl/dump-flows -m of every datapath
     daemons: DaemonState = field(default_factory=DaemonState)
+    privileged: bool | None = None  # read as root (some answers need CAP_NET_ADMIN); None: not known
     origin: str = "live"  # or "bundle <file>": where the answers came from
 
     def unreadable(self) -> tuple[tuple[str, str], ...]:

@@ -20,7 +20,7 @@ from flowprog.nodeconfig import NodeConfig
 from flowprog.ofcodec import load
 from flowprog.ofdecode import Decoder
 from flowprog.sbstate import SbState
-from flowprog.verify import node_of, sb_of
+from flowprog.node_verify import node_of, sb_of
 from inspector.bundle import read_bundle
 from mvcore.ovsdb_rows import ovs_plain, ovs_state
 from mvcore.reading import Reading

@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from pyroute2 import IPRoute
 
-from flowprog.plumbing import current_routes, current_rules
-from hw import netns, routing
+from hw import netns
 from mvtep.sandbox.node import Sandbox
 from tests.conftest import fresh_node
+from tests.vtepns import current_routes, current_rules, route_get
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.skipif(os.geteuid() != 0, reason="namespaces need root")]
 
@@ -110,7 +110,7 @@ def test_plan_then_apply_converges(node: Sandbox, ns: str, tmp_path: Path) -> No
     assert status == 0, err
     assert iface_ids(node, "enp1s0f0_1")["encap-ip"] == "10.0.0.1"
     for i in range(3):
-        answer = routing.route_get("10.1.7.7", f"10.0.0.{i + 1}", ns)
+        answer = route_get("10.1.7.7", f"10.0.0.{i + 1}", ns)
         assert (answer.oif, answer.table) == (f"vtep{i}", 6081 + i)
     status, out, _ = mvtep(node, ns, "apply", "--yes", "--allow-software", tmp=tmp_path)
     assert status == 0 and "nothing to change" in out
@@ -150,7 +150,8 @@ def test_a_failure_midway_rolls_back(node: Sandbox, ns: str, tmp_path: Path) -> 
 @pytest.mark.parametrize("edit,words", [
     (lambda s: s.replace('ip = "10.0.0.2/23"', 'ip = "10.0.0.1/23"'), ":15: VTEP IP 10.0.0.1 is also in"),
     (lambda s: s.replace('gateway = "10.0.1.254"\nrepresentors = ["enp2s0f0_*"]',
-                         'gateway = "10.5.1.254"\nrepresentors = ["enp2s0f0_*"]'), ":18: gateway 10.5.1.254 is outside"),
+                         'gateway = "10.5.1.254"\nrepresentors = ["enp2s0f0_*"]'),
+     ":18: gateway 10.5.1.254 is outside"),
     (lambda s: s.replace('pf = "enp3s0f0"', 'pf = "enp9s0f0"'), ":22: unknown PF enp9s0f0"),
     (lambda s: s.replace("table = 6083", "table = 6099"), ":25: table 6099 is in use by another rule"),
     (lambda s: s + "colour = 1\n", ":29: unknown key 'colour' in [[vtep]]"),

@@ -1,43 +1,56 @@
 """Pre-flight checks on modelled hardware: sysfs trees laid out as the kernel
-does (hw.testing), devlink answers built byte for byte and decoded by the same
-code that reads a live node, ethtool answers from the same decoding helper."""
+lays them out (tests/hwmodel.py), read by DirSysfs and discover; devlink
+answers built byte for byte (tests/nlreplies.py) and ethtool's feature bits,
+put in a HostState and decoded by host_view, as a live node's are; the
+VTEP checks on links and addresses the real kernel reports in a scratch
+network namespace."""
 
 from __future__ import annotations
 
 import errno
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from pyroute2 import IPRoute
 
-from flowprog.nodeconfig import parse_pf_mapping
-from hw import testing
-from hw.checks import HostView, OvsView, PreflightInput, run_checks
-from hw.devlink import decode_eswitch
-from hw.ethtool import from_bits
+from hw import netns
+from hw.checks import OvsView, PreflightInput, run_checks
+from hw.host import HostReader, HostRequests, HostView, host_view
 from hw.inventory import discover
-from hw.model import Features, Inventory
+from hw.model import Inventory
+from hw.sysfs import DirSysfs
 from mvcore.findings import Finding
-from tests.test_hw_netlink_devlink import LEGACY, SWITCHDEV, eswitch_reply, nlerror
+from mvcore.reading import Reading
+from mvcore.snapshot import FeatureBits, HostState, Key
+from tests import hwmodel as testing
+from tests.nlreplies import LEGACY, SWITCHDEV, answer, eswitch_reply
+from tests.nlreplies import devlink_error as nlerror
 
-ON = from_bits(active=True, available=True)
-OFF = from_bits(active=False, available=True)
+ON = FeatureBits(available=True, requested=True, active=True, never_changed=False)
+OFF = FeatureBits(available=True, requested=False, active=False, never_changed=False)
 
 
-def _inputs(inv: Inventory, *, eswitch: dict[str, bytes] | None = None, features: dict[str, Features] | None = None,
-            ovs: OvsView | None = None, host: HostView | None = None, privileged: bool = True,
-            vteps: tuple[tuple[str, str], ...] = (), overlay_mtu: int | None = None) -> PreflightInput:
+def _host(inv: Inventory, eswitch: dict[str, bytes] | None, features: dict[str, FeatureBits] | None) -> HostView:
+    """What a live node's host reader would have returned, for these recorded answers."""
     pfs = [pf for a in inv.adapters for pf in a.pfs]
-    states = {pf.pci: decode_eswitch((eswitch or {}).get(pf.pci, SWITCHDEV)) for pf in pfs}
-    names = [n for pf in pfs for n in [pf.uplink, *[vf.representor for vf in pf.vfs]] if n]
-    feats = {n: (features or {}).get(n, ON) for n in names}
-    return PreflightInput(inv, states, {}, feats, ovs, None if ovs else "no db.sock", host, privileged,
-                          overlay_mtu=overlay_mtu, vteps=vteps)
+    netlink = {Key.devlink_eswitch(pf.pci): answer((eswitch or {}).get(pf.pci, SWITCHDEV)) for pf in pfs}
+    ethtool = {n: Reading.of((features or {}).get(n, ON)) for pf in pfs for n in pf.offload_netdevs}
+    return host_view(HostState(None, netlink, ethtool))
+
+
+def _inputs(inv: Inventory, *, eswitch: dict[str, bytes] | None = None,
+            features: dict[str, FeatureBits] | None = None, ovs: OvsView | None = None,
+            host: HostView | None = None, privileged: bool = True, vteps: tuple[tuple[str, str], ...] = (),
+            overlay_mtu: int | None = None) -> PreflightInput:
+    return PreflightInput(inv, host or _host(inv, eswitch, features), ovs, None if ovs else "no db.sock",
+                          privileged, overlay_mtu=overlay_mtu, vteps=vteps)
 
 
 def _ovs_on_br_int(inv: Inventory, **kw: object) -> OvsView:
     reps = {vf.representor: "br-int" for a in inv.adapters for pf in a.pfs for vf in pf.vfs if vf.representor}
-    return OvsView(True, None, ("10.0.0.1",), parse_pf_mapping(""), reps, **kw)  # type: ignore[arg-type]
+    return OvsView(True, None, ("10.0.0.1",), (), reps, **kw)  # type: ignore[arg-type]
 
 
 def codes(findings: tuple[Finding, ...], severity: str | None = None) -> list[str]:
@@ -46,7 +59,7 @@ def codes(findings: tuple[Finding, ...], severity: str | None = None) -> list[st
 
 def tree(tmp_path: Path, scenario: Callable[[Path], object]) -> Inventory:
     scenario(tmp_path)
-    return discover(tmp_path, use_udev=False)
+    return discover(DirSysfs(tmp_path))
 
 
 def test_cx6dx_in_switchdev_passes(tmp_path: Path) -> None:
@@ -67,7 +80,7 @@ def test_legacy_mode_from_the_mlnx_ofed_compat_file(tmp_path: Path) -> None:
     inv = tree(tmp_path, testing.cx6lx_legacy)
     unavailable = {pf.pci: nlerror(errno.ENOENT) for a in inv.adapters for pf in a.pfs}
     inp = _inputs(inv, eswitch=unavailable)
-    assert {s.mode for s in inp.eswitch.values()} == {"unknown"}
+    assert {s.mode for s in inp.host.devlink.values()} == {"unknown"}
     assert codes(run_checks(inp)).count("eswitch-not-switchdev") == 2  # compat/devlink/mode says legacy
 
 
@@ -113,7 +126,7 @@ def test_representor_not_on_br_int(tmp_path: Path) -> None:
 def test_encap_none_and_ovs_offload_off(tmp_path: Path) -> None:
     inv = tree(tmp_path, testing.cx6dx_switchdev)
     no_encap = {pf.pci: eswitch_reply(1, 0, 0) for a in inv.adapters for pf in a.pfs}
-    ovs = OvsView(False, "skip_sw", (), parse_pf_mapping("enp3s0f0np0:10.0.0.1,ens9:10.0.0.2"),
+    ovs = OvsView(False, "skip_sw", (), (("enp3s0f0np0", "10.0.0.1"), ("ens9", "10.0.0.2")),
                   _ovs_on_br_int(inv).bridge_of)
     found = codes(run_checks(_inputs(inv, eswitch=no_encap, ovs=ovs)))
     for code in ("eswitch-encap-none", "ovs-hw-offload-off", "ovs-tc-policy-skip-sw", "pf-mapping-unknown-pf"):
@@ -132,7 +145,7 @@ def test_unprivileged_and_without_ovs(tmp_path: Path) -> None:
 
 def test_no_adapters_and_other_parts(tmp_path: Path) -> None:
     testing.SysfsBuilder(tmp_path).pf("0000:05:00.0", 0x1017, totalvfs=8)  # a ConnectX-5
-    findings = run_checks(_inputs(discover(tmp_path, use_udev=False)))
+    findings = run_checks(_inputs(discover(DirSysfs(tmp_path))))
     assert "no-adapters" in codes(findings, "warning") and "adapter-unsupported" in codes(findings, "info")
 
 
@@ -143,15 +156,33 @@ def test_damaged_sysfs_is_a_finding_not_a_crash(tmp_path: Path, damage: str) -> 
         testing.corrupt_numvfs(tmp_path, "0000:03:00.0")
     else:
         testing.dangle_physfn(tmp_path, testing.vf_address("0000:03:00.0", 2, 1, 1))
-    inv = discover(tmp_path, use_udev=False)
+    inv = discover(DirSysfs(tmp_path))
     found = codes(run_checks(_inputs(inv, ovs=_ovs_on_br_int(inv))))
     assert "sysfs-unreadable" in found or "device-skipped" in found
 
 
-def test_vtep_mtu(tmp_path: Path) -> None:
+@pytest.fixture
+def vtep_ns() -> Iterator[str]:
+    """vtep0 (MTU 1500, 10.0.0.1/23) and a netdev named as the modelled card's
+    uplink, enp3s0f0np0 (MTU 9000); no rules."""
+    if os.geteuid() != 0:
+        pytest.skip("creating network namespaces needs root")
+    with netns.temporary() as name:
+        with IPRoute(netns=name, flags=0) as ipr:
+            ipr.link("add", ifname="vtep0", kind="veth", peer="vtep0p")
+            ipr.link("add", ifname="enp3s0f0np0", kind="veth", peer="pf0p", mtu=9000)
+            (index,) = ipr.link_lookup(ifname="vtep0")
+            ipr.addr("add", index=index, address="10.0.0.1", prefixlen=23)
+        yield name
+
+
+def test_vtep_mtu(tmp_path: Path, vtep_ns: str) -> None:
     inv = tree(tmp_path, testing.cx6dx_switchdev)
-    host = HostView({"10.0.0.1": ("vtep0", 23, "ipv4")}, {"vtep0": 1500, "enp3s0f0np0": 9000}, (), {})
+    with HostReader(vtep_ns) as reader:
+        host = host_view(reader.read(HostRequests()))
     ok = run_checks(_inputs(inv, host=host, vteps=(("enp3s0f0np0", "10.0.0.1"),), overlay_mtu=1400))
     small = run_checks(_inputs(inv, host=host, vteps=(("enp3s0f0np0", "10.0.0.1"),), overlay_mtu=1450))
     assert "vtep-mtu-too-small" not in codes(ok) and "vtep-mtu-too-small" in codes(small)
-    assert "vtep-rule-missing" in codes(ok)  # no ip rule in this host view
+    assert "vtep-rule-missing" in codes(ok)  # no ip rule in this namespace
+    missing = run_checks(_inputs(inv, host=host, vteps=(("enp3s0f0np0", "10.0.0.9"),)))
+    assert "vtep-ip-missing" in codes(missing)

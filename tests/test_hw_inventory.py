@@ -1,5 +1,12 @@
-"""Hardware discovery against modelled sysfs trees (real files, hw.testing)
-and once against this machine's own /sys."""
+"""Hardware discovery (hw.inventory over hw.sysfs sources).
+
+Modelled trees are real files laid out as the kernel lays out sysfs
+(tests/hwmodel.py), read through ``DirSysfs``: the class, and the code, that
+reads ``/`` on a live node.  This machine's own ``/sys`` is read once with
+udev and once without.  Recordings of every tree are replayed through
+``RecordedSysfs`` and must give the identical inventory; damaged and
+incomplete records must give problems, never exceptions or silently absent
+hardware."""
 
 from __future__ import annotations
 
@@ -9,11 +16,15 @@ from pathlib import Path
 
 import pytest
 
-from hw import testing as hwt
-from hw import udev
-from hw.inventory import discover
+from hw import inventory, udev
 from hw.model import Adapter, Inventory, PhysicalFunction
-from hw.sysfs import Problems, list_dir, read_attr, read_int, resolve, resolve_link
+from hw.sysfs import DirSysfs
+from tests import hwmodel as hwt
+
+
+def discover(root: Path) -> Inventory:
+    """A tree's inventory, read the way a copy of a node's sysfs is read."""
+    return inventory.discover(DirSysfs(root))
 
 
 def only_adapter(inv: Inventory) -> Adapter:
@@ -189,7 +200,8 @@ def test_modelled_layout_matches_the_kernel(tmp_path: Path) -> None:
     sysfs = tmp_path / "sys"
     pf = sysfs / "devices/pci0000:00/0000:00:01.0/0000:03:00.0"
     vf = pf.parent / "0000:03:00.2"
-    assert os.readlink(sysfs / "bus/pci/devices/0000:03:00.0") == "../../../devices/pci0000:00/0000:00:01.0/0000:03:00.0"
+    assert (os.readlink(sysfs / "bus/pci/devices/0000:03:00.0")
+            == "../../../devices/pci0000:00/0000:00:01.0/0000:03:00.0")
     assert os.readlink(pf / "virtfn0") == "../0000:03:00.2"
     assert os.readlink(vf / "physfn") == "../0000:03:00.0"
     assert os.readlink(pf / "driver") == "../../../../bus/pci/drivers/mlx5_core"
@@ -386,79 +398,27 @@ def test_every_single_corruption_is_survived(tmp_path: Path) -> None:
     assert only_adapter(discover(tmp_path)).pfs[0].problems == ()  # everything restored
 
 
-# -- hw.sysfs -----------------------------------------------------------------------
-
-
-def test_read_int_formats(tmp_path: Path) -> None:
-    problems = Problems(tmp_path)
-    cases = {"vendor": "0x15b3\n", "vf_device": "101e\n", "upper": "0X15B3\n", "numvfs": "8\n", "bad": "0x\n"}
-    for name, text in cases.items():
-        (tmp_path / name).write_text(text)
-    assert read_int(tmp_path / "vendor", problems, base=16) == 0x15B3
-    assert read_int(tmp_path / "vf_device", problems, base=16) == 0x101E
-    assert read_int(tmp_path / "upper", problems, base=16) == 0x15B3
-    assert read_int(tmp_path / "numvfs", problems, base=10) == 8
-    assert read_int(tmp_path / "missing", problems, base=10) is None
-    clean = problems.items
-    assert clean == ()
-    assert read_int(tmp_path / "vendor", problems, base=10) is None  # "0x15b3" is not decimal
-    assert read_int(tmp_path / "bad", problems, base=16) is None
-    assert problems.items == ("/vendor: not a decimal number: '0x15b3'", "/bad: not a hex number: '0x'")
-
-
-def test_read_attr_and_list_dir(tmp_path: Path) -> None:
-    (tmp_path / "a").write_text("  p0\n")
-    assert read_attr(tmp_path / "a") == "p0"
-    assert read_attr(tmp_path / "missing") is None
-    assert read_attr(tmp_path / "a" / "below-a-file") is None  # ENOTDIR: silent
-    assert list_dir(tmp_path / "missing") == ()
-    assert list_dir(tmp_path) == ("a",)
-
-
-def test_resolve_reroots_absolute_links(tmp_path: Path) -> None:
-    (tmp_path / "sys/devices/virtual/net/lo").mkdir(parents=True)
-    (tmp_path / "sys/class/net").mkdir(parents=True)
-    link = tmp_path / "sys/class/net/lo"
-    link.symlink_to("/sys/devices/virtual/net/lo")
-    assert resolve_link(tmp_path, link) == tmp_path / "sys/devices/virtual/net/lo"
-    escape = tmp_path / "sys/class/net/up"
-    escape.symlink_to("../../../../../../../../etc")
-    assert resolve_link(tmp_path, escape) == tmp_path / "etc"  # ".." stops at the root
-    assert resolve_link(tmp_path, tmp_path / "sys") is None  # not a link
-    loop = tmp_path / "loop"
-    loop.symlink_to("loop")
-    assert resolve_link(tmp_path, loop) is None
-    assert resolve(tmp_path, Path("/elsewhere")) is None
-
-
 # -- this machine ---------------------------------------------------------------------
 
 
 def test_real_kernel() -> None:
-    """This host's /sys (no Mellanox NIC expected): an Inventory, whatever it holds."""
-    with_udev = discover(Path("/"))
-    without = discover(Path("/"), use_udev=False)
+    """This host's /sys (no Mellanox NIC expected): an Inventory, whatever it holds,
+    the same with udev's enumeration and with the bus listing."""
+    with_udev = inventory.discover(DirSysfs(Path("/"), udev=True))
+    without = inventory.discover(DirSysfs(Path("/")))
     assert isinstance(with_udev, Inventory) and isinstance(without, Inventory)
     assert [a.slot for a in with_udev.adapters] == [a.slot for a in without.adapters]
 
 
-def test_resolve_matches_realpath_on_this_host() -> None:
-    for name in list_dir(Path("/sys/class/net")):
-        link = Path("/sys/class/net") / name
-        assert resolve_link(Path("/"), link) == Path(os.path.realpath(link))
-    for name in list_dir(Path("/sys/bus/pci/devices"))[:5]:
-        link = Path("/sys/bus/pci/devices") / name
-        assert resolve_link(Path("/"), link) == Path(os.path.realpath(link))
-
-
 def test_udev_enumeration_agrees_with_sysfs() -> None:
     devices = Path("/sys/bus/pci/devices")
-    names = list_dir(devices)
+    names = sorted(os.listdir(devices)) if devices.is_dir() else []
     if not names:
         pytest.skip("no PCI devices on this host")
-    vendor = read_int(devices / names[0] / "vendor", Problems(Path("/")), base=16)
-    assert vendor is not None
+    vendor = int((devices / names[0] / "vendor").read_text(), 16)
     found = udev.pci_addresses(vendor)
     if found is None:
         pytest.skip("pyudev/libudev not available")
-    assert found == [n for n in names if read_attr(devices / n / "vendor") == f"0x{vendor:04x}"]
+    assert found == [n for n in names if (devices / n / "vendor").read_text().strip() == f"0x{vendor:04x}"]
+    assert DirSysfs(Path("/"), udev=True).pci_functions(vendor) == tuple(found)
+    assert DirSysfs(Path("/")).pci_functions(vendor) is None  # only when the caller says udev may answer

@@ -1,10 +1,7 @@
-"""hw.devlink: the real kernel (no devlink family here) and recorded replies.
-
-The replies are built byte for byte as the kernel lays them out (uapi
-linux/netlink.h, linux/genetlink.h, linux/devlink.h): a 16-byte nlmsghdr,
-a 4-byte genlmsghdr (cmd, version 1, reserved), then NLAs (u16 length
-including the 4-byte header, u16 type, value, padding to 4 bytes), in the
-order devlink_nl_eswitch_fill() and devlink_nl_info_fill() put them.
+"""hw.devlink: the live requests against this kernel (which has no devlink
+family), and recorded replies, built byte for byte as the kernel lays them
+out (tests/nlreplies.py), decoded by ``decode_eswitch``/``decode_info``: the
+one decoder production uses for a live answer and a recorded one alike.
 """
 
 from __future__ import annotations
@@ -12,80 +9,22 @@ from __future__ import annotations
 import errno
 import random
 import struct
-from collections.abc import Iterable
-from typing import Any
 
 import pytest
 from pyroute2.netlink.devlink import devlinkcmd
-from pyroute2.netlink.exceptions import NetlinkError
 
 from hw import devlink
 from hw.model import DevInfo, EswitchState
-
-FAMILY_ID = 0x14  # the kernel assigns generic netlink family ids at run time
-PCI = "0000:03:00.0"
-NLMSG_ERROR, NLM_F_REQUEST, NLM_F_ACK = 2, 0x1, 0x4
-(BUS_NAME, DEV_NAME, ESWITCH_MODE, INLINE_MODE, ENCAP_MODE) = (1, 2, 25, 26, 62)
-(DRIVER, SERIAL, V_FIXED, V_RUNNING, V_STORED, V_NAME, V_VALUE) = (98, 99, 100, 101, 102, 103, 104)
-
-
-def nla(kind: int, value: bytes) -> bytes:
-    size = 4 + len(value)
-    return struct.pack("=HH", size, kind) + value + b"\0" * (-size % 4)
-
-
-def string(kind: int, text: str) -> bytes:
-    return nla(kind, text.encode() + b"\0")  # nla_put_string() keeps the NUL
-
-
-def u8(kind: int, v: int) -> bytes:
-    return nla(kind, struct.pack("=B", v))
-
-
-def u16(kind: int, v: int) -> bytes:
-    return nla(kind, struct.pack("=H", v))
-
-
-def version(kind: int, name: str, value: str) -> bytes:
-    return nla(kind, string(V_NAME, name) + string(V_VALUE, value))
-
-
-def genl(cmd: int, *attrs: bytes, seq: int = 1) -> bytes:
-    body = struct.pack("=BBH", cmd, 1, 0) + b"".join(attrs)
-    return struct.pack("=IHHII", 16 + len(body), FAMILY_ID, 0, seq, 0) + body
-
-
-def nlerror(code: int) -> bytes:
-    """struct nlmsgerr: the negative errno, then the request's nlmsghdr."""
-    request = struct.pack("=IHHII", 20, FAMILY_ID, NLM_F_REQUEST | NLM_F_ACK, 1, 0)
-    body = struct.pack("=i", -code) + request
-    return struct.pack("=IHHII", 16 + len(body), NLMSG_ERROR, 0, 1, 0) + body
-
-
-def eswitch_reply(mode: int, inline: int | None = 0, encap: int | None = 1) -> bytes:
-    attrs = [string(BUS_NAME, "pci"), string(DEV_NAME, PCI), u16(ESWITCH_MODE, mode)]
-    attrs += [u8(INLINE_MODE, inline)] if inline is not None else []
-    attrs += [u8(ENCAP_MODE, encap)] if encap is not None else []
-    return genl(29, *attrs)
-
-
-SWITCHDEV = eswitch_reply(1, 0, 1)
-LEGACY = eswitch_reply(0, 0, 1)
-INFO = genl(
-    51,
-    string(BUS_NAME, "pci"), string(DEV_NAME, PCI),
-    string(DRIVER, "mlx5_core"), string(SERIAL, "MT2116X09299"),
-    version(V_FIXED, "fw.psid", "MT_0000000436"),
-    version(V_RUNNING, "fw.version", "22.41.0188"),
-    version(V_RUNNING, "fw", "22.41.0188"),
-    version(V_STORED, "fw.version", "22.43.2026"),
-    version(V_STORED, "fw", "22.43.2026"),
+from mvcore.snapshot import NetlinkAnswer
+from tests.nlreplies import (
+    BUS_NAME, DEV_NAME, DRIVER, ESWITCH_MODE, FAMILY_ID, INFO, LEGACY, NLM_F_ACK, NLM_F_REQUEST, PCI, SWITCHDEV,
+    V_RUNNING, answer, devlink_error, done, eswitch_reply, genl, nla, string, u16, version,
 )
 
 
 def test_switchdev_reply_layout() -> None:
     # Written out by hand from the uapi structs, independently of the helpers.
-    assert SWITCHDEV == bytes.fromhex(
+    assert bytes.fromhex(
         "48000000" "1400" "0000" "01000000" "00000000"  # nlmsghdr: len 72, type, flags, seq 1, pid 0
         "1d" "01" "0000"  # genlmsghdr: cmd 29 ESWITCH_GET, version 1
         "0800" "0100" "70636900"  # BUS_NAME "pci\0"
@@ -93,7 +32,7 @@ def test_switchdev_reply_layout() -> None:
         "0600" "1900" "0100" "0000"  # ESWITCH_MODE u16 1 (switchdev) + 2 padding
         "0500" "1a00" "00" "000000"  # INLINE_MODE u8 0 (none)
         "0500" "3e00" "01" "000000"  # ENCAP_MODE u8 1 (basic)
-    )
+    ) == SWITCHDEV
 
 
 def test_pyroute2_reads_the_recorded_bytes_alike() -> None:
@@ -117,28 +56,31 @@ def test_pyroute2_reads_the_recorded_bytes_alike() -> None:
     (eswitch_reply(1, None, None), EswitchState("switchdev", None, None, source="devlink")),  # no getters
 ], ids=["switchdev", "legacy", "switchdev_inactive", "legacy-link-none", "mode-only"])
 def test_decode_eswitch(data: bytes, expected: EswitchState) -> None:
-    assert devlink.decode_eswitch(data) == expected
+    assert devlink.decode_eswitch(answer(data)) == expected
 
 
 def test_decode_info_takes_the_running_firmware() -> None:
-    assert devlink.decode_info(INFO) == DevInfo(driver="mlx5_core", serial="MT2116X09299", fw_version="22.41.0188")
+    assert devlink.decode_info(answer(INFO)) == DevInfo(driver="mlx5_core", serial="MT2116X09299",
+                                                        fw_version="22.41.0188")
 
 
 def test_decode_info_falls_back_to_fw_and_nested_flag() -> None:
     # NLA_F_NESTED (0x8000) on the nest must not matter; "fw" stands in for "fw.version".
     data = genl(51, string(DRIVER, "mlx5_core"), version(V_RUNNING | 0x8000, "fw", "24.40.1000"))
-    assert devlink.decode_info(data) == DevInfo(driver="mlx5_core", serial=None, fw_version="24.40.1000")
+    assert devlink.decode_info(answer(data)) == DevInfo(driver="mlx5_core", serial=None, fw_version="24.40.1000")
 
 
 @pytest.mark.parametrize(("code", "name"), [(errno.EOPNOTSUPP, "EOPNOTSUPP"), (errno.EPERM, "EPERM"),
                                             (errno.ENODEV, "ENODEV")])
 def test_kernel_errors_are_answers(code: int, name: str) -> None:
-    assert devlink.decode_eswitch(nlerror(code)) == EswitchState("unknown", source="devlink", error=name)
-    assert devlink.decode_info(nlerror(code)) is None
+    # a refusal the reader kept as the errno name, and one kept as the kernel's NLMSG_ERROR bytes
+    for refused in (NetlinkAnswer(error=name), answer(devlink_error(code))):
+        assert devlink.decode_eswitch(refused) == EswitchState("unknown", source="devlink", error=name)
+        assert devlink.decode_info(refused) is None
 
 
 def test_unknown_mode_value() -> None:
-    state = devlink.decode_eswitch(eswitch_reply(7))
+    state = devlink.decode_eswitch(answer(eswitch_reply(7)))
     assert state.mode == "unknown" and state.error == "unknown e-switch mode 7"
 
 
@@ -156,13 +98,13 @@ def attribute_boundaries(data: bytes) -> set[int]:
 @pytest.mark.parametrize("data", [SWITCHDEV, LEGACY, INFO], ids=["switchdev", "legacy", "info"])
 def test_every_truncation_is_unknown_not_an_exception(data: bytes) -> None:
     for cut in range(len(data)):
-        assert devlink.decode_eswitch(data[:cut]).mode == "unknown"
-        assert devlink.decode_info(data[:cut]) is None
+        assert devlink.decode_eswitch(answer(data[:cut])).mode == "unknown"
+        assert devlink.decode_info(answer(data[:cut])) is None
         # the same cut with the header's length fixed up: now an attribute runs off the end
         fixed = bytearray(data[:cut])
         if cut >= 4:
             struct.pack_into("=I", fixed, 0, cut)
-        state, info = devlink.decode_eswitch(bytes(fixed)), devlink.decode_info(bytes(fixed))
+        state, info = devlink.decode_eswitch(answer(bytes(fixed))), devlink.decode_info(answer(bytes(fixed)))
         if cut not in attribute_boundaries(data):
             assert state.mode == "unknown" and state.error
             assert info is None
@@ -171,100 +113,57 @@ def test_every_truncation_is_unknown_not_an_exception(data: bytes) -> None:
 
 
 def test_malformed_replies() -> None:
+    def error(data: bytes) -> str | None:
+        return devlink.decode_eswitch(answer(data)).error
+
     short_mode = genl(29, nla(ESWITCH_MODE, b"\x01"))  # a u16 with one byte
-    assert devlink.decode_eswitch(short_mode) == EswitchState("unknown", source="devlink", error="malformed attributes")
+    assert devlink.decode_eswitch(answer(short_mode)) == EswitchState("unknown", source="devlink",
+                                                                      error="malformed attributes")
     stray = SWITCHDEV[:-8] + b"\x05\x00"  # two bytes where an NLA header should be
-    assert devlink.decode_eswitch(struct.pack("=I", len(stray)) + stray[4:]).error == "malformed attributes"
-    wrong_cmd = genl(51, u16(ESWITCH_MODE, 1))
-    assert devlink.decode_eswitch(wrong_cmd).error == "reply to command 51, not 29"
-    assert devlink.decode_info(SWITCHDEV) is None
-    done = struct.pack("=IHHIIi", 20, 3, 0, 1, 0, 0)  # NLMSG_DONE
-    assert devlink.decode_eswitch(done).error == "not a devlink reply"
-    assert devlink.decode_eswitch(nlerror(0)).error == "acknowledged without a reply"
-    assert devlink.decode_eswitch(b"").error == "truncated reply"
+    assert error(struct.pack("=I", len(stray)) + stray[4:]) == "malformed attributes"
+    assert error(genl(51, u16(ESWITCH_MODE, 1))) == "reply to command 51, not 29"
+    assert devlink.decode_info(answer(SWITCHDEV)) is None
+    assert error(done()) == "no answer in the reply"
+    assert error(devlink_error(0)) == "no answer in the reply"  # an acknowledgement alone
+    assert error(b"") == "no answer in the reply"
+    assert error(SWITCHDEV[:30]) == "truncated reply"
+    assert error(struct.pack("=IHHII", 16, 5, 0, 1, 0)) == "unexpected message type 5"  # a control type
+    assert error(struct.pack("=IHHII", 18, FAMILY_ID, 0, 1, 0) + b"\x1d\x01") == "truncated message"
 
 
 def test_random_garbage() -> None:
     rnd = random.Random(6081)
     for _ in range(500):
         junk = bytes(rnd.getrandbits(8) for _ in range(rnd.randrange(0, 96)))
-        assert devlink.decode_eswitch(junk).mode == "unknown"
-        assert devlink.decode_info(junk) is None
+        assert devlink.decode_eswitch(answer(junk)).mode == "unknown"
+        assert devlink.decode_info(answer(junk)) is None
         # a valid header over random attributes
         for good in (SWITCHDEV, INFO):
             body = bytearray(good)
             body[20:] = bytes(rnd.getrandbits(8) for _ in range(len(body) - 20))
-            assert isinstance(devlink.decode_eswitch(bytes(body)), EswitchState)
-            info = devlink.decode_info(bytes(body))
+            assert isinstance(devlink.decode_eswitch(answer(bytes(body))), EswitchState)
+            info = devlink.decode_info(answer(bytes(body)))
             assert info is None or isinstance(info, DevInfo)
 
 
-# --- the socket side, with the kernel replaced -------------------------------------------
+# --- the live side ---------------------------------------------------------------------
 
 
-class FakeSock:
-    """A bound devlink socket whose kernel answers with recorded bytes or an errno."""
-
-    prid = FAMILY_ID
-
-    def __init__(self, reply: bytes | None = None, code: int | None = None) -> None:
-        self.reply, self.code = reply, code
-        self.sent: list[tuple[Any, int, int]] = []
-        self.closed = False
-
-    def nlm_request(self, msg: Any, msg_type: int, msg_flags: int) -> Iterable[Any]:
-        self.sent.append((msg, msg_type, msg_flags))
-        if self.code is not None:
-            raise NetlinkError(self.code)
-        reply = devlinkcmd(self.reply)  # parsed as pyroute2's own socket would
-        reply.decode()
-        return [reply]
-
-    def close(self) -> None:
-        self.closed = True
+def test_this_kernel_has_no_devlink() -> None:
+    # The family is absent (bind fails with ENOENT): an answer, not a crash, and
+    # the decoders say so without a source.
+    for ask in (devlink.ask_eswitch, devlink.ask_info):
+        assert ask(PCI) == NetlinkAnswer(error=devlink.DEVLINK_UNAVAILABLE)
+    assert devlink.decode_eswitch(devlink.ask_eswitch(PCI)) == EswitchState("unknown", error="devlink unavailable")
+    assert devlink.decode_info(devlink.ask_info(PCI)) is None
 
 
-def test_real_kernel_without_devlink() -> None:
-    # This kernel has no "devlink" family (bind fails with ENOENT): an answer, not a crash.
-    state = devlink.eswitch(PCI)
-    assert state.mode == "unknown" and state.error
-    assert devlink.info(PCI) is None
-
-
-def test_request_bytes_and_reply() -> None:
-    sock = FakeSock(SWITCHDEV)
-    assert devlink.eswitch(PCI, sock_factory=lambda: sock) == EswitchState("switchdev", "none", "basic", "devlink")
-    (msg, msg_type, flags), = sock.sent
-    assert (msg_type, flags, sock.closed) == (FAMILY_ID, NLM_F_REQUEST | NLM_F_ACK, True)
-    msg.encode()
+def test_the_request_is_what_devlink_sends() -> None:
     # what `devlink dev eswitch show pci/0000:03:00.0` sends after the nlmsghdr
-    assert bytes(msg.data[16:msg["header"]["length"]]) == (
-        struct.pack("=BBH", 29, 1, 0) + string(BUS_NAME, "pci") + string(DEV_NAME, PCI))
-
-
-def test_info_through_the_socket() -> None:
-    sock = FakeSock(INFO)
-    assert devlink.info(f"pci/{PCI}", sock_factory=lambda: sock) == DevInfo("mlx5_core", "MT2116X09299", "22.41.0188")
-    assert sock.sent[0][0]["cmd"] == 51
-
-
-@pytest.mark.parametrize(("code", "name"), [(errno.EOPNOTSUPP, "EOPNOTSUPP"), (errno.EPERM, "EPERM")])
-def test_not_the_eswitch_manager(code: int, name: str) -> None:
-    # BlueField-2 host PF in DPU mode, or no CAP_NET_ADMIN: the kernel refuses.
-    sock = FakeSock(code=code)
-    assert devlink.eswitch(PCI, sock_factory=lambda: sock) == EswitchState("unknown", source="devlink", error=name)
-    assert sock.closed
-    assert devlink.info(PCI, sock_factory=lambda: FakeSock(code=code)) is None
-
-
-def test_family_absent_or_socket_unavailable() -> None:
-    def absent() -> devlink.DevlinkSock:
-        raise NetlinkError(errno.ENOENT)
-
-    def refused() -> devlink.DevlinkSock:
-        raise PermissionError(errno.EACCES, "denied")
-
-    expected = EswitchState("unknown", error=devlink.DEVLINK_UNAVAILABLE)
-    assert devlink.eswitch(PCI, sock_factory=absent) == expected
-    assert devlink.eswitch(PCI, sock_factory=refused) == expected
-    assert devlink.info(PCI, sock_factory=absent) is None
+    for handle in (PCI, f"pci/{PCI}"):
+        msg = devlink.request(handle, devlink.CMD_ESWITCH_GET)
+        msg["header"]["type"] = FAMILY_ID
+        msg["header"]["flags"] = NLM_F_REQUEST | NLM_F_ACK
+        msg.encode()
+        assert bytes(msg.data[16:msg["header"]["length"]]) == (
+            struct.pack("=BBH", 29, 1, 0) + string(BUS_NAME, "pci") + string(DEV_NAME, PCI))

@@ -1,4 +1,6 @@
-"""hw.ethtool on real veth interfaces inside a scratch network namespace."""
+"""hw.ethtool: read_features on real veth interfaces inside a scratch network
+namespace, and features_of, the one reading of the four GFEATURES bits, on
+what the kernel answered and on bits as other drivers report them."""
 
 from __future__ import annotations
 
@@ -9,8 +11,10 @@ import pytest
 from pyroute2 import IPRoute
 
 from hw import netns
-from hw.ethtool import NO_SUCH_INTERFACE, features, from_bits
+from hw.ethtool import NO_SUCH_INTERFACE, features_of, read_features
 from hw.model import Features
+from mvcore.reading import Reading
+from mvcore.snapshot import FeatureBits
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="creating network namespaces needs root")
 
@@ -29,32 +33,38 @@ def ns() -> Iterator[str]:
 
 def test_veth_hw_tc_offload_is_off_and_fixed(ns: str) -> None:
     # veth has no NETIF_F_HW_TC in hw_features: `ethtool -k` says "off [fixed]".
-    assert features(VETH, ns) == Features(hw_tc_offload=False, fixed=True, error=None)
-    assert features(PEER, ns) == Features(hw_tc_offload=False, fixed=True, error=None)
+    for name in (VETH, PEER):
+        bits = read_features(name, ns)
+        assert bits == Reading.of(FeatureBits(available=False, requested=False, active=False, never_changed=False))
+        assert features_of(bits) == Features(hw_tc_offload=False, fixed=True, error=None)
 
 
 def test_missing_interface(ns: str) -> None:
-    assert features("nosuchdev0", ns) == Features(None, error=NO_SUCH_INTERFACE)
-    assert features("x" * 16, ns) == Features(None, error=NO_SUCH_INTERFACE)  # longer than IFNAMSIZ allows
-    assert features("", ns) == Features(None, error=NO_SUCH_INTERFACE)
+    for name in ("nosuchdev0", "x" * 16, ""):  # the second is longer than IFNAMSIZ allows
+        assert read_features(name, ns) == Reading.failed(NO_SUCH_INTERFACE)
+    assert features_of(read_features("nosuchdev0", ns)) == Features(None, error=NO_SUCH_INTERFACE)
 
 
 def test_the_namespace_is_where_the_name_is_looked_up(ns: str) -> None:
-    assert features(VETH) == Features(None, error=NO_SUCH_INTERFACE)  # not in the caller's namespace
-    assert features("lo", ns).error is None
+    assert read_features(VETH) == Reading.failed(NO_SUCH_INTERFACE)  # not in the caller's namespace
+    assert read_features("lo", ns).error is None
 
 
 def test_missing_namespace() -> None:
-    result = features("lo", "mvtep-test-no-such-namespace")
-    assert result.hw_tc_offload is None and result.error == "no such network namespace: mvtep-test-no-such-namespace"
+    result = read_features("lo", "mvtep-test-no-such-namespace")
+    assert result == Reading.failed("no such network namespace: mvtep-test-no-such-namespace")
     assert not netns.exists("mvtep-test-no-such-namespace")  # asked about, never created
 
 
 @pytest.mark.parametrize(("bits", "expected"), [
-    ({"active": True, "available": True}, Features(True, fixed=False)),  # mlx5 uplink after ethtool -K ... on
-    ({"active": False, "available": True}, Features(False, fixed=False)),  # PF in legacy mode: can be turned on
-    ({"active": False, "available": False}, Features(False, fixed=True)),  # no TC offload in this driver
-    ({"active": True, "available": True, "never_changed": True}, Features(True, fixed=True)),
+    (FeatureBits(True, True, True, False), Features(True, fixed=False)),  # mlx5 uplink after ethtool -K ... on
+    (FeatureBits(True, False, False, False), Features(False, fixed=False)),  # PF in legacy mode: can be turned on
+    (FeatureBits(False, False, False, False), Features(False, fixed=True)),  # no TC offload in this driver
+    (FeatureBits(True, True, True, True), Features(True, fixed=True)),
 ])
-def test_fixed_as_ethtool_prints_it(bits: dict[str, bool], expected: Features) -> None:
-    assert from_bits(**bits) == expected
+def test_fixed_as_ethtool_prints_it(bits: FeatureBits, expected: Features) -> None:
+    assert features_of(Reading.of(bits)) == expected
+
+
+def test_not_read() -> None:
+    assert features_of(Reading()) == Features(None, error="hw-tc-offload was not read")

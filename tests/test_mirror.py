@@ -31,7 +31,8 @@ def test_one_line_format_skips_security_and_updates() -> None:
 
 
 def test_source_line_for_another_suite() -> None:
-    assert Mirror("http://m/debian", "/k.gpg").source_line("trixie") == "deb [signed-by=/k.gpg] http://m/debian trixie main"
+    line = Mirror("http://m/debian", "/k.gpg").source_line("trixie")
+    assert line == "deb [signed-by=/k.gpg] http://m/debian trixie main"
 
 
 def test_find_mirror_reads_sources_d_and_honours_override(tmp_path: Path) -> None:

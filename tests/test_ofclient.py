@@ -62,9 +62,8 @@ def test_a_dump_cut_short_is_an_error_not_a_table(sandbox: Sandbox, tmp_path: Pa
 
 def test_not_an_openflow_socket(sandbox: Sandbox) -> None:
     codec = install(load(os.environ))
-    with pytest.raises(Unavailable):
-        with OpenFlowClient(f"unix:{sandbox.rundir}/db.sock", codec, timeout=1) as client:
-            list(client.flows())
+    with pytest.raises(Unavailable), OpenFlowClient(f"unix:{sandbox.rundir}/db.sock", codec, timeout=1) as client:
+        list(client.flows())
 
 
 def test_no_socket(tmp_path: Path) -> None:

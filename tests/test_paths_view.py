@@ -8,7 +8,8 @@ import json
 from rich.console import Console
 
 from flowprog.verify import Tunnel
-from hw.model import Features, RouteAnswer
+from hw.model import Features
+from mvcore.routes import RouteAnswer
 from inspector.paths import Counters, Offload, PathInputs, PathsReport, VfPath, Vtep, build_paths
 from inspector.paths_view import ViewState, render, select, to_json
 from flowprog.verify import verify
@@ -82,7 +83,7 @@ def test_rates_problems_only_and_sort() -> None:
     assert "250" in _text(render(cur, ViewState(), prev), 120)  # 500 packets in 2 s
     assert select(cur, ViewState(sort="rate"), prev)[0].interface == "enp3s0f0_0"
     kernel = frozenset(p.interface for p in first)
-    healthy = _snap(build_paths(_inputs(kernel_netdevs=kernel, dp={i: (1, 1, 0) for i in kernel})))
+    healthy = _snap(build_paths(_inputs(kernel_netdevs=kernel, dp=dict.fromkeys(kernel, (1, 1, 0)))))
     # only the VF with a finding (the seed's VF without a VTEP) is a problem once all are offloaded
     assert [p.interface for p in select(healthy, ViewState(problems_only=True))] == ["enp3s0f0_1"]
 
@@ -101,3 +102,17 @@ def test_unused_offload_fields_are_none_not_zero() -> None:
     (p,) = [p for p in build_paths(_inputs()) if p.interface == "enp2s0f0_0"]
     assert p.offload == Offload(True, None, False, None, None, None)
     assert isinstance(p.tunnels[0], Tunnel)
+
+
+def test_unreadable_evidence_is_unknown_never_fine() -> None:
+    """An unreadable dpctl dump or netlink is not "no flows" or "no netdev"."""
+    rep = "enp2s0f0_0"
+    kernel = frozenset(p.interface for p in build_paths(_inputs()))
+    no_dp = {p.interface: p for p in build_paths(_inputs(kernel_netdevs=kernel, dp_error="no ovs-vswitchd.pid"))}
+    assert no_dp[rep].verdict == "unknown" and "no ovs-vswitchd.pid" in no_dp[rep].reason
+    no_host = {p.interface: p for p in build_paths(_inputs(host_error="no network namespace x"))}
+    assert no_host[rep].verdict == "unknown" and "no network namespace x" in no_host[rep].reason
+    # a broken path stays broken whatever else could not be read
+    broken = {p.interface: p for p in build_paths(_inputs(dp_error="x", host_error="y", routes={
+        ("10.0.0.2", "10.1.0.1"): RouteAnswer("10.1.0.1", "10.0.0.2", 6082, "eth9", None)}))}
+    assert broken[rep].verdict == "broken"

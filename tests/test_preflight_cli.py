@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from hw import testing
 from mvtep.sandbox.node import Sandbox
+from tests import hwmodel as testing
 from tests.vtepns import design_doc_vteps, point_table_at
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")

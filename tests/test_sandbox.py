@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 
 from mvcore.errors import RunDirInUse
-from hw import routing
 from mvtep.sandbox import daemons, underlay
 from mvtep.sandbox.node import Sandbox, down
 from mvtep.sandbox.topology import Size
 from mvtep.sandbox import node as sandbox_node
 from tests.conftest import run_cli
+from tests.vtepns import route_get
 
 pytestmark = pytest.mark.sandbox
 
@@ -87,12 +87,12 @@ def test_down_stops_exactly_the_sandbox_daemons(tmp_path: Path) -> None:
     bystander = subprocess.Popen(["sh", "-c", "sleep 60", str(box.rundir)])
     try:
         assert box.netns and underlay.exists(box.netns)
-        answer = routing.route_get("10.1.1.2", "10.0.0.2", box.netns)  # the underlay routes per VTEP
+        answer = route_get("10.1.1.2", "10.0.0.2", box.netns)  # the underlay routes per VTEP
         assert (answer.oif, answer.table) == ("vtep1", 6082)
         assert set(down(box.rundir)) == {*daemons.DAEMONS, f"netns {box.netns}"}
         assert not underlay.exists(box.netns)
         for pid in pids.values():
-            assert not Path(f"/proc/{pid}").exists() or b"" == Path(f"/proc/{pid}/cmdline").read_bytes()
+            assert not Path(f"/proc/{pid}").exists() or Path(f"/proc/{pid}/cmdline").read_bytes() == b""
         # A stale pidfile that now names someone else's process: left alone.
         (box.rundir / "ovn-northd.pid").write_text(f"{bystander.pid}\n")
         assert down(box.rundir) == []

@@ -10,7 +10,6 @@ import pytest
 
 from flowprog.encapids import encap_ids, id_of
 from flowprog.flows import Action, FieldMatch, Flow, FlowEntry
-from flowprog.nodeconfig import NodeConfig
 from flowprog.verify import VerifyResult, verify
 from mvcore.snapshot import NodeSnapshot
 from tests.snapshots import DECODER, SNAP, flows, iface, node, sb, with_ovs

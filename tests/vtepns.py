@@ -23,6 +23,9 @@ from typing import Any
 from pyroute2 import IPRoute
 
 from hw import netns
+from hw.host import HostReader, HostRequests, host_view
+from hw.plumbing import writable_route, writable_rule
+from mvcore.routes import Route, RouteAnswer, Rule
 
 GATEWAY = "10.0.1.254"  # inside the /23, so reachable on either VTEP's link
 FAR = "10.0.5.5"  # a remote VTEP beyond the /23, inside the overlay /16
@@ -59,3 +62,25 @@ def point_table_at(ns: str, table: int, vtep: str) -> None:
     with IPRoute(netns=ns, flags=0) as ipr:
         ipr.route("del", dst="10.0.0.0/16", table=table)
         ipr.route("add", dst="10.0.0.0/16", gateway=GATEWAY, oif=index(ipr, vtep), table=table)
+
+
+def route_get(dst: str, src: str, ns: str | None) -> RouteAnswer:
+    """``ip route get <dst> from <src>`` in ``ns``, asked and decoded as mvtep does."""
+    with HostReader(ns) as reader:
+        return host_view(reader.read(HostRequests(route_gets=((dst, src),)))).route_answers[(dst, src)]
+
+
+def current_rules(ns: str | None) -> tuple[Rule, ...]:
+    """The rules mvtep plans against: plain IPv4 ``from <prefix> lookup <table>``."""
+    with HostReader(ns) as reader:
+        found = host_view(reader.read(HostRequests())).rules
+    assert found.value is not None, found.error
+    return tuple(r for r in found.value if writable_rule(r))
+
+
+def current_routes(table: int, ns: str | None) -> tuple[Route, ...]:
+    """The routes of ``table`` mvtep plans against: IPv4, through one device."""
+    with HostReader(ns) as reader:
+        found = host_view(reader.read(HostRequests(tables=(table,)))).routes[table]
+    assert found.value is not None, found.error
+    return tuple(r for r in found.value if writable_route(r))

@@ -10,15 +10,16 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from mvtep.cli.runtime import Runtime
+from mvtep.cli.node_source import gatherer
 from mvtep.cli.options import add_host_options, add_node_options, netns_of
+from mvtep.cli.runtime import Runtime
 from mvcore.endpoints import Endpoints, resolve
 from mvcore.errors import ExitStatus, UsageError
 
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from flowprog.plan import Plan
+    from flowprog.plan import CurrentState, Plan
     from flowprog.spec import NodeSpec
 
 __all__ = ["register"]
@@ -46,15 +47,23 @@ def register(sub: Any) -> None:
 
 
 def _plan(args: argparse.Namespace, rt: Runtime) -> tuple[NodeSpec, Endpoints, str | None, Plan]:
-    from flowprog.current import read_current
     from flowprog.plan import check_against_node, make_plan
     from flowprog.spec import load_spec
     spec = load_spec(args.spec)
     ends = resolve(rt.env, db=args.db, openflow=args.openflow, bridge=args.bridge)
-    netns = netns_of(args, rt.env)
-    cur = read_current(spec, ends, netns=netns, sysfs_root=args.sysfs_root, timeout=args.timeout)
+    cur = _current(args, rt, spec)
     check_against_node(spec, cur, str(args.spec), args.spec.read_text())
-    return spec, ends, netns, make_plan(spec, cur, allow_software=args.allow_software)
+    return spec, ends, netns_of(args, rt.env), make_plan(spec, cur, allow_software=args.allow_software)
+
+
+def _current(args: argparse.Namespace, rt: Runtime, spec: NodeSpec) -> CurrentState:
+    """The node as the plan compares it with ``spec``, read now."""
+    from inspector.gather import Scope
+    from inspector.plan_inputs import current_state, spec_tables
+    with gatherer(args, rt, host=True) as g:
+        snap = g.snapshot(Scope(ovsdb=True, hardware=True, host=True, tables=spec_tables(spec),
+                                required=frozenset({"ovsdb", "bridge", "host"})))
+    return current_state(snap, spec)
 
 
 def run_plan(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
@@ -76,6 +85,7 @@ def _confirm(rt: Runtime, count: int) -> bool:
 
 def run_apply(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
     from flowprog.apply import apply_plan
+    from hw.plumbing import Plumbing
     from inspector.plan_view import render
     spec, ends, netns, plan = _plan(args, rt)
     rt.out.print(render(plan))
@@ -83,7 +93,8 @@ def run_apply(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
         if not args.yes and not _confirm(rt, len(plan.todo)):
             rt.say("nothing changed")
             return ExitStatus.OK
-        done = apply_plan(plan, db=ends.db, netns=netns, timeout=args.timeout)
+        with Plumbing(netns) as kernel:
+            done = apply_plan(plan, db=ends.db, kernel=kernel, timeout=args.timeout)
         rt.say(f"applied {len(done)} change(s)")
     if args.watch:
         _watch(args, rt, spec, ends, netns)
@@ -118,14 +129,15 @@ def _watch(args: argparse.Namespace, rt: Runtime, spec: NodeSpec, ends: Endpoint
 def _correct_vifs(args: argparse.Namespace, rt: Runtime, spec: NodeSpec, ends: Endpoints,
                   netns: str | None) -> None:
     from flowprog.apply import apply_plan
-    from flowprog.current import read_current
     from flowprog.plan import Plan, make_plan
+    from hw.plumbing import Plumbing
     from inspector.plan_view import render_change
-    cur = read_current(spec, ends, netns=netns, sysfs_root=args.sysfs_root, timeout=args.timeout)
+    cur = _current(args, rt, spec)
     plan = make_plan(spec, cur, allow_software=args.allow_software)
     vif = Plan(tuple(c for c in plan.changes if c.kind == "vif"))
     if vif.todo:
-        apply_plan(vif, db=ends.db, netns=netns, timeout=args.timeout)
+        with Plumbing(netns) as kernel:  # (VIF changes are all OVSDB: it stays unopened)
+            apply_plan(vif, db=ends.db, kernel=kernel, timeout=args.timeout)
         for c in vif.todo:
             rt.out.print(render_change(c))
         rt.out.file.flush()

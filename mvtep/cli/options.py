@@ -29,7 +29,8 @@ def add_host_options(p: argparse.ArgumentParser) -> None:
     VTEP interfaces and their routing, and the sysfs root."""
     p.add_argument("--netns", help="the network namespace holding the VTEP interfaces and their routing "
                    "(default $MVTEP_NETNS)")
-    p.add_argument("--sysfs-root", type=Path, default=Path("/"), help="read sysfs under this root")
+    p.add_argument("--sysfs-root", type=Path, help="read a copy of a node's sysfs under this root instead of this "
+                   "host's (its devlink and ethtool are then not asked)")
 
 
 def netns_of(args: argparse.Namespace, env: Mapping[str, str]) -> str | None:

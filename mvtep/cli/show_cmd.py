@@ -22,7 +22,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
-    from flowprog.verify import node_of
+    from flowprog.node_verify import node_of
     from inspector.gather import Scope
     from inspector.node_view import render, to_json
     if args.from_file:

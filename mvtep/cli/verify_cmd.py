@@ -29,7 +29,7 @@ def run(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
     from flowprog.ofcodec import load
     from flowprog.ofdecode import Decoder
     from flowprog.ofext import install
-    from flowprog.verify import verify_snapshot
+    from flowprog.node_verify import verify_snapshot
     from inspector.bundle import write_bundle
     from inspector.gather import Scope
     from inspector.verify_view import render, to_json

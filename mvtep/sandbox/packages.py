@@ -106,11 +106,13 @@ def _apt(argv: list[str], cwd: Path, what: str) -> str:
     try:
         done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=600, check=False)
     except FileNotFoundError as e:
-        raise FetchError(f"{argv[0]} is not installed", hint="the sandbox needs a Debian machine with apt and dpkg") from e
+        raise FetchError(f"{argv[0]} is not installed",
+                         hint="the sandbox needs a Debian machine with apt and dpkg") from e
     except subprocess.TimeoutExpired as e:
         raise FetchError(f"fetching {what}: {argv[0]} timed out") from e
     if done.returncode != 0:
-        lines = [ln for ln in done.stderr.splitlines() if ln.startswith(("E:", "W:", "dpkg"))] or done.stderr.splitlines()
+        errors = done.stderr.splitlines()
+        lines = [ln for ln in errors if ln.startswith(("E:", "W:", "dpkg"))] or errors
         reason = lines[0].removeprefix("E: ").removeprefix("W: ") if lines else f"exit {done.returncode}"
         raise FetchError(
             f"could not fetch {what}: {reason}",

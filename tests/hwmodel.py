@@ -1,9 +1,9 @@
 """Modelled sysfs trees: real files laid out the way the kernel lays them out.
 
-Shipped for tests (like ``structlog.testing``).  :class:`SysfsBuilder`
-writes under a root (a test's ``tmp_path``); :func:`hw.inventory.discover`
-then reads that root exactly as it reads ``/``.  What is modelled, and where
-the kernel does it:
+:class:`SysfsBuilder` writes under a root (a test's ``tmp_path``);
+``discover(DirSysfs(tmp_path))`` then reads that root with the same source
+class, and the same code, that reads ``/`` on a live node.  What is
+modelled, and where the kernel does it:
 
 * ``sys/devices/pci<domain>:00/[<root port>/]<bdf>/`` real directories with
   ``vendor``/``device``/``class`` as ``0x%04x``/``0x%06x`` plus ``"\\n"``
@@ -19,7 +19,7 @@ the kernel does it:
   ``phys_switch_id``; a value of None means the file is absent, which is how
   kernels since 2025 hide them (hw-reference.md 2.2).  The older "file there
   but the read fails with EOPNOTSUPP" cannot be modelled with real files;
-  :func:`hw.sysfs.read_attr` treats both alike.
+  :class:`hw.sysfs.DirSysfs` answers both as ``missing``.
 
 The scenario functions build the cards hw-reference.md describes; the
 ``corrupt``/``drop``/``dangle``/``vanish`` helpers break a tree on purpose.
@@ -35,7 +35,7 @@ __all__ = [
     "SysfsBuilder", "vf_address", "SWITCH_ID_CX6DX", "SWITCH_ID_CX6LX", "SWITCH_ID_BF2", "SWITCH_ID_SPARE",
     "cx6dx_switchdev", "cx6lx_legacy", "bf2_nic_mode", "bf2_dpu_mode", "vfs_without_representors",
     "write_attr", "drop_attr", "corrupt_numvfs", "drop_phys_port_name", "dangle_physfn", "dangle_virtfn",
-    "vanish",
+    "vanish", "SCENARIOS",
 ]
 
 # System image GUIDs (Mellanox OUI b8:ce:f6 / 0c:42:a1): 16 hex digits, what
@@ -314,6 +314,9 @@ def vfs_without_representors(root: Path) -> SysfsBuilder:
     b.pf(bdf, 0x101D, totalvfs=8, sriov_offset=1)
     _switchdev_port(b, bdf, 0, "enp5s0f0np0", SWITCH_ID_SPARE, 4, {0: "enp5s0f0_0", 2: "enp5s0f0_2"}, "enp5s0f0")
     return b
+
+
+SCENARIOS = (cx6dx_switchdev, cx6lx_legacy, bf2_nic_mode, bf2_dpu_mode, vfs_without_representors)
 
 
 # -- breaking a tree -----------------------------------------------------------
