@@ -211,7 +211,7 @@ class Decoder:
             return Flow(entry, (), (), undecoded=f"no converter for {e}")
         except DecodeError as e:
             return Flow(entry, (), (), undecoded=e.message)
-        except Exception as e:  # the codec asserts, overruns and mis-sizes in many ways
+        except Exception as e:  # noqa: BLE001 - the codec asserts, overruns and mis-sizes in many ways
             return Flow(entry, (), (), undecoded=f"{type(e).__name__}: {e}"[:200])
 
     @staticmethod
