@@ -142,3 +142,12 @@ def test_routing_is_judged_by_the_kernels_answer(node_tree: Path, tmp_path: Path
         status, doc, _ = preflight(*args, "--netns", ns, "--pf-mapping", MAPPING.split(",")[wrong[0]["subject"]
                                                                                         == "10.0.0.1"])
         assert status == 0 and "vtep-route-wrong-device" not in codes(doc)
+
+
+def test_dual_stack_mtu_rule(node_tree: Path, vteps: str, tmp_path: Path) -> None:
+    args = ("--sysfs-root", str(node_tree), "--netns", vteps, "--pf-mapping", MAPPING, "--overlay-mtu", "1430",
+            "--db", f"unix:{tmp_path}/no-ovs.sock")
+    status, doc, _ = preflight(*args)
+    assert status == 0 and "vtep-mtu-too-small" not in codes(doc) and doc["dual_stack"] is None
+    status, doc, _ = preflight(*args, "--dual-stack")  # vtep0 is 1500: 1430 + 78 does not fit
+    assert status == 1 and codes(doc, "10.0.0.1") == ["vtep-mtu-too-small"] and doc["dual_stack"] is True
