@@ -290,7 +290,7 @@ class Gatherer:
         the kernel's route to every remote VTEP from every local one (and to one
         address in each route of the VTEP's table and in its own subnet), TC on
         every VIF that is a kernel netdev, and the ARP and reverse-path
-        parameters of the devices holding IPv4 VTEPs."""
+        parameters of the devices holding IPv4 addresses."""
         reader = self._host_reader()
         first = reader.read(HostRequests(tables=scope.tables))  # with links, addresses and rules
         view = host_view(first)
@@ -312,7 +312,9 @@ class Gatherer:
             pairs += [(probe, ip) for probe in probes_for(ip, prefixes, remotes)]
         links = view.links.value or {}
         vifs = [v.name for v in (node.vifs if node else ()) if v.name in links]
-        devices = sorted({addresses[ip][0] for ip in vteps if ip in addresses and addresses[ip][2] == "ipv4"})
+        # Every device with an IPv4 address, not only the VTEPs known now: a bundle collected
+        # before the PF mapping exists must answer for the VTEPs named later (--pf-mapping).
+        devices = sorted({dev for dev, _len, family in addresses.values() if family == "ipv4" and dev != "lo"})
         sysctls = tuple(conf_name("ipv4", dev, key) for dev in ("all", *devices) for key in VTEP_SYSCTLS)
         last = reader.read(HostRequests(base=False, route_gets=tuple(dict.fromkeys(pairs)), tc_ingress=tuple(vifs),
                                         sysctls=sysctls if devices else ()))
