@@ -1,6 +1,6 @@
-"""E-switch mode and device info of a PF, asked over devlink generic netlink.
+"""E-switch mode, device info and parameters of a PF, asked over devlink generic netlink.
 
-Two do-requests of the ``"devlink"`` generic netlink family (version 1),
+Three do-requests of the ``"devlink"`` generic netlink family (version 1),
 each naming the device by ``DEVLINK_ATTR_BUS_NAME``/``DEVLINK_ATTR_DEV_NAME``
 (``"pci"``, ``"0000:03:00.0"``), as ``devlink dev eswitch show`` and
 ``devlink dev info`` send them:
@@ -14,6 +14,16 @@ each naming the device by ``DEVLINK_ATTR_BUS_NAME``/``DEVLINK_ATTR_DEV_NAME``
   ``INFO_SERIAL_NUMBER`` (99) and one nested ``INFO_VERSION_{FIXED,RUNNING,
   STORED}`` (100-102) per version, each holding ``INFO_VERSION_NAME`` (103)
   and ``INFO_VERSION_VALUE`` (104).
+* ``DEVLINK_CMD_PARAM_GET`` (38) with ``PARAM_NAME`` (81) answers one
+  ``PARAM`` nest (80, ``devlink_nl_param_fill``, net/devlink/param.c):
+  ``PARAM_NAME``, ``PARAM_GENERIC`` (82, flag), ``PARAM_TYPE`` (83, u8: the
+  NLA type, 1-4 u8..u64, 5 string, 6 flag), and ``PARAM_VALUES_LIST`` (84)
+  holding one ``PARAM_VALUE`` (85) per configuration mode, each with
+  ``PARAM_VALUE_CMODE`` (87, u8: 0 runtime, 1 driverinit, 2 permanent) and
+  ``PARAM_VALUE_DATA`` (86; a bool is the flag's presence).  Unprivileged;
+  a parameter the driver does not have is EINVAL.  mlx5's are
+  ``flow_steering_mode`` (string ``dmfs``/``smfs``/``hmfs``) and
+  ``esw_multiport`` (bool), both runtime (Documentation/networking/devlink/mlx5.rst).
 
 Numbers are uapi ``include/uapi/linux/devlink.h`` (ABI-stable).  The live
 side (:func:`ask_eswitch`, :func:`ask_info`) only sends the request and keeps
@@ -33,22 +43,32 @@ from __future__ import annotations
 
 import errno
 import functools
+import sys
 from typing import Any
 
 from hw.model import DevInfo, EswitchState
 from hw.netns import errno_name
-from hw.nlmsg import NLMSG_HDRLEN, concat, narrow, parse, split
+from hw.nlmsg import NLMSG_HDRLEN, concat, narrow, nla_chain, parse, split
+from mvcore.reading import Reading
 from mvcore.snapshot import NetlinkAnswer
 
 __all__ = [
-    "DEVLINK_UNAVAILABLE", "CMD_ESWITCH_GET", "CMD_INFO_GET", "ask_eswitch", "ask_info", "request",
-    "decode_eswitch", "decode_info", "unanswered",
+    "DEVLINK_UNAVAILABLE", "CMD_ESWITCH_GET", "CMD_INFO_GET", "CMD_PARAM_GET", "PARAMS", "ParamValue",
+    "ask_eswitch", "ask_info", "ask_param", "request", "decode_eswitch", "decode_info", "decode_param", "unanswered",
 ]
 
 DEVLINK_UNAVAILABLE = "devlink unavailable"
 
 CMD_ESWITCH_GET = 29
 CMD_INFO_GET = 51
+CMD_PARAM_GET = 38
+PARAMS = ("flow_steering_mode", "esw_multiport")  # the mlx5 parameters mvtep reads
+
+ParamValue = str | int | bool
+_ATTR_PARAM, _PARAM_NAME, _PARAM_TYPE, _VALUES_LIST, _VALUE, _VALUE_DATA, _VALUE_CMODE = 80, 81, 83, 84, 85, 86, 87
+_TYPE_STRING, _TYPE_FLAG = 5, 6
+_INT_SIZES = {1: 1, 2: 2, 3: 4, 4: 8}  # NLA_U8..NLA_U64
+_CMODE_RUNTIME = 0
 
 # enum devlink_eswitch_mode / _inline_mode / _encap_mode.  SWITCHDEV_INACTIVE
 # was appended to the enum by "devlink: Add DEVLINK_ESWITCH_MODE_SWITCHDEV_INACTIVE"
@@ -60,7 +80,7 @@ _ENCAP = {0: "none", 1: "basic"}
 _GENL_HDRLEN = 4  # struct genlmsghdr: cmd, version, reserved
 _NLM_F_REQUEST, _NLM_F_ACK = 0x1, 0x4
 _MIN_PAYLOAD = {25: 2, 26: 1, 62: 1}  # u16 mode, u8 inline, u8 encap
-_NESTS = frozenset({100, 101, 102})  # INFO_VERSION_FIXED/RUNNING/STORED
+_NESTS = frozenset({100, 101, 102, _ATTR_PARAM, _VALUES_LIST, _VALUE})  # info versions, the param nests
 
 
 @functools.cache
@@ -80,6 +100,7 @@ def _message_class() -> type[Any]:
         (1, "DEVLINK_ATTR_BUS_NAME", "asciiz"),
         (2, "DEVLINK_ATTR_DEV_NAME", "asciiz"),
         (25, "DEVLINK_ATTR_ESWITCH_MODE", "uint16"),
+        (81, "DEVLINK_ATTR_PARAM_NAME", "asciiz"),
         (26, "DEVLINK_ATTR_ESWITCH_INLINE_MODE", "uint8"),
         (62, "DEVLINK_ATTR_ESWITCH_ENCAP_MODE", "uint8"),
         (98, "DEVLINK_ATTR_INFO_DRIVER_NAME", "asciiz"),
@@ -93,18 +114,21 @@ def _message_class() -> type[Any]:
     return cls
 
 
-def request(pci: str, cmd: int) -> Any:
+def request(pci: str, cmd: int, param: str | None = None) -> Any:
     """The request ``devlink`` sends for ``cmd`` about ``pci`` (``"0000:03:00.0"``
-    or ``"pci/0000:03:00.0"``), as a pyroute2 message."""
+    or ``"pci/0000:03:00.0"``), as a pyroute2 message; ``param`` names the
+    parameter of a ``PARAM_GET``."""
     bus, sep, dev = pci.partition("/")
     msg = _message_class()()
     msg["cmd"] = cmd
     msg["version"] = 1
     msg["attrs"] = [["DEVLINK_ATTR_BUS_NAME", bus if sep else "pci"], ["DEVLINK_ATTR_DEV_NAME", dev if sep else pci]]
+    if param is not None:
+        msg["attrs"].append(["DEVLINK_ATTR_PARAM_NAME", param])
     return msg
 
 
-def _ask(pci: str, cmd: int) -> NetlinkAnswer:
+def _ask(pci: str, cmd: int, param: str | None = None) -> NetlinkAnswer:
     """One do-request on a devlink socket of this namespace: the reply's bytes, or why not."""
     from pyroute2.netlink.devlink import DevlinkSocket
     from pyroute2.netlink.exceptions import NetlinkError
@@ -120,7 +144,8 @@ def _ask(pci: str, cmd: int) -> NetlinkAnswer:
             sock.bind()  # resolves the family's id: ENOENT when this kernel has no devlink
         except NetlinkError as e:
             return NetlinkAnswer(error=DEVLINK_UNAVAILABLE if e.code == errno.ENOENT else errno_name(e.code))
-        replies = sock.nlm_request(request(pci, cmd), msg_type=sock.prid, msg_flags=_NLM_F_REQUEST | _NLM_F_ACK)
+        replies = sock.nlm_request(request(pci, cmd, param), msg_type=sock.prid,
+                                   msg_flags=_NLM_F_REQUEST | _NLM_F_ACK)
         return NetlinkAnswer(messages=concat(replies))
     except NetlinkError as e:  # the kernel's refusal: EOPNOTSUPP, EPERM, ENODEV...
         return NetlinkAnswer(error=errno_name(e.code))
@@ -140,6 +165,11 @@ def ask_info(pci: str) -> NetlinkAnswer:
     return _ask(pci, CMD_INFO_GET)
 
 
+def ask_param(pci: str, name: str) -> NetlinkAnswer:
+    """The kernel's reply to ``DEVLINK_CMD_PARAM_GET`` of parameter ``name`` of PF ``pci``."""
+    return _ask(pci, CMD_PARAM_GET, name)
+
+
 def _reply(answer: NetlinkAnswer, cmd: int) -> Any | str:
     """The one devlink reply to ``cmd`` in ``answer``, parsed; or why there is none.
 
@@ -157,6 +187,8 @@ def _reply(answer: NetlinkAnswer, cmd: int) -> Any | str:
     got = found[0].data[NLMSG_HDRLEN]
     if got != cmd:
         return f"reply to command {got}, not {cmd}"
+    if cmd == CMD_PARAM_GET:
+        return found[0]  # its nests are walked by decode_param
     return parse(_message_class(), found[0]) or "undecodable reply"
 
 
@@ -223,3 +255,51 @@ def decode_info(answer: NetlinkAnswer) -> DevInfo | None:
         return DevInfo(driver=_text(msg.get_attr("DEVLINK_ATTR_INFO_DRIVER_NAME")), serial=serial, fw_version=fw)
     except Exception:  # noqa: BLE001
         return None
+
+
+def _chain(payload: bytes) -> tuple[tuple[int, bytes], ...]:
+    return nla_chain(payload, 0, len(payload)) or ()  # split() checked every nest already
+
+
+def decode_param(answer: NetlinkAnswer) -> Reading[ParamValue]:
+    """The value of the parameter in a ``PARAM_GET`` answer: its runtime value
+    (else the first one given); failed with the refusal (``"EINVAL"``: no such
+    parameter) or what is wrong with the bytes."""
+    msg = _reply(answer, CMD_PARAM_GET)
+    if isinstance(msg, str):
+        return Reading.failed(msg)
+    nest = msg.attr(_ATTR_PARAM)
+    if nest is None:
+        return Reading.failed("no parameter in the reply")
+    attrs = dict(_chain(nest))
+    kind = attrs.get(_PARAM_TYPE)
+    if kind is None or len(kind) < 1:
+        return Reading.failed("no parameter type in the reply")
+    values = []
+    for k, value in _chain(attrs.get(_VALUES_LIST, b"")):
+        if k != _VALUE:
+            continue
+        inner = dict(_chain(value))
+        mode = inner.get(_VALUE_CMODE)
+        values.append((mode[0] if mode else None, inner.get(_VALUE_DATA)))
+    if not values:
+        return Reading.failed("no value in the reply")
+    _cmode, data = next((v for v in values if v[0] == _CMODE_RUNTIME), values[0])
+    return _value(kind[0], data)
+
+
+def _value(kind: int, data: bytes | None) -> Reading[ParamValue]:
+    if kind == _TYPE_FLAG:
+        return Reading.of(data is not None)  # nla_put_flag() only when true
+    if data is None:
+        return Reading.failed("no value data in the reply")
+    if kind == _TYPE_STRING:
+        text = data.split(b"\0", 1)[0]
+        try:
+            return Reading.of(text.decode("ascii"))
+        except UnicodeDecodeError:
+            return Reading.failed("undecodable string value")
+    size = _INT_SIZES.get(kind)
+    if size is None or len(data) < size:
+        return Reading.failed(f"parameter type {kind} not understood")
+    return Reading.of(int.from_bytes(data[:size], sys.byteorder))

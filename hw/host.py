@@ -2,7 +2,8 @@
 
 :class:`HostReader` asks the kernel what a command needs (rtnetlink in one
 namespace over one long-lived socket, devlink and ethtool) and returns the
-raw answers as a :class:`~mvcore.snapshot.HostState`, the part of a node
+raw answers (and the text of ``/proc/sys/net`` parameters, :mod:`hw.sysctl`) as a
+:class:`~mvcore.snapshot.HostState`, the part of a node
 snapshot a support bundle keeps.  :func:`host_view` decodes such a state,
 live or recorded, into a :class:`HostView`: every part either decoded or
 carrying why it could not be.  :func:`eswitch_of` is the one place that
@@ -15,9 +16,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from hw import devlink
+from hw.devlink import ParamValue
 from hw.ethtool import features_of, read_features
 from hw.model import DevInfo, EswitchState, Features, PhysicalFunction
 from hw.netns import Closing
+from hw.sysctl import read_sysctls
 from hw.routing import (
     Link, NetlinkReader, decode_addresses, decode_links, decode_route_answer, decode_routes, decode_rules, decode_tc,
 )
@@ -41,6 +44,8 @@ class HostRequests:
     tc_ingress: tuple[str, ...] = ()  # netdevs whose ingress TC filters to dump
     ethtool: tuple[str, ...] = ()  # netdevs whose hw-tc-offload to read
     devlink: tuple[str, ...] = ()  # PF PCI addresses to ask the e-switch mode and device info of
+    params: tuple[tuple[str, str], ...] = ()  # (PF PCI, devlink parameter name) to ask
+    sysctls: tuple[str, ...] = ()  # /proc/sys/net paths to read in netns: "net/ipv4/conf/vtep0/rp_filter"
     neighbours: bool = False
 
 
@@ -49,7 +54,7 @@ class HostReader(Closing):
     rtnetlink socket kept open between reads (see :class:`~hw.routing.NetlinkReader`).
 
     devlink is asked in this process's namespace, where the PCI devices'
-    devlink instances are; ethtool in ``netns``, where the netdevs are.
+    devlink instances are; ethtool and the sysctls in ``netns``, where the netdevs are.
     """
 
     def __init__(self, netns: str | None = None) -> None:
@@ -72,8 +77,10 @@ class HostReader(Closing):
         for pci in requests.devlink:
             answers[Key.devlink_eswitch(pci)] = devlink.ask_eswitch(pci)
             answers[Key.devlink_info(pci)] = devlink.ask_info(pci)
+        answers |= {Key.devlink_param(pci, name): devlink.ask_param(pci, name) for pci, name in requests.params}
         ethtool = {n: read_features(n, self.netns) for n in requests.ethtool}
-        return HostState(netns=self.netns, netlink=answers, ethtool=ethtool)
+        sysctls = read_sysctls(requests.sysctls, self.netns) if requests.sysctls else {}
+        return HostState(netns=self.netns, netlink=answers, ethtool=ethtool, sysctls=sysctls)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +103,8 @@ class HostView:
     features: Mapping[str, Features] = field(default_factory=dict)  # netdev -> hw-tc-offload
     devlink: Mapping[str, EswitchState] = field(default_factory=dict)  # PF PCI -> devlink's answer (see eswitch_of)
     info: Mapping[str, Reading[DevInfo]] = field(default_factory=dict)  # PF PCI -> devlink's device info
+    params: Mapping[tuple[str, str], Reading[ParamValue]] = field(default_factory=dict)  # (PCI, name)
+    sysctls: Mapping[str, Reading[str]] = field(default_factory=dict)  # /proc/sys path -> text
     unasked: str = NOT_READ  # why devlink and ethtool have no answer for what they were not asked
 
     def devlink_eswitch(self, pci: str) -> EswitchState:
@@ -142,8 +151,8 @@ def _info(answer: NetlinkAnswer) -> Reading[DevInfo]:
 def _parse(key: str) -> tuple[str, tuple[str, ...]]:
     """What a :class:`~mvcore.snapshot.Key` names: (``"routes"``, (table,)),
     (``"route-get"``, (dst, src)), (``"tc"``, (ifname,)), (``"eswitch"``,
-    (pci,)), (``"info"``, (pci,))); ("", ()) for the others.  Each guess is
-    checked by building the key again."""
+    (pci,)), (``"info"``, (pci,)), (``"param"``, (pci, name)); ("", ()) for
+    the others.  Each guess is checked by building the key again."""
     parts = key.split("/")
     guesses: list[tuple[str, tuple[str, ...], str]] = []
     if len(parts) == 2 and parts[1].isdigit():
@@ -154,6 +163,9 @@ def _parse(key: str) -> tuple[str, tuple[str, ...]]:
     if len(parts) >= 3:  # a PCI handle may hold a "/" ("pci/0000:03:00.0")
         pci = "/".join(parts[2:])
         guesses += [("eswitch", (pci,), Key.devlink_eswitch(pci)), ("info", (pci,), Key.devlink_info(pci))]
+    if len(parts) >= 4:
+        pci, name = "/".join(parts[2:-1]), parts[-1]
+        guesses.append(("param", (pci, name), Key.devlink_param(pci, name)))
     return next(((what, arg) for what, arg, again in guesses if again == key), ("", ()))
 
 
@@ -185,6 +197,7 @@ def _decode(state: HostState, *, unasked: str = NOT_READ) -> HostView:
     tc: dict[str, TcOffload] = {}
     eswitch: dict[str, EswitchState] = {}
     info: dict[str, Reading[DevInfo]] = {}
+    params: dict[tuple[str, str], Reading[ParamValue]] = {}
     for key, answer in answers.items():
         what, arg = _parse(key)
         if what == "routes":
@@ -200,7 +213,10 @@ def _decode(state: HostState, *, unasked: str = NOT_READ) -> HostView:
             eswitch[arg[0]] = devlink.decode_eswitch(answer)
         elif what == "info":
             info[arg[0]] = _info(answer)
+        elif what == "param":
+            params[(arg[0], arg[1])] = devlink.decode_param(answer)
     ethtool = state.ethtool if isinstance(state.ethtool, Mapping) else {}
+    sysctls = getattr(state, "sysctls", None)
     return HostView(
         netns=state.netns,
         links=links,
@@ -208,5 +224,8 @@ def _decode(state: HostState, *, unasked: str = NOT_READ) -> HostView:
         rules=decode_rules(answers.get(Key.RULES, missing)),
         routes=routes, route_answers=route_answers, tc=tc,
         features={n: features_of(_bits(r)) for n, r in ethtool.items() if isinstance(n, str)},
-        devlink=eswitch, info=info, unasked=unasked,
+        devlink=eswitch, info=info, params=params,
+        sysctls={n: r for n, r in (sysctls.items() if isinstance(sysctls, Mapping) else ())
+                 if isinstance(n, str) and isinstance(r, Reading) and (r.value is None or isinstance(r.value, str))},
+        unasked=unasked,
     )

@@ -12,7 +12,14 @@ ovn-kubernetes (hw-reference.md 2.6):
 * the uplink is the first of those with ``phys_port_name`` ``p<N>`` and a
   non-empty ``phys_switch_id`` (sriovnet ``GetUplinkRepresentor``);
 * a VF's representor is the netdev whose ``phys_port_name`` is
-  ``pf<P>vf<N>`` (sriovnet ``GetVfRepresentor``'s sysfs fallback).
+  ``pf<P>vf<N>`` (sriovnet ``GetVfRepresentor``'s sysfs fallback);
+* a scalable function is an auxiliary device ``mlx5_core.sf.<N>`` under the
+  PF's PCI device, its ``sfnum`` S naming its representor ``pf<P>sf<S>``
+  (sriovnet ``sriovnet_aux.go``; mlx5 ``sf/dev/dev.c`` parents it to the PF);
+* representors of another host's functions (``c1pf0vf3``, ``pf0hpf`` =
+  ``c1pf0``) mean this is a BlueField Arm managing the e-switch for its host;
+* an uplink whose ``master`` is a bond (a device with ``bonding/``) is in a
+  LAG: with VF-LAG, OVS and the driver see the bond, not the port.
 
 Everything is asked of a :class:`~hw.sysfs.SysfsSource` (the live host, a
 copy, a recording), each path once per scan: a scan sees one answer per
@@ -30,9 +37,9 @@ from collections.abc import Iterable
 from itertools import groupby
 from pathlib import PurePosixPath
 
-from hw.model import Adapter, Inventory, NetDev, PhysicalFunction, Representor, VirtualFunction
-from hw.portnames import is_uplink_port, parse_vf_port
-from hw.products import MELLANOX, product
+from hw.model import Adapter, Inventory, Lag, NetDev, PhysicalFunction, Representor, SubFunction, VirtualFunction
+from hw.portnames import is_uplink_port, parse_function_port
+from hw.products import KNOWN, MELLANOX, product
 from hw.sysfs import (
     Problems, SysfsSource, link_name, link_target, list_dir, read_attr, read_int, resolve, resolve_link,
 )
@@ -44,6 +51,7 @@ __all__ = ["discover"]
 # "%04x:%02x:%02x.%d"); a domain can be wider than 4 digits (VMD's 10000:).
 _BDF = re.compile(r"[0-9a-f]{4,8}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]", re.ASCII)
 _VIRTFN = re.compile(r"virtfn(\d+)", re.ASCII)
+_SF_DEVICE = re.compile(r"mlx5_core\.sf\.\d+", re.ASCII)
 _NETWORK_CLASS = 0x02  # PCI base class "network controller" (Ethernet 0x0200, InfiniBand 0x0207)
 _BUS = PurePosixPath("/sys/bus/pci/devices")
 
@@ -155,6 +163,9 @@ def _scan_pf(source: SysfsSource, addr: str, dev: PurePosixPath, device_id: int 
     vfs = tuple(vf for index, link in links
                 if (vf := _scan_vf(source, dev, index, link, representors, function, problems)) is not None)
     return PhysicalFunction(
+        driver=link_name(source, dev / "driver", problems),
+        sfs=_scan_sfs(source, dev, representors, problems),
+        lag=None if uplink is None else _lag(source, dev / "net" / uplink.name, problems),
         pci=addr,
         device_id=device_id,
         function=function,
@@ -185,11 +196,37 @@ def _netdev(source: SysfsSource, path: PurePosixPath, name: str, problems: Probl
 def _representors(netdevs: Iterable[NetDev]) -> tuple[Representor, ...]:
     reps = []
     for n in netdevs:
-        port = parse_vf_port(n.phys_port_name)
+        port = parse_function_port(n.phys_port_name)
         if port is not None:
-            reps.append(Representor(netdev=n.name, pf_number=port.pf_number, vf_index=port.vf_index,
+            reps.append(Representor(netdev=n.name, kind=port.kind, pf_number=port.pf_number, index=port.index,
                                     controller=port.controller))
-    return tuple(sorted(reps, key=lambda r: (r.controller or 0, r.pf_number, r.vf_index, r.netdev)))
+    return tuple(sorted(reps, key=lambda r: (r.controller or 0, r.pf_number, r.kind, r.index or -1, r.netdev)))
+
+
+def _scan_sfs(source: SysfsSource, dev: PurePosixPath, representors: tuple[Representor, ...],
+              problems: Problems) -> tuple[SubFunction, ...]:
+    """The PF's scalable functions: ``<pf>/mlx5_core.sf.<N>`` with ``sfnum`` and ``net/``."""
+    out = []
+    for name in list_dir(source, dev, problems):
+        if not _SF_DEVICE.fullmatch(name):
+            continue
+        sfnum = read_int(source, dev / name / "sfnum", problems, base=10)
+        net = list_dir(source, dev / name / "net", problems)
+        rep = next((r.netdev for r in representors if r.kind == "sf" and r.index == sfnum and not r.controller),
+                   None) if sfnum is not None else None
+        out.append(SubFunction(name=name, sfnum=sfnum, netdev=net[0] if net else None, representor=rep))
+    return tuple(sorted(out, key=lambda sf: (sf.sfnum is None, sf.sfnum or 0, sf.name)))
+
+
+def _lag(source: SysfsSource, netdev: PurePosixPath, problems: Problems) -> Lag | None:
+    """The bond ``netdev`` is enslaved to: its ``master`` link, when that device has
+    ``bonding/`` (drivers/net/bonding/bond_sysfs.c).  An OVS port's master is
+    ``ovs-system`` and a Linux bridge's has ``bridge/``: not a LAG."""
+    master = resolve_link(source, netdev / "master")
+    if master is None or source.entry(str(master / "bonding")).kind != "dir":
+        return None
+    mode = read_attr(source, master / "bonding/mode", problems)  # "802.3ad 4"
+    return Lag(master=master.name, mode=mode.split()[0] if mode else None)
 
 
 def _virtfn_links(source: SysfsSource, dev: PurePosixPath, problems: Problems) -> list[tuple[int, PurePosixPath]]:
@@ -229,7 +266,7 @@ def _representor_of(index: int, representors: tuple[Representor, ...], function:
     # Only local ports: on a BlueField Arm, c1pf0vf3 is the *host's* VF 3, not
     # this PF's virtfn3 (sriovnet asks devlink for controller 0).  The pf
     # number is a tie-breaker only; every entry of <pf>/net is this PF's.
-    local = [r for r in representors if r.vf_index == index and not r.controller]
+    local = [r for r in representors if r.kind == "vf" and r.index == index and not r.controller]
     local.sort(key=lambda r: r.pf_number != function)
     return local[0].netdev if local else None
 
@@ -239,7 +276,7 @@ def _compat_mode(source: SysfsSource, dev: PurePosixPath, netdevs: tuple[NetDev,
     # MLNX_OFED's compat/devlink lives on the PF netdev (eswitch_devlink_compat.c);
     # try the uplink first, then any netdev that is not a VF representor.
     names = [uplink.name] if uplink is not None else []
-    names += [n.name for n in netdevs if n is not uplink and parse_vf_port(n.phys_port_name) is None]
+    names += [n.name for n in netdevs if n is not uplink and parse_function_port(n.phys_port_name) is None]
     for name in names:
         mode = read_attr(source, dev / "net" / name / "compat/devlink/mode", problems)
         if mode:
@@ -272,8 +309,10 @@ def _adapters(pfs: list[PhysicalFunction]) -> tuple[Adapter, ...]:
         members = tuple(group)
         device_id = next((pf.device_id for pf in members if pf.device_id is not None), None)
         p = product(device_id)
+        # An id this table does not know yet, bound to mlx5_core, is an mlx5 NIC all the same.
+        mlx5 = p.mlx5 or (device_id not in KNOWN and any(pf.driver == "mlx5_core" for pf in members))
         adapters.append(Adapter(slot=slot, product=p.name, device_id=device_id, bluefield=p.bluefield,
-                                supported=p.supported, pfs=members))
+                                supported=mlx5, pfs=members))
     return tuple(adapters)
 
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 __all__ = [
-    "NetDev", "Representor", "VirtualFunction", "PhysicalFunction", "Adapter", "Inventory",
+    "NetDev", "Representor", "VirtualFunction", "SubFunction", "Lag", "PhysicalFunction", "Adapter", "Inventory",
     "EswitchState", "DevInfo", "Features", "tc_offload_of",
 ]
 
@@ -31,12 +31,19 @@ class NetDev:
 
 @dataclass(frozen=True, slots=True)
 class Representor:
-    """A VF representor: a netdev of the PF whose phys_port_name is pf<P>vf<V>."""
+    """A netdev of the PF whose phys_port_name is [c<C>]pf<P>[vf<V>|sf<S>] (:mod:`hw.portnames`)."""
 
     netdev: str
+    kind: str  # "vf", "sf", or "pf": a host PF's representor, which only a BlueField Arm has
     pf_number: int
-    vf_index: int
+    index: int | None  # the VF index or the SF number; None for "pf"
     controller: int | None  # the c<C> prefix (external controller), None when absent
+
+    @property
+    def external(self) -> bool:
+        """A function of another host (a BlueField's host, seen from its Arm): controller >= 1,
+        or a host-PF port, which mlx5 only creates on an ECPF (esw/devlink_port.c)."""
+        return bool(self.controller) or self.kind == "pf"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +54,26 @@ class VirtualFunction:
     netdev: str | None  # None when unbound, bound to vfio-pci, or moved into a pod's namespace
     driver: str | None  # "mlx5_core", "vfio-pci", None
     representor: str | None  # the representor netdev on this host, None when there is none
+
+
+@dataclass(frozen=True, slots=True)
+class SubFunction:
+    """A scalable function: the auxiliary device ``mlx5_core.sf.<N>`` under its PF's
+    PCI device (mlx5 sf/dev/dev.c parents it there), as sriovnet's
+    ``GetPfPciFromAux`` finds it."""
+
+    name: str  # "mlx5_core.sf.4": what ovn-kubernetes gets as the pod's deviceID
+    sfnum: int | None  # its ``sfnum`` attribute: the S of its representor's pf<P>sf<S>
+    netdev: str | None  # the SF's own netdev (under the auxiliary device), None when not probed
+    representor: str | None  # its representor on this host
+
+
+@dataclass(frozen=True, slots=True)
+class Lag:
+    """The bond an uplink is enslaved to (its ``master`` link names a device with ``bonding/``)."""
+
+    master: str  # "bond0"
+    mode: str | None  # bonding/mode's first word: "802.3ad", "active-backup", "balance-xor"...
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,11 +90,23 @@ class PhysicalFunction:
     representors: tuple[Representor, ...]
     compat_mode: str | None  # MLNX_OFED compat/devlink/mode ("legacy"/"switchdev"), None when absent
     problems: tuple[str, ...] = ()  # what could not be read, in words
+    driver: str | None = None  # the PCI driver bound: "mlx5_core"; None when unbound
+    sfs: tuple[SubFunction, ...] = ()
+    lag: Lag | None = None  # the bond the uplink is in (VF-LAG)
+
+    @property
+    def host_representors(self) -> tuple[Representor, ...]:
+        """Representors of another host's functions: ``pf0hpf`` (``c1pf0``), ``c1pf0vf3``...
+        Only a BlueField Arm, the e-switch manager in DPU mode, has them."""
+        return tuple(r for r in self.representors if r.external)
 
     @property
     def offload_netdevs(self) -> tuple[str, ...]:
-        """The netdevs whose hw-tc-offload decides offload: uplink, then VF representors."""
-        return tuple(n for n in (self.uplink, *(vf.representor for vf in self.vfs)) if n)
+        """The netdevs whose hw-tc-offload decides offload: uplink, the VF and SF
+        representors, and the host's representors (on a BlueField Arm)."""
+        names = (self.uplink, *(vf.representor for vf in self.vfs), *(sf.representor for sf in self.sfs),
+                 *(r.netdev for r in self.host_representors))
+        return tuple(dict.fromkeys(n for n in names if n))
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +117,7 @@ class Adapter:
     product: str  # "ConnectX-6 Dx", "BlueField-2", "Mellanox device 0x1017"...
     device_id: int | None
     bluefield: bool
-    supported: bool  # one of the card's adapters (ConnectX-6 family, BlueField-2)
+    supported: bool  # an mlx5 NIC (mlx5_core_pci_table): its PFs are checked
     pfs: tuple[PhysicalFunction, ...]
 
 

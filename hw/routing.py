@@ -28,12 +28,12 @@ import ipaddress
 import socket
 import struct
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from hw.ethtool import NO_SUCH_INTERFACE
 from hw.netns import Closing, RtnlSocket, errno_name
-from hw.nlmsg import Message, concat, narrow, parse, split, u32
+from hw.nlmsg import NLMSG_HDRLEN, Message, concat, narrow, parse, split, u32
 from hw.tcflower import INGRESS_PARENT, TcFilter, TcOffload, summarize_filters
 from mvcore.reading import Reading
 from mvcore.routes import Route, RouteAnswer, Rule
@@ -41,11 +41,11 @@ from mvcore.snapshot import NetlinkAnswer
 
 __all__ = [
     "NetlinkReader", "Link", "decode_links", "decode_addresses", "decode_rules", "decode_routes",
-    "decode_route_answer", "decode_tc",
+    "decode_route_answer", "decode_tc", "ingress_block",
 ]
 
 _RTM_F_LOOKUP_TABLE = 0x1000
-_RTM_NEWLINK, _RTM_NEWADDR, _RTM_NEWROUTE, _RTM_NEWRULE, _RTM_NEWTFILTER = 16, 20, 24, 32, 44
+_RTM_NEWLINK, _RTM_NEWADDR, _RTM_NEWROUTE, _RTM_NEWRULE, _RTM_NEWQDISC, _RTM_NEWTFILTER = 16, 20, 24, 32, 36, 44
 _IFNAMSIZ = 16  # including the NUL (linux/if.h)
 _ADDR_LEN: dict[int, int] = {socket.AF_INET: 4, socket.AF_INET6: 16}
 _FAMILIES: dict[int, str] = {socket.AF_INET: "ipv4", socket.AF_INET6: "ipv6"}
@@ -68,10 +68,11 @@ _UNSET = 0xFFFFFFFF  # FRA_SUPPRESS_PREFIXLEN / FRA_SUPPRESS_IFGROUP "not set" (
 # (iif, fwmark, dst, ports...) narrows it further than a Rule can say.
 _PLAIN_RULE_ATTRS = frozenset({_FRA_SRC, _FRA_TABLE, _FRA_PRIORITY, _FRA_PROTOCOL, _FRA_PAD})
 # linux/rtnetlink.h (TCA_*)
-_TCA_KIND, _TCA_OPTIONS = 1, 2
+_TCA_KIND, _TCA_OPTIONS, _TCA_INGRESS_BLOCK = 1, 2, 13
+_TC_H_INGRESS = 0xFFFFFFF1  # the parent of an ingress or clsact qdisc
 
 _U32 = dict.fromkeys((_IFLA_MTU, _RTA_OIF, _RTA_TABLE, _FRA_PRIORITY, _FRA_TABLE, _FRA_SUPPRESS_IFGROUP,
-                      _FRA_SUPPRESS_PREFIXLEN), 4)
+                      _FRA_SUPPRESS_PREFIXLEN, _TCA_INGRESS_BLOCK), 4)
 _SIZES = {**_U32, _FRA_PROTOCOL: 1, _RTA_VIA: 2}
 
 
@@ -153,15 +154,25 @@ class NetlinkReader(Closing):
 
     def tc_ingress(self, ifname: str) -> NetlinkAnswer:
         """The TC filters on ``ifname``'s ingress hook (``RTM_GETTFILTER``,
-        parent 0xFFFFFFF2: see :mod:`hw.tcflower`), every chain.  No such
-        interface is ENODEV, as the kernel says it."""
+        parent 0xFFFFFFF2: see :mod:`hw.tcflower`), every chain; after the
+        netdev's qdiscs (``RTM_GETQDISC``), which say whether its ingress is a
+        shared block (``TCA_INGRESS_BLOCK``), as OVS makes it for a bond and
+        its members: then the block's filters are dumped instead
+        (``tcm_ifindex`` = ``TCM_IFINDEX_MAGIC_BLOCK``, ``tcm_block_index`` in
+        the parent's place; net/sched/cls_api.c ``tc_dump_tfilter``).  No
+        such interface is ENODEV, as the kernel says it."""
         if not ifname or len(ifname.encode()) >= _IFNAMSIZ or "/" in ifname:
             return NetlinkAnswer(error="ENODEV")  # no netdev can have that name
 
         def request(ipr: Any) -> Iterable[Any]:
             (link,) = ipr.link("get", ifname=ifname)  # ENODEV when there is none
-            filters: Iterable[Any] = ipr.get_filters(index=link["index"], parent=INGRESS_PARENT)
-            return filters
+            qdiscs = list(ipr.get_qdiscs(index=link["index"]))
+            block = ingress_block(split(concat(qdiscs), msg_type=None, fixed=20, sizes=_SIZES))
+            if block is None:
+                filters = ipr.get_filters(index=link["index"], parent=INGRESS_PARENT)
+            else:  # tcm_ifindex is an int: TCM_IFINDEX_MAGIC_BLOCK (0xFFFFFFFF) is -1
+                filters = ipr.get_filters(index=-1, parent=block)
+            return [*qdiscs, *filters]
 
         return self._ask(request)
 
@@ -368,18 +379,39 @@ def decode_route_answer(dst: str, src: str, answer: NetlinkAnswer, links: Mappin
                        oif=None if oif is None else _names(links).get(oif), gateway=_gateway(m, msg))
 
 
+def ingress_block(messages: list[Message] | str) -> int | None:
+    """The shared block an ingress (or clsact) qdisc among ``messages`` is bound to; None when none."""
+    if isinstance(messages, str):
+        return None
+    for m in messages:
+        if m.type == _RTM_NEWQDISC and struct.unpack_from("=I", m.data, NLMSG_HDRLEN + 12)[0] == _TC_H_INGRESS:
+            block = u32(m.attr(_TCA_INGRESS_BLOCK))
+            return block or None
+    return None
+
+
 def decode_tc(answer: NetlinkAnswer) -> TcOffload:
-    """The flower filters in a ``tc_ingress`` answer and how many are in hardware.
+    """The flower filters in a ``tc_ingress`` answer and how many are in hardware;
+    ``block`` is the shared block they were read from.
 
     No qdisc, or no flower filters, is zeros without error; no such
     interface is ``"no such interface"``.
     """
-    found = _decoded(answer, _RTM_NEWTFILTER, 20, "tc")
+    if answer.error is not None:
+        return TcOffload.failed(NO_SUCH_INTERFACE if answer.error == "ENODEV" else answer.error)
+    found = split(answer.messages, msg_type=None, fixed=20, sizes=_SIZES)
     if isinstance(found, str):
-        return TcOffload.failed(NO_SUCH_INTERFACE if found == "ENODEV" else found)
+        return TcOffload.failed(found)
     filters = []
-    for m, msg in found:
+    for m in found:
+        if m.type == _RTM_NEWQDISC:
+            continue
+        if m.type != _RTM_NEWTFILTER:
+            return TcOffload.failed(f"unexpected message type {m.type}")
+        msg = parse(_classes()["tc"], m)
+        if msg is None:
+            return TcOffload.failed("undecodable message")
         kind = msg.get_attr("TCA_KIND")
         filters.append(TcFilter(kind=kind if isinstance(kind, str) else None, handle=msg["handle"],
                                 options=m.attr(_TCA_OPTIONS)))
-    return summarize_filters(filters)
+    return replace(summarize_filters(filters), block=ingress_block(found))

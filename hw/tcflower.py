@@ -24,7 +24,9 @@ lib/tc.c).  pyroute2 0.9.7 has no flower plugin, so
 When the kernel supports shared blocks, OVS puts the filters of a LAG
 (bond) primary and its members on an ingress block numbered after the
 primary's ifindex (``netdev_linux_get_block_id``, lib/netdev-linux.c); such
-filters are dumped by block, not by netdev, and are not read here.
+filters are dumped by block, not by netdev: the reader
+(:meth:`hw.routing.NetlinkReader.tc_ingress`) sees the block on the
+netdev's ingress qdisc and dumps it, and :attr:`TcOffload.block` says so.
 
 This module is pure: :meth:`hw.routing.NetlinkReader.tc_ingress` asks the
 kernel, :func:`hw.routing.decode_tc` turns the reply into :class:`TcFilter`
@@ -66,6 +68,7 @@ class TcOffload:
     not_in_hw: int
     in_hw_count: int
     error: str | None = None
+    block: int | None = None  # the shared block the filters were read from (VF-LAG), None: the netdev's own
 
     @classmethod
     def failed(cls, error: str) -> TcOffload:

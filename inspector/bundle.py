@@ -10,7 +10,8 @@
     openflow.json      bridge, OpenFlow version, tables read
     openflow.bin       the flow-stats reply bodies, each after a 4-byte big-endian length
     sysfs.json         every sysfs file, link and directory the discovery read
-    netlink.json       each netlink request's raw reply messages (hex) or errno; ethtool bits
+    netlink.json       each netlink request's raw reply messages (hex) or errno; ethtool bits;
+                       the /proc/sys/net parameters read
     datapath.txt       dpctl/dump-flows -m
     daemons.json       the daemons' versions
     logs/<daemon>.log  the tail of each daemon's log
@@ -103,7 +104,8 @@ def write_bundle(snap: NodeSnapshot, path: Path, producer: str) -> None:
             "netlink": {k: {"hex": a.messages.hex(), "error": a.error} for k, a in sorted(host.netlink.items())},
             "ethtool": {k: {"bits": None if r.value is None else {
                 "available": r.value.available, "requested": r.value.requested, "active": r.value.active,
-                "never_changed": r.value.never_changed}, "error": r.error} for k, r in sorted(host.ethtool.items())}})
+                "never_changed": r.value.never_changed}, "error": r.error} for k, r in sorted(host.ethtool.items())},
+            "sysctls": {k: _reading_json(r) for k, r in sorted(host.sysctls.items())}})
     if snap.datapath.value is not None:
         members["datapath.txt"] = snap.datapath.value.encode()
     d = snap.daemons
@@ -319,7 +321,12 @@ def _host(doc: Any) -> HostState:
         if len(flags) != 4:
             raise TypeError(f"ethtool bits of {name[:60]} are not booleans")
         ethtool[name] = Reading.of(FeatureBits(*flags))
-    return HostState(netns, netlink, ethtool)
+    sysctls: dict[str, Reading[str]] = {}
+    for name, r in _obj(doc.get("sysctls", {}), "netlink.json's sysctls").items():
+        r = _obj(r, f"sysctl {name[:60]}")
+        text, error = _str_or_none(r.get("value"), "a sysctl's value"), _str_or_none(r.get("error"), "a sysctl error")
+        sysctls[name] = Reading.of(text) if text is not None else Reading.failed(error or "not read")
+    return HostState(netns, netlink, ethtool, sysctls)
 
 
 def _daemons(members: Mapping[str, bytes]) -> DaemonState:

@@ -32,10 +32,12 @@ from flowprog.nodeconfig import NodeConfig
 from flowprog.ofclient import OpenFlowClient
 from flowprog.ofcodec import Codec
 from flowprog.ovsdb import OvsdbMonitor, Rows, SslFiles, ovs_monitor, sb_monitor, typed_ovs, typed_sb
+from hw.devlink import PARAMS
 from hw.host import HostReader, HostRequests, host_view
 from hw.inventory import discover
 from hw.model import PhysicalFunction
 from hw.probes import probes_for, vtep_table
+from hw.sysctl import VTEP_SYSCTLS, conf_name
 from hw.sysfs import RecordingSysfs, SysfsSource
 from mvcore.endpoints import Endpoints
 from mvcore.errors import MvtepError, NotFound, Unavailable
@@ -268,6 +270,7 @@ class Gatherer:
             slow_host = _unread(pfs, self.sources.kernel_devices_unread)
         elif pfs:
             requests = HostRequests(base=False, devlink=tuple(pf.pci for pf in pfs),
+                                    params=tuple((pf.pci, name) for pf in pfs for name in PARAMS),
                                     ethtool=tuple(n for pf in pfs for n in pf.offload_netdevs))
             try:
                 slow_host = self._host_reader().read(requests)
@@ -285,8 +288,9 @@ class Gatherer:
                     sysfs: SysfsRecord | None, slow: HostState | None) -> HostState:
         """Links, addresses and rules first; then the VTEPs' routing tables; then
         the kernel's route to every remote VTEP from every local one (and to one
-        address in each route of the VTEP's table), and TC on every VIF that is
-        a kernel netdev."""
+        address in each route of the VTEP's table and in its own subnet), TC on
+        every VIF that is a kernel netdev, and the ARP and reverse-path
+        parameters of the devices holding IPv4 addresses."""
         reader = self._host_reader()
         first = reader.read(HostRequests(tables=scope.tables))  # with links, addresses and rules
         view = host_view(first)
@@ -297,15 +301,23 @@ class Gatherer:
         second = reader.read(HostRequests(base=False, tables=tuple(tables))) if tables else None
         routes = {**view.routes, **(host_view(second).routes if second else {})}
         remotes = _remote_vteps(node, sb, scope.probes)
+        addresses = view.addresses.value or {}
         pairs = []
         for ip in vteps:
             table = vtep_table(ip, rules)
             found = routes.get(table) if table is not None else None
             prefixes = [r.dst for r in (found.value or ())] if found is not None else []
+            if ip in addresses:  # its own subnet: where the other VTEPs of the design document are
+                prefixes.append(f"{ip}/{addresses[ip][1]}")
             pairs += [(probe, ip) for probe in probes_for(ip, prefixes, remotes)]
         links = view.links.value or {}
         vifs = [v.name for v in (node.vifs if node else ()) if v.name in links]
-        last = reader.read(HostRequests(base=False, route_gets=tuple(dict.fromkeys(pairs)), tc_ingress=tuple(vifs)))
+        # Every device with an IPv4 address, not only the VTEPs known now: a bundle collected
+        # before the PF mapping exists must answer for the VTEPs named later (--pf-mapping).
+        devices = sorted({dev for dev, _len, family in addresses.values() if family == "ipv4" and dev != "lo"})
+        sysctls = tuple(conf_name("ipv4", dev, key) for dev in ("all", *devices) for key in VTEP_SYSCTLS)
+        last = reader.read(HostRequests(base=False, route_gets=tuple(dict.fromkeys(pairs)), tc_ingress=tuple(vifs),
+                                        sysctls=sysctls if devices else ()))
         return _merge(first, second, last, slow)
 
     def _daemons(self, scope: Scope) -> DaemonState:
@@ -341,16 +353,19 @@ def _merge(*states: HostState | None) -> HostState:
     present = [s for s in states if s is not None]
     netlink: dict[str, NetlinkAnswer] = {}
     ethtool: dict[str, Reading[FeatureBits]] = {}
+    sysctls: dict[str, Reading[str]] = {}
     for s in present:
         netlink.update(s.netlink)
         ethtool.update(s.ethtool)
-    return HostState(present[0].netns, netlink, ethtool)
+        sysctls.update(s.sysctls)
+    return HostState(present[0].netns, netlink, ethtool, sysctls)
 
 
 def _unread(pfs: list[PhysicalFunction], why: str) -> HostState:
     """devlink and ethtool answers for PFs that were not asked, saying why."""
     return HostState(None, {k: NetlinkAnswer(error=why) for pf in pfs
-                            for k in (Key.devlink_eswitch(pf.pci), Key.devlink_info(pf.pci))},
+                            for k in (Key.devlink_eswitch(pf.pci), Key.devlink_info(pf.pci),
+                                      *(Key.devlink_param(pf.pci, name) for name in PARAMS))},
                      {n: Reading.failed(why) for pf in pfs for n in pf.offload_netdevs})
 
 

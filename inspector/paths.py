@@ -176,6 +176,8 @@ def _judge(path_findings: tuple[Finding, ...], unreachable: tuple[str, ...], egr
         e = bad[0]
         got = e.error or f"leaves through {e.device} (table {e.table})"
         return "broken", f"tunnel traffic from {e.vtep_ip} to {e.remote_ip} {got}, not through {e.vtep_device}"
+    if off.eswitch == "switchdev_inactive":  # the kernel drops this e-switch's traffic until it is activated
+        return "broken", f"the e-switch of {pf or 'its PF'} is switchdev_inactive: its traffic is dropped"
     if off.ovs_hw_offload is False:
         return "not-offloaded", "OVS hw-offload is off: every flow stays in the software datapath"
     if host_error is not None:

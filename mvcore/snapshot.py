@@ -13,6 +13,8 @@ node and on a bundle read a year later:
   ``nlmsghdr`` (rtnetlink: links, addresses, rules, routes, route lookups,
   neighbours, TC filters; generic netlink: devlink), keyed by :class:`Key`;
 * ethtool: the feature bits of each netdev (an ioctl, no messages);
+* sysctls: the text of per-interface network parameters (``/proc/sys/net``)
+  in the namespace holding the VTEP devices;
 * ovs-vswitchd: the datapath flows (``dpctl/dump-flows -m`` text);
 * the daemons: their versions and the tails of their logs.
 
@@ -83,11 +85,13 @@ class FeatureBits:
 
 @dataclass(frozen=True, slots=True)
 class HostState:
-    """The host side of a node: what netlink and ethtool answered, in one namespace."""
+    """The host side of a node: what netlink, ethtool and /proc/sys answered, in one namespace."""
 
     netns: str | None  # None: the namespace mvtep ran in
     netlink: Mapping[str, NetlinkAnswer] = field(default_factory=dict)  # Key -> answer
     ethtool: Mapping[str, Reading[FeatureBits]] = field(default_factory=dict)  # netdev -> hw-tc-offload
+    # "net/ipv4/conf/vtep0/rp_filter" (the path under /proc/sys) -> its text
+    sysctls: Mapping[str, Reading[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,3 +163,8 @@ class Key:
     def devlink_info(pci: str) -> str:
         """DEVLINK_CMD_INFO_GET for a PF."""
         return f"devlink/info/{pci}"
+
+    @staticmethod
+    def devlink_param(pci: str, name: str) -> str:
+        """DEVLINK_CMD_PARAM_GET of one parameter of a PF."""
+        return f"devlink/param/{pci}/{name}"

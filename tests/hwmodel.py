@@ -15,6 +15,13 @@ modelled, and where the kernel does it:
 * relative links: ``sys/bus/pci/devices/<bdf>``, ``virtfn<N> -> ../<vf>``,
   ``physfn -> ../<pf>``, ``driver -> ../../../bus/pci/drivers/mlx5_core``
   (depth as the tree needs), ``sys/class/net/<if>`` and ``<if>/device``.
+* scalable functions: ``<pf>/mlx5_core.sf.<N>/`` with ``sfnum`` and ``net/``
+  (mlx5 ``sf/dev/dev.c`` parents the auxiliary device to the PF; its netdev
+  hangs off it, ``SET_NETDEV_DEV(netdev, mdev->device)``), and the bus link
+  ``sys/bus/auxiliary/devices/mlx5_core.sf.<N>``;
+* bonds: ``sys/devices/virtual/net/<bond>/bonding/{mode,slaves}`` and each
+  member's ``master`` link (drivers/net/bonding/bond_sysfs.c,
+  net/core/dev.c ``netdev_upper_dev_link`` -> ``master``);
 * netdev attributes ``mtu``, ``ifindex``, ``phys_port_name``,
   ``phys_switch_id``; a value of None means the file is absent, which is how
   kernels since 2025 hide them (hw-reference.md 2.2).  The older "file there
@@ -34,6 +41,7 @@ from pathlib import Path
 __all__ = [
     "SysfsBuilder", "vf_address", "SWITCH_ID_CX6DX", "SWITCH_ID_CX6LX", "SWITCH_ID_BF2", "SWITCH_ID_SPARE",
     "cx6dx_switchdev", "cx6lx_legacy", "bf2_nic_mode", "bf2_dpu_mode", "vfs_without_representors",
+    "cx7_switchdev", "bf3_nic_mode", "bf2_nic_legacy_fresh", "bf2_arm", "cx6dx_sfs", "cx6dx_vf_lag",
     "write_attr", "drop_attr", "corrupt_numvfs", "drop_phys_port_name", "dangle_physfn", "dangle_virtfn",
     "vanish", "SCENARIOS",
 ]
@@ -179,7 +187,11 @@ class SysfsBuilder:
         ``None`` leaves the file out.  ``compat_mode`` writes MLNX_OFED's
         ``compat/devlink/mode``.
         """
-        dev = self.device_dir(parent_bdf)
+        return self._netdev_at(self.device_dir(parent_bdf), name, phys_port_name=phys_port_name,
+                               phys_switch_id=phys_switch_id, mtu=mtu, compat_mode=compat_mode)
+
+    def _netdev_at(self, dev: Path, name: str, *, phys_port_name: str | None = None,
+                   phys_switch_id: str | None = None, mtu: int = 1500, compat_mode: str | None = None) -> Path:
         d = dev / "net" / name
         d.mkdir(parents=True)
         self._ifindex += 1
@@ -197,6 +209,37 @@ class SysfsBuilder:
         self._link(d / "device", dev)
         self._link(d / "subsystem", self.sys / "class/net")
         self._link(self.sys / "class/net" / name, d)
+        return d
+
+    def sf(self, pf_bdf: str, index: int, sfnum: int, *, netdev: str | None = None, mtu: int = 1500) -> Path:
+        """Scalable function ``mlx5_core.sf.<index>`` of ``pf_bdf`` with ``sfnum``, its netdev when probed."""
+        pf = self.device_dir(pf_bdf)
+        d = pf / f"mlx5_core.sf.{index}"
+        d.mkdir()
+        self._write(d / "sfnum", str(sfnum))
+        self._link(self.sys / "bus/auxiliary/devices" / d.name, d)
+        drv = self.sys / "bus/auxiliary/drivers/mlx5_core.sf"
+        drv.mkdir(parents=True, exist_ok=True)
+        self._link(d / "driver", drv)
+        if netdev is not None:
+            self._netdev_at(d, netdev, mtu=mtu)
+        return d
+
+    def bond(self, name: str, members: list[str], mode: str = "802.3ad 4", mtu: int = 9000) -> Path:
+        """A bond (a virtual netdev) enslaving ``members``: ``bonding/mode`` reads "802.3ad 4"."""
+        d = self.sys / "devices/virtual/net" / name
+        (d / "bonding").mkdir(parents=True)
+        self._ifindex += 1
+        self._write(d / "ifindex", str(self._ifindex))
+        self._write(d / "mtu", str(mtu))
+        self._write(d / "bonding/mode", mode)
+        self._write(d / "bonding/slaves", " ".join(members))
+        self._link(self.sys / "class/net" / name, d)
+        for m in members:
+            member = Path(os.path.realpath(self.sys / "class/net" / m))
+            self._link(member / "master", d)
+            self._link(d / f"lower_{m}", member)
+            self._link(member / f"upper_{name}", d)
         return d
 
     # -- helpers -----------------------------------------------------------
@@ -316,7 +359,77 @@ def vfs_without_representors(root: Path) -> SysfsBuilder:
     return b
 
 
-SCENARIOS = (cx6dx_switchdev, cx6lx_legacy, bf2_nic_mode, bf2_dpu_mode, vfs_without_representors)
+def cx7_switchdev(root: Path) -> SysfsBuilder:
+    """One-port ConnectX-7 (0x1021) at 0000:41:00.0 in switchdev, 2 VFs with representors."""
+    b = SysfsBuilder(root)
+    b.pf("0000:41:00.0", 0x1021, totalvfs=16)
+    _switchdev_port(b, "0000:41:00.0", 0, "enp65s0f0np0", SWITCH_ID_SPARE, 2,
+                    {i: f"enp65s0f0_{i}" for i in range(2)}, "enp65s0f0")
+    return b
+
+
+def bf3_nic_mode(root: Path) -> SysfsBuilder:
+    """BlueField-3 (0xa2dc) at 0000:a1:00.0 in NIC mode, switchdev, 2 VFs."""
+    b = SysfsBuilder(root)
+    b.pf("0000:a1:00.0", 0xA2DC, totalvfs=16)
+    _switchdev_port(b, "0000:a1:00.0", 0, "enp161s0f0np0", SWITCH_ID_BF2, 2,
+                    {i: f"enp161s0f0_{i}" for i in range(2)}, "enp161s0f0")
+    return b
+
+
+def bf2_nic_legacy_fresh(root: Path) -> SysfsBuilder:
+    """BlueField-2 (0xa2d6) at 0000:3b:00.0/.1 in NIC mode before set-up: e-switch
+    legacy, no VFs, and an older kernel, whose legacy PF netdevs have ``p<N>``
+    but no switch id (hw-reference.md 2.3): from sysfs alone it looks like DPU mode."""
+    b = SysfsBuilder(root)
+    for fn in (0, 1):
+        bdf = f"0000:3b:00.{fn}"
+        b.pf(bdf, 0xA2D6, totalvfs=16)
+        b.netdev(bdf, f"enp59s0f{fn}np{fn}", phys_port_name=f"p{fn}", mtu=9000)
+    return b
+
+
+def bf2_arm(root: Path) -> SysfsBuilder:
+    """The Arm of a BlueField-2 in DPU mode: the ECPF 0000:03:00.0 (0xa2d6) manages
+    the e-switch; its netdevs are the uplink ``p0``, the host PF's representor
+    ``pf0hpf`` (``c1pf0``), the host's two VFs' representors ``pf0vf0``/``pf0vf1``
+    (``c1pf0vf<N>``: external, controller 1) and a local SF ``en3f0pf0sf0``
+    (``pf0sf0``) whose device is ``mlx5_core.sf.2`` (netdev ``enp3s0f0s0``).
+    Names as NVIDIA's "Kernel Representors Model" shows them."""
+    b = SysfsBuilder(root)
+    bdf = "0000:03:00.0"
+    b.pf(bdf, 0xA2D6, totalvfs=16)
+    b.netdev(bdf, "p0", phys_port_name="p0", phys_switch_id=SWITCH_ID_BF2, mtu=9000)
+    b.netdev(bdf, "pf0hpf", phys_port_name="c1pf0", phys_switch_id=SWITCH_ID_BF2)
+    for i in range(2):
+        b.netdev(bdf, f"pf0vf{i}", phys_port_name=f"c1pf0vf{i}", phys_switch_id=SWITCH_ID_BF2)
+    b.netdev(bdf, "en3f0pf0sf0", phys_port_name="pf0sf0", phys_switch_id=SWITCH_ID_BF2)
+    b.sf(bdf, 2, 0, netdev="enp3s0f0s0")
+    return b
+
+
+def cx6dx_sfs(root: Path) -> SysfsBuilder:
+    """One-port ConnectX-6 Dx (0x101d) at 0000:08:00.0 in switchdev with two scalable
+    functions (sfnum 11, 88) and no VFs; SF 88 has no representor (its port is gone)."""
+    b = SysfsBuilder(root)
+    bdf = "0000:08:00.0"
+    b.pf(bdf, 0x101D, totalvfs=8)
+    b.netdev(bdf, "enp8s0f0np0", phys_port_name="p0", phys_switch_id=SWITCH_ID_SPARE, mtu=9000)
+    b.netdev(bdf, "enp8s0f0npf0sf11", phys_port_name="pf0sf11", phys_switch_id=SWITCH_ID_SPARE)
+    b.sf(bdf, 1, 11, netdev="enp8s0f0s11")
+    b.sf(bdf, 4, 88, netdev="enp8s0f0s88")
+    return b
+
+
+def cx6dx_vf_lag(root: Path) -> SysfsBuilder:
+    """:func:`cx6dx_switchdev` with both uplinks enslaved to ``bond0`` (802.3ad): VF-LAG."""
+    b = cx6dx_switchdev(root)
+    b.bond("bond0", ["enp3s0f0np0", "enp3s0f1np1"])
+    return b
+
+
+SCENARIOS = (cx6dx_switchdev, cx6lx_legacy, bf2_nic_mode, bf2_dpu_mode, vfs_without_representors,
+             cx7_switchdev, bf3_nic_mode, bf2_nic_legacy_fresh, bf2_arm, cx6dx_sfs, cx6dx_vf_lag)
 
 
 # -- breaking a tree -----------------------------------------------------------

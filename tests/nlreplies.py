@@ -145,3 +145,26 @@ def flower_options(flags: int | None, in_hw_count: int) -> bytes:
         out += u32(TCA_FLOWER_FLAGS, flags)
     out += u32(TCA_FLOWER_IN_HW_COUNT, in_hw_count)
     return out + nla(TCA_FLOWER_ACT, nla(1, string(TCA_KIND, "mirred")))
+
+
+# -- devlink parameters (net/devlink/param.c devlink_nl_param_fill; uapi linux/devlink.h) -----
+
+(PARAM, PARAM_NAME, PARAM_GENERIC, PARAM_TYPE, PARAM_VALUES_LIST, PARAM_VALUE, PARAM_DATA,
+ PARAM_CMODE) = (80, 81, 82, 83, 84, 85, 86, 87)
+TYPE_U32, TYPE_STRING, TYPE_FLAG = 3, 5, 6  # the NLA types devlink puts in PARAM_TYPE
+CMODE_RUNTIME, CMODE_DRIVERINIT = 0, 1
+
+
+def param_reply(name: str, kind: int, value: str | int | bool, *, cmode: int = CMODE_RUNTIME,
+                pci: str = PCI) -> bytes:
+    """One PARAM_GET reply: the handle, then PARAM nested (nla_nest_start_noflag) with the
+    name, the type, and VALUES_LIST > VALUE > (CMODE, DATA); a false bool has no DATA."""
+    if kind == TYPE_STRING:
+        data = string(PARAM_DATA, str(value))
+    elif kind == TYPE_FLAG:
+        data = nla(PARAM_DATA, b"") if value else b""
+    else:
+        data = u32(PARAM_DATA, int(value))
+    values = nla(PARAM_VALUES_LIST, nla(PARAM_VALUE, u8(PARAM_CMODE, cmode) + data))
+    return genl(38, string(BUS_NAME, "pci"), string(DEV_NAME, pci),
+                nla(PARAM, string(PARAM_NAME, name) + u8(PARAM_TYPE, kind) + values))

@@ -41,8 +41,11 @@ def full_snapshot() -> NodeSnapshot:
             Key.LINKS: NetlinkAnswer(bytes(range(40))),
             Key.route_get("10.1.0.1", "10.0.0.1"): NetlinkAnswer(error="ENETUNREACH"),
             Key.devlink_eswitch("0000:03:00.0"): NetlinkAnswer(error="devlink unavailable"),
+            Key.devlink_param("0000:03:00.0", "flow_steering_mode"): NetlinkAnswer(bytes(range(7, 60))),
         }, {"enp3s0f0np0": Reading.of(FeatureBits(True, True, False, False)),
-            "enp3s0f0_0": Reading.failed("no such interface")})),
+            "enp3s0f0_0": Reading.failed("no such interface")},
+            {"net/ipv4/conf/vtep0/rp_filter": Reading.of("1"), "net/ipv4/conf/eth0.100/arp_ignore": Reading.of("2"),
+             "net/ipv4/conf/vtep9/arp_announce": Reading.failed("ENOENT")})),
         datapath=Reading.failed("ovs-vswitchd is not running"),
         daemons=DaemonState(Reading.of("3.5.0"), Reading.failed("no ovn-controller.pid"),
                             {"ovs-vswitchd": Reading.of("2026-12-02T05:00:00Z|00001|vlog|INFO|opened\n"),
@@ -124,6 +127,10 @@ HOSTILE: dict[str, bytes] = {
                                                                          "tables": [0]}).encode(),
                                             "openflow.bin": b"\x00\x00\x10\x00abc"},
                                            manifest=manifest_with(openflow="read")),
+    "sysctl value not text": tar_bytes({"netlink.json": json.dumps({"sysctls": {"net/ipv4/conf/x/rp_filter": {
+        "value": 1, "error": None}}}).encode()}, manifest=manifest_with(netlink="read")),
+    "sysctls not an object": tar_bytes({"netlink.json": json.dumps({"sysctls": ["rp_filter"]}).encode()},
+                                       manifest=manifest_with(netlink="read")),
     "netlink not hex": tar_bytes({"netlink.json": json.dumps({"netlink": {"links": {"hex": "zz"}}}).encode()},
                                  manifest=manifest_with(netlink="read")),
     "sysfs entry of an unknown kind": tar_bytes({"sysfs.json": json.dumps(

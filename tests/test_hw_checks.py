@@ -25,17 +25,21 @@ from mvcore.findings import Finding
 from mvcore.reading import Reading
 from mvcore.snapshot import FeatureBits, HostState, Key
 from tests import hwmodel as testing
-from tests.nlreplies import LEGACY, SWITCHDEV, answer, eswitch_reply
+from tests.nlreplies import (
+    LEGACY, SWITCHDEV, TYPE_FLAG, TYPE_STRING, answer, eswitch_reply, param_reply,
+)
 from tests.nlreplies import devlink_error as nlerror
 
 ON = FeatureBits(available=True, requested=True, active=True, never_changed=False)
 OFF = FeatureBits(available=True, requested=False, active=False, never_changed=False)
 
 
-def _host(inv: Inventory, eswitch: dict[str, bytes] | None, features: dict[str, FeatureBits] | None) -> HostView:
+def _host(inv: Inventory, eswitch: dict[str, bytes] | None, features: dict[str, FeatureBits] | None,
+          params: dict[tuple[str, str], bytes] | None = None) -> HostView:
     """What a live node's host reader would have returned, for these recorded answers."""
     pfs = [pf for a in inv.adapters for pf in a.pfs]
     netlink = {Key.devlink_eswitch(pf.pci): answer((eswitch or {}).get(pf.pci, SWITCHDEV)) for pf in pfs}
+    netlink |= {Key.devlink_param(pci, name): answer(data) for (pci, name), data in (params or {}).items()}
     ethtool = {n: Reading.of((features or {}).get(n, ON)) for pf in pfs for n in pf.offload_netdevs}
     return host_view(HostState(None, netlink, ethtool))
 
@@ -43,9 +47,11 @@ def _host(inv: Inventory, eswitch: dict[str, bytes] | None, features: dict[str, 
 def _inputs(inv: Inventory, *, eswitch: dict[str, bytes] | None = None,
             features: dict[str, FeatureBits] | None = None, ovs: OvsView | None = None,
             host: HostView | None = None, privileged: bool = True, vteps: tuple[tuple[str, str], ...] = (),
-            overlay_mtu: int | None = None) -> PreflightInput:
-    return PreflightInput(inv, host or _host(inv, eswitch, features), ovs, None if ovs else "no db.sock",
-                          privileged, overlay_mtu=overlay_mtu, vteps=vteps)
+            overlay_mtu: int | None = None, params: dict[tuple[str, str], bytes] | None = None,
+            dual_stack: bool | None = None) -> PreflightInput:
+    return PreflightInput(inv, host or _host(inv, eswitch, features, params), ovs, None if ovs else "no db.sock",
+                          privileged, overlay_mtu=overlay_mtu, vteps=vteps, dual_stack=dual_stack,
+                          dual_stack_from="given")
 
 
 def _ovs_on_br_int(inv: Inventory, **kw: object) -> OvsView:
@@ -144,7 +150,7 @@ def test_unprivileged_and_without_ovs(tmp_path: Path) -> None:
 
 
 def test_no_adapters_and_other_parts(tmp_path: Path) -> None:
-    testing.SysfsBuilder(tmp_path).pf("0000:05:00.0", 0x1017, totalvfs=8)  # a ConnectX-5
+    testing.SysfsBuilder(tmp_path).function("0000:05:00.0", 0x1007, driver="mlx4_core")  # a ConnectX-3
     findings = run_checks(_inputs(discover(DirSysfs(tmp_path))))
     assert "no-adapters" in codes(findings, "warning") and "adapter-unsupported" in codes(findings, "info")
 
@@ -186,3 +192,190 @@ def test_vtep_mtu(tmp_path: Path, vtep_ns: str) -> None:
     assert "vtep-rule-missing" in codes(ok)  # no ip rule in this namespace
     missing = run_checks(_inputs(inv, host=host, vteps=(("enp3s0f0np0", "10.0.0.9"),)))
     assert "vtep-ip-missing" in codes(missing)
+
+
+# -- which hardware: any mlx5 PF that manages its e-switch ------------------------------
+
+
+def pcis(inv: Inventory) -> list[str]:
+    return [pf.pci for a in inv.adapters for pf in a.pfs]
+
+
+@pytest.mark.parametrize("scenario", [testing.cx7_switchdev, testing.bf3_nic_mode])
+def test_newer_generations_get_every_check_and_pass(tmp_path: Path, scenario: Callable[[Path], object]) -> None:
+    inv = tree(tmp_path, scenario)
+    findings = run_checks(_inputs(inv, ovs=_ovs_on_br_int(inv)))
+    assert codes(findings, "error") == [] and "adapter-unsupported" not in codes(findings)
+    off = run_checks(_inputs(inv, features={inv.adapters[0].pfs[0].uplink or "": OFF}, ovs=_ovs_on_br_int(inv)))
+    assert codes(off, "error") == ["hw-tc-offload-off"]  # checked, not skipped
+
+
+def test_bluefield2_nic_mode_before_setup_is_not_dpu_mode(tmp_path: Path) -> None:
+    # Legacy, no VFs, an older kernel (no switch id): devlink answering proves NIC mode.
+    inv = tree(tmp_path, testing.bf2_nic_legacy_fresh)
+    findings = run_checks(_inputs(inv, eswitch=dict.fromkeys(pcis(inv), LEGACY)))
+    assert codes(findings, "error") == ["eswitch-not-switchdev"] * 2 + ["sriov-disabled"] * 2
+    # unprivileged, devlink cannot answer: unknown, never a guessed DPU mode
+    refused = run_checks(_inputs(inv, eswitch=dict.fromkeys(pcis(inv), nlerror(errno.EPERM)), privileged=False))
+    assert "bluefield-dpu-mode" not in codes(refused) and codes(refused).count("eswitch-mode-unknown") == 2
+
+
+def test_bluefield2_dpu_mode_names_the_arm(tmp_path: Path) -> None:
+    inv = tree(tmp_path, testing.bf2_dpu_mode)
+    findings = run_checks(_inputs(inv, eswitch=dict.fromkeys(pcis(inv), nlerror(errno.EOPNOTSUPP))))
+    dpu = [f for f in findings if f.code == "bluefield-dpu-mode"]
+    assert len(dpu) == 2 and all("Arm" in f.hint and "p0/p1" in f.hint for f in dpu)
+    assert codes(findings, "error") == ["bluefield-dpu-mode"] * 2  # no host checks reported as failures
+
+
+def test_on_the_bluefield_arm(tmp_path: Path) -> None:
+    inv = tree(tmp_path, testing.bf2_arm)
+    ovs = _ovs_on_br_int(inv)
+    plugged = OvsView(True, None, ("10.0.0.1",), (("p0", "10.0.0.1"),),
+                      {**ovs.bridge_of, "pf0vf0": "br-int", "pf0vf1": "br-int", "en3f0pf0sf0": "br-int"})
+    findings = run_checks(_inputs(inv, ovs=plugged))
+    assert codes(findings, "error") == [] and "bluefield-arm" in codes(findings, "info")
+    arm = next(f for f in findings if f.code == "bluefield-arm")
+    assert "pf0hpf" in arm.message and "2 host VF" in arm.message
+    # the host VFs' representors must be on br-int, as ovnkube-node in dpu mode plugs them
+    missing = run_checks(_inputs(inv, ovs=OvsView(True, None, (), (("p0", "10.0.0.1"),), {})))
+    assert sorted(f.subject or "" for f in missing if f.code == "representor-not-on-bridge") == [
+        "en3f0pf0sf0", "pf0vf0", "pf0vf1"]
+    assert "pf-mapping-unknown-pf" not in codes(missing)  # p0 is the Arm's uplink
+
+
+def test_switchdev_inactive_is_an_error_without_unbinding(tmp_path: Path) -> None:
+    inv = tree(tmp_path, testing.cx6dx_switchdev)
+    findings = run_checks(_inputs(inv, eswitch=dict.fromkeys(pcis(inv), eswitch_reply(2, 0, 1)),
+                                  ovs=_ovs_on_br_int(inv)))
+    inactive = [f for f in findings if f.code == "eswitch-switchdev-inactive"]
+    assert len(inactive) == 2 and codes(findings, "error") == ["eswitch-switchdev-inactive"] * 2
+    assert all("mode switchdev" in f.hint and "unbound" not in f.hint.replace("need not be unbound", "")
+               for f in inactive)
+
+
+def test_encap_none_is_an_error(tmp_path: Path) -> None:
+    inv = tree(tmp_path, testing.cx6dx_switchdev)
+    findings = run_checks(_inputs(inv, eswitch=dict.fromkeys(pcis(inv), eswitch_reply(1, 0, 0)),
+                                  ovs=_ovs_on_br_int(inv)))
+    assert codes(findings, "error") == ["eswitch-encap-none"] * 2
+
+
+def test_flow_steering_mode_from_the_devlink_parameter(tmp_path: Path) -> None:
+    inv = tree(tmp_path, testing.cx6dx_switchdev)
+    pf0, pf1 = pcis(inv)
+    params = {(pf0, "flow_steering_mode"): param_reply("flow_steering_mode", TYPE_STRING, "dmfs", pci=pf0),
+              (pf1, "flow_steering_mode"): param_reply("flow_steering_mode", TYPE_STRING, "smfs", pci=pf1)}
+    inp = _inputs(inv, ovs=_ovs_on_br_int(inv), params=params)
+    assert inp.host.params[(pf0, "flow_steering_mode")].value == "dmfs"
+    dmfs = [f for f in run_checks(inp) if f.code == "flow-steering-dmfs"]
+    assert [f.subject for f in dmfs] == ["enp3s0f0np0"] and "smfs" in dmfs[0].hint
+
+
+def test_scalable_functions(tmp_path: Path) -> None:
+    inv = tree(tmp_path, testing.cx6dx_sfs)
+    findings = run_checks(_inputs(inv, ovs=OvsView(True, None, (), (), {"enp8s0f0npf0sf11": "br-int"})))
+    assert codes(findings, "error") == ["sf-without-representor"]  # sfnum 88; no sriov-disabled: SFs are used
+    moved = run_checks(_inputs(inv, ovs=OvsView(True, None, (), (), {"enp8s0f0npf0sf11": "br-ex"})))
+    assert [f.subject for f in moved if f.code == "representor-not-on-bridge"] == ["enp8s0f0npf0sf11"]
+    off = run_checks(_inputs(inv, features={"enp8s0f0npf0sf11": OFF}))
+    assert [f.subject for f in off if f.code == "hw-tc-offload-off"] == ["enp8s0f0npf0sf11"]
+
+
+# -- LAG and MultiPort E-Switch --------------------------------------------------------------
+
+
+def test_vf_lag(tmp_path: Path) -> None:
+    inv = tree(tmp_path, testing.cx6dx_vf_lag)
+    ovs = _ovs_on_br_int(inv)
+    both = OvsView(True, None, (), (("enp3s0f0np0", "10.0.0.1"), ("enp3s0f1np1", "10.0.0.1")), ovs.bridge_of)
+    findings = run_checks(_inputs(inv, ovs=both))
+    assert codes(findings, "error") == [] and "vf-lag" in codes(findings, "info")
+    one = OvsView(True, None, (), (("enp3s0f0np0", "10.0.0.1"),), ovs.bridge_of)
+    lacking = [f for f in run_checks(_inputs(inv, ovs=one)) if f.code == "pf-mapping-lag-incomplete"]
+    assert [f.subject for f in lacking] == ["enp3s0f1np1"] and "enp3s0f1np1:10.0.0.1" in lacking[0].hint
+
+
+def test_lag_modes_mlx5_cannot_offload(tmp_path: Path) -> None:
+    testing.cx6dx_switchdev(tmp_path)
+    testing.SysfsBuilder(tmp_path).bond("bond0", ["enp3s0f0np0", "enp3s0f1np1"], "balance-rr 0")
+    assert "lag-mode-unsupported" in codes(run_checks(_inputs(discover(DirSysfs(tmp_path)))), "error")
+
+
+def test_half_a_lag(tmp_path: Path) -> None:
+    testing.cx6dx_switchdev(tmp_path)
+    testing.SysfsBuilder(tmp_path).bond("bond0", ["enp3s0f0np0"])
+    found = [f for f in run_checks(_inputs(discover(DirSysfs(tmp_path)))) if f.code == "lag-incomplete"]
+    assert len(found) == 1 and "enp3s0f1np1" in found[0].message
+
+
+def test_shares_eswitch(tmp_path: Path) -> None:
+    from hw.roles import eswitch_peers, shares_eswitch
+    plain = tree(tmp_path / "plain", testing.cx6dx_switchdev)
+    lag = tree(tmp_path / "lag", testing.cx6dx_vf_lag)
+    p0, p1 = plain.adapters[0].pfs
+    l0, l1 = lag.adapters[0].pfs
+    host = _host(plain, None, None)
+    assert not shares_eswitch(p0, p1, host) and shares_eswitch(l0, l1, _host(lag, None, None))
+    mpesw = _host(plain, None, None, {(pf.pci, "esw_multiport"): param_reply("esw_multiport", TYPE_FLAG, True,
+                                                                              pci=pf.pci) for pf in (p0, p1)})
+    assert shares_eswitch(p0, p1, mpesw) and eswitch_peers(plain, p0, mpesw) == (p0, p1)
+    assert eswitch_peers(plain, p0, host) == (p0,)
+
+
+@pytest.fixture
+def bridged_ns() -> Iterator[str]:
+    """vtep0 (10.0.0.1/23) on br-phy0 with PF0's uplink and vtep1 (10.0.0.2/23) on br-phy1 with
+    PF1's, as the OvsView below says; netdevs named as the modelled card's."""
+    if os.geteuid() != 0:
+        pytest.skip("creating network namespaces needs root")
+    with netns.temporary() as name:
+        with IPRoute(netns=name, flags=0) as ipr:
+            for dev in ("vtep0", "vtep1", "enp3s0f0np0", "enp3s0f1np1", "bond0"):
+                ipr.link("add", ifname=dev, kind="veth", peer=f"{dev}-p")
+            for ip, dev in (("10.0.0.1", "vtep0"), ("10.0.0.2", "vtep1")):
+                (index,) = ipr.link_lookup(ifname=dev)
+                ipr.addr("add", index=index, address=ip, prefixlen=23)
+        yield name
+
+
+BRIDGES = {"vtep0": "br-phy0", "enp3s0f0np0": "br-phy0", "vtep1": "br-phy1", "enp3s0f1np1": "br-phy1"}
+
+
+def test_a_vtep_on_the_other_ports_bridge_needs_a_shared_eswitch(tmp_path: Path, bridged_ns: str) -> None:
+    inv = tree(tmp_path, testing.cx6dx_switchdev)
+    with HostReader(bridged_ns) as reader:
+        state = reader.read(HostRequests())
+    crossed = (("enp3s0f1np1", "10.0.0.1"),)  # PF1's VFs told to use the VTEP on PF0's bridge
+    ovs = OvsView(True, None, (), crossed, {**_ovs_on_br_int(inv).bridge_of, **BRIDGES})
+    separate = run_checks(_inputs(inv, host=host_view(state), ovs=ovs, vteps=crossed), ("vteps",))
+    assert [f.code for f in separate if f.severity.value == "error"] == ["vtep-ip-missing"]
+    mpesw = {(pf.pci, "esw_multiport"): answer(param_reply("esw_multiport", TYPE_FLAG, True, pci=pf.pci))
+             for pf in inv.adapters[0].pfs}
+    shared = HostState(state.netns, {**state.netlink, **{Key.devlink_param(p, n): a for (p, n), a in mpesw.items()}})
+    ok = run_checks(_inputs(inv, host=host_view(shared), ovs=ovs, vteps=crossed), ("vteps",))
+    assert "vtep-ip-missing" not in codes(ok)
+
+
+def test_a_vtep_on_the_bonds_bridge(tmp_path: Path, bridged_ns: str) -> None:
+    inv = tree(tmp_path, testing.cx6dx_vf_lag)
+    with HostReader(bridged_ns) as reader:
+        host = host_view(reader.read(HostRequests()))
+    mapping = (("enp3s0f0np0", "10.0.0.1"), ("enp3s0f1np1", "10.0.0.1"))
+    ovs = OvsView(True, None, (), mapping, {**_ovs_on_br_int(inv).bridge_of, "bond0": "br-phy0", "vtep0": "br-phy0"})
+    assert "vtep-ip-missing" not in codes(run_checks(_inputs(inv, host=host, ovs=ovs, vteps=mapping), ("vteps",)))
+
+
+# -- MTU: the dual-stack rule --------------------------------------------------------------
+
+
+def test_dual_stack_needs_room_for_ipv6(tmp_path: Path, vtep_ns: str) -> None:
+    inv = tree(tmp_path, testing.cx6dx_switchdev)
+    with HostReader(vtep_ns) as reader:
+        host = host_view(reader.read(HostRequests()))
+    vteps = (("enp3s0f0np0", "10.0.0.1"),)  # an IPv4 VTEP, MTU 1500
+    v4 = run_checks(_inputs(inv, host=host, vteps=vteps, overlay_mtu=1430, dual_stack=False))
+    dual = run_checks(_inputs(inv, host=host, vteps=vteps, overlay_mtu=1430, dual_stack=True))
+    assert "vtep-mtu-too-small" not in codes(v4)  # 1430 + 58 <= 1500
+    small = [f for f in dual if f.code == "vtep-mtu-too-small"]  # 1430 + 78 > 1500
+    assert len(small) == 1 and "needs 1508" in small[0].message and "IPv6" in small[0].message

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from hw import inventory, udev
-from hw.model import Adapter, Inventory, PhysicalFunction
+from hw.model import Adapter, Inventory, Lag, PhysicalFunction
 from hw.sysfs import DirSysfs
 from tests import hwmodel as hwt
 
@@ -131,19 +131,25 @@ def test_scenarios_together(tmp_path: Path) -> None:
 # -- other parts ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("device_id", "name", "bluefield"), [
-    (0x1017, "ConnectX-5", False),
-    (0x1021, "ConnectX-7", False),
-    (0xA2DC, "BlueField-3", True),
-    (0x1234, "Mellanox device 0x1234", False),
+@pytest.mark.parametrize(("device_id", "name", "bluefield", "driver", "mlx5"), [
+    (0x1017, "ConnectX-5", False, "mlx5_core", True),
+    (0x1021, "ConnectX-7", False, "mlx5_core", True),
+    (0x1025, "ConnectX-9", False, "mlx5_core", True),
+    (0xA2DC, "BlueField-3", True, "mlx5_core", True),
+    (0x1234, "Mellanox device 0x1234", False, "mlx5_core", True),  # newer than the table, bound to mlx5_core
+    (0x1007, "Mellanox device 0x1007", False, "mlx4_core", False),  # ConnectX-3: mlx4, no switchdev
+    (0x0212, "ConnectX-6 Dx Flash Recovery", False, None, False),  # a card in its recovery state
 ])
-def test_other_mellanox_parts_are_named_and_unsupported(tmp_path: Path, device_id: int, name: str,
-                                                        bluefield: bool) -> None:
+def test_every_mlx5_part_is_checked_others_are_named(tmp_path: Path, device_id: int, name: str, bluefield: bool,
+                                                     driver: str | None, mlx5: bool) -> None:
     b = hwt.SysfsBuilder(tmp_path)
-    b.pf("0000:06:00.0", device_id, totalvfs=0)
+    b.function("0000:06:00.0", device_id, driver=driver)
+    (tmp_path / "sys/bus/pci/devices/0000:06:00.0/sriov_totalvfs").write_text("0\n")
+    (tmp_path / "sys/bus/pci/devices/0000:06:00.0/sriov_numvfs").write_text("0\n")
     b.netdev("0000:06:00.0", "enp6s0f0np0", phys_port_name="p0", phys_switch_id=hwt.SWITCH_ID_SPARE)
     card = only_adapter(discover(tmp_path))
-    assert (card.product, card.device_id, card.bluefield, card.supported) == (name, device_id, bluefield, False)
+    assert (card.product, card.device_id, card.bluefield, card.supported) == (name, device_id, bluefield, mlx5)
+    assert card.pfs[0].driver == driver
     assert card.pfs[0].uplink == "enp6s0f0np0"
     assert (card.pfs[0].sriov_totalvfs, card.pfs[0].sriov_numvfs) == (0, 0)
 
@@ -177,7 +183,7 @@ def test_external_controller_representor_is_not_a_local_vf(tmp_path: Path) -> No
     b.netdev("0000:03:00.0", "pf0vf0", phys_port_name="c1pf0vf0", phys_switch_id=hwt.SWITCH_ID_BF2)
     b.vf("0000:03:00.0", 0, netdev="p0v0")
     (pf,) = only_adapter(discover(tmp_path)).pfs
-    assert [(r.netdev, r.controller, r.vf_index) for r in pf.representors] == [("pf0vf0", 1, 0)]
+    assert [(r.netdev, r.kind, r.controller, r.index) for r in pf.representors] == [("pf0vf0", "vf", 1, 0)]
     assert pf.vfs[0].representor is None
 
 
@@ -422,3 +428,45 @@ def test_udev_enumeration_agrees_with_sysfs() -> None:
     assert found == [n for n in names if (devices / n / "vendor").read_text().strip() == f"0x{vendor:04x}"]
     assert DirSysfs(Path("/"), udev=True).pci_functions(vendor) == tuple(found)
     assert DirSysfs(Path("/")).pci_functions(vendor) is None  # only when the caller says udev may answer
+
+
+# -- scalable functions, a BlueField's Arm, VF-LAG -------------------------------------
+
+
+def test_scalable_functions_map_to_their_pf(tmp_path: Path) -> None:
+    hwt.cx6dx_sfs(tmp_path)
+    (pf,) = only_adapter(discover(tmp_path)).pfs
+    assert [(sf.name, sf.sfnum, sf.netdev, sf.representor) for sf in pf.sfs] == [
+        ("mlx5_core.sf.1", 11, "enp8s0f0s11", "enp8s0f0npf0sf11"),  # by pf0sf11, the name is udev's
+        ("mlx5_core.sf.4", 88, "enp8s0f0s88", None),
+    ]
+    assert [(r.netdev, r.kind, r.index) for r in pf.representors] == [("enp8s0f0npf0sf11", "sf", 11)]
+    assert pf.vfs == () and pf.problems == ()
+    assert pf.offload_netdevs == ("enp8s0f0np0", "enp8s0f0npf0sf11")
+
+
+def test_a_bluefield_arm_has_the_hosts_representors(tmp_path: Path) -> None:
+    hwt.bf2_arm(tmp_path)
+    (pf,) = only_adapter(discover(tmp_path)).pfs
+    assert pf.uplink == "p0" and pf.vfs == ()
+    assert [(r.netdev, r.kind, r.controller, r.index) for r in pf.host_representors] == [
+        ("pf0hpf", "pf", 1, None), ("pf0vf0", "vf", 1, 0), ("pf0vf1", "vf", 1, 1)]
+    assert [(sf.name, sf.representor) for sf in pf.sfs] == [("mlx5_core.sf.2", "en3f0pf0sf0")]  # the Arm's own SF
+    assert set(pf.offload_netdevs) == {"p0", "en3f0pf0sf0", "pf0hpf", "pf0vf0", "pf0vf1"}
+
+
+def test_uplinks_in_a_bond_are_a_lag(tmp_path: Path) -> None:
+    hwt.cx6dx_vf_lag(tmp_path)
+    pf0, pf1 = only_adapter(discover(tmp_path)).pfs
+    assert pf0.lag == pf1.lag == Lag("bond0", "802.3ad")
+    hwt.cx6dx_switchdev(tmp_path / "plain")
+    assert all(pf.lag is None for pf in only_adapter(discover(tmp_path / "plain")).pfs)
+
+
+def test_an_ovs_port_master_is_not_a_lag(tmp_path: Path) -> None:
+    b = hwt.cx7_switchdev(tmp_path)
+    ovs = tmp_path / "sys/devices/virtual/net/ovs-system"
+    ovs.mkdir(parents=True)
+    b._link(Path(os.path.realpath(tmp_path / "sys/class/net/enp65s0f0np0")) / "master", ovs)
+    (pf,) = only_adapter(discover(tmp_path)).pfs
+    assert pf.lag is None

@@ -16,6 +16,10 @@ from pyroute2.netlink.devlink import devlinkcmd
 from hw import devlink
 from hw.model import DevInfo, EswitchState
 from mvcore.snapshot import NetlinkAnswer
+from mvcore.reading import Reading
+from tests.nlreplies import (
+    CMODE_DRIVERINIT, TYPE_FLAG, TYPE_STRING, TYPE_U32, param_reply,
+)
 from tests.nlreplies import (
     BUS_NAME, DEV_NAME, DRIVER, ESWITCH_MODE, FAMILY_ID, INFO, LEGACY, NLM_F_ACK, NLM_F_REQUEST, PCI, SWITCHDEV,
     V_RUNNING, answer, devlink_error, done, eswitch_reply, genl, nla, string, u16, version,
@@ -167,3 +171,28 @@ def test_the_request_is_what_devlink_sends() -> None:
         msg.encode()
         assert bytes(msg.data[16:msg["header"]["length"]]) == (
             struct.pack("=BBH", 29, 1, 0) + string(BUS_NAME, "pci") + string(DEV_NAME, PCI))
+
+
+# -- parameters -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("data", "expected"), [
+    (param_reply("flow_steering_mode", TYPE_STRING, "smfs"), "smfs"),
+    (param_reply("flow_steering_mode", TYPE_STRING, "dmfs"), "dmfs"),
+    (param_reply("esw_multiport", TYPE_FLAG, True), True),
+    (param_reply("esw_multiport", TYPE_FLAG, False), False),  # nla_put_flag() only when true
+    (param_reply("fdb_large_groups", TYPE_U32, 15, cmode=CMODE_DRIVERINIT), 15),
+])
+def test_decode_param(data: bytes, expected: object) -> None:
+    assert devlink.decode_param(answer(data)) == Reading.of(expected)
+
+
+def test_param_refusals_and_damage() -> None:
+    # no such parameter: devlink_nl_param_get_doit returns -EINVAL
+    assert devlink.decode_param(answer(devlink_error(errno.EINVAL))) == Reading.failed("EINVAL")
+    good = param_reply("flow_steering_mode", TYPE_STRING, "smfs")
+    for cut in range(1, len(good)):
+        assert devlink.decode_param(answer(good[:cut])).error is not None
+    # the request carries the parameter's name
+    msg = devlink.request("0000:03:00.0", devlink.CMD_PARAM_GET, "esw_multiport")
+    assert ["DEVLINK_ATTR_PARAM_NAME", "esw_multiport"] in msg["attrs"]

@@ -116,3 +116,28 @@ def test_unreadable_evidence_is_unknown_never_fine() -> None:
     broken = {p.interface: p for p in build_paths(_inputs(dp_error="x", host_error="y", routes={
         ("10.0.0.2", "10.1.0.1"): RouteAnswer("10.1.0.1", "10.0.0.2", 6082, "eth9", None)}))}
     assert broken[rep].verdict == "broken"
+
+
+def test_a_switchdev_inactive_eswitch_breaks_the_path(tmp_path: object) -> None:
+    """devlink's switchdev_inactive: the kernel drops the e-switch's traffic (not merely slow)."""
+    from pathlib import Path
+
+    from hw.inventory import discover
+    from hw.sysfs import DirSysfs
+    from tests.hwmodel import SWITCH_ID_SPARE, SysfsBuilder
+
+    assert isinstance(tmp_path, Path)
+    b = SysfsBuilder(tmp_path)
+    b.pf("0000:02:00.0", 0x101D)
+    b.netdev("0000:02:00.0", "enp2s0f0", phys_port_name="p0", phys_switch_id=SWITCH_ID_SPARE)
+    b.vf("0000:02:00.0", 0)
+    b.netdev("0000:02:00.0", "enp2s0f0_0", phys_port_name="pf0vf0", phys_switch_id=SWITCH_ID_SPARE)
+    inv = discover(DirSysfs(tmp_path))
+    rep = "enp2s0f0_0"
+    kernel = frozenset({rep})
+    paths = {p.interface: p for p in build_paths(_inputs(inventory=inv, kernel_netdevs=kernel,
+                                                         eswitch={"0000:02:00.0": "switchdev_inactive"}))}
+    assert paths[rep].verdict == "broken" and "switchdev_inactive" in paths[rep].reason
+    legacy = {p.interface: p for p in build_paths(_inputs(inventory=inv, kernel_netdevs=kernel,
+                                                          eswitch={"0000:02:00.0": "legacy"}))}
+    assert legacy[rep].verdict == "not-offloaded"

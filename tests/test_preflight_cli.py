@@ -15,7 +15,7 @@ import pytest
 
 from mvtep.sandbox.node import Sandbox
 from tests import hwmodel as testing
-from tests.vtepns import design_doc_vteps, point_table_at
+from tests.vtepns import arp_per_vtep, design_doc_vteps, point_table_at, set_sysctls
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")
 
@@ -37,6 +37,7 @@ def node_tree(tmp_path: Path) -> Path:
 @pytest.fixture
 def vteps() -> Iterator[str]:
     with design_doc_vteps() as ns:
+        arp_per_vtep(ns)
         yield ns
 
 
@@ -98,3 +99,55 @@ def test_this_machine(tmp_path: Path) -> None:
     status, doc, err = preflight("--db", f"unix:{tmp_path}/x.sock")
     assert status in (0, 1) and "Traceback" not in err
     assert "no-adapters" in codes(doc) and "ovs-unreachable" in codes(doc)
+
+
+def test_several_vteps_in_one_subnet_need_per_nic_arp(node_tree: Path, tmp_path: Path) -> None:
+    """The sysctls are read inside the namespace holding the VTEPs: its defaults (arp_ignore 0,
+    arp_announce 0) let either NIC answer for both addresses; strict rp_filter then drops."""
+    args = ("--sysfs-root", str(node_tree), "--pf-mapping", MAPPING, "--db", f"unix:{tmp_path}/no-ovs.sock")
+    with design_doc_vteps() as ns:
+        _, doc, _ = preflight(*args, "--netns", ns)
+        flux = [f for f in doc["findings"] if f["code"] == "vtep-arp-flux"]
+        assert sorted(f["subject"] for f in flux) == ["10.0.0.1", "10.0.0.2"]
+        assert all("net.ipv4.conf.vtep" in f["hint"] and f["severity"] == "warning" for f in flux)
+        arp_per_vtep(ns)
+        set_sysctls(ns, all_rp_filter=1)  # conf/all counts: the kernel takes the higher value
+        _, doc, _ = preflight(*args, "--netns", ns)
+        assert codes(doc, "10.0.0.1") == codes(doc, "10.0.0.2") == ["vtep-rp-filter-strict"]
+        set_sysctls(ns, all_rp_filter=0, vtep0_rp_filter=2, vtep1_rp_filter=2)
+        _, doc, _ = preflight(*args, "--netns", ns)
+        assert codes(doc, "10.0.0.1") == codes(doc, "10.0.0.2") == []
+
+
+def test_routing_is_judged_by_the_kernels_answer(node_tree: Path, tmp_path: Path) -> None:
+    """Without ip rules, the main table picks one device for the shared subnet: wrong for
+    one VTEP, and that is what is reported, with the reason; a single VTEP routed right by
+    main needs no rule."""
+    from pyroute2 import IPRoute
+
+    args = ("--sysfs-root", str(node_tree), "--db", f"unix:{tmp_path}/no-ovs.sock")
+    with design_doc_vteps() as ns:
+        arp_per_vtep(ns)
+        with IPRoute(netns=ns, flags=0) as ipr:
+            for rule in ipr.get_rules(family=2) + ipr.get_rules(family=10):
+                if rule.get_attr("FRA_TABLE") in (6081, 6082):
+                    ipr.rule("del", family=rule["family"], priority=rule.get_attr("FRA_PRIORITY"))
+        status, doc, _ = preflight(*args, "--netns", ns, "--pf-mapping", MAPPING)
+        wrong = [f for f in doc["findings"] if f["code"] == "vtep-route-wrong-device"]
+        assert status == 1 and len(wrong) == 1, doc["findings"]
+        assert "no ip rule selects a table" in wrong[0]["message"] and "table main" in wrong[0]["message"]
+        right = next(f for f in doc["findings"] if f["code"] == "vtep-rule-missing")
+        assert right["severity"] == "info" and "the kernel routes it through" in right["message"]
+        # one VTEP alone: the kernel's main table is right, so no error at all
+        status, doc, _ = preflight(*args, "--netns", ns, "--pf-mapping", MAPPING.split(",")[wrong[0]["subject"]
+                                                                                        == "10.0.0.1"])
+        assert status == 0 and "vtep-route-wrong-device" not in codes(doc)
+
+
+def test_dual_stack_mtu_rule(node_tree: Path, vteps: str, tmp_path: Path) -> None:
+    args = ("--sysfs-root", str(node_tree), "--netns", vteps, "--pf-mapping", MAPPING, "--overlay-mtu", "1430",
+            "--db", f"unix:{tmp_path}/no-ovs.sock")
+    status, doc, _ = preflight(*args)
+    assert status == 0 and "vtep-mtu-too-small" not in codes(doc) and doc["dual_stack"] is None
+    status, doc, _ = preflight(*args, "--dual-stack")  # vtep0 is 1500: 1430 + 78 does not fit
+    assert status == 1 and codes(doc, "10.0.0.1") == ["vtep-mtu-too-small"] and doc["dual_stack"] is True

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import os
 import random
+import socket
+import struct
 from collections.abc import Iterator
 
 import pytest
 from pyroute2 import IPRoute
+from pyroute2 import netns as pyroute2_netns
 
 from hw import netns
 from hw.routing import NetlinkReader, decode_tc
@@ -20,7 +23,7 @@ from mvcore.errors import Unavailable
 from mvcore.snapshot import NetlinkAnswer
 from tests.nlreplies import (
     IN_HW, NLA_F_NESTED, NOT_IN_HW, SKIP_HW, SKIP_SW, TCA_FLOWER_FLAGS, TCA_FLOWER_IN_HW_COUNT,
-    TCA_FLOWER_KEY_ENC_OPTS, answer, done, flower_options, nla, string, tfilter, u32,
+    TCA_FLOWER_KEY_ENC_OPTS, answer, done, flower_options, nla, nlmsg, string, tfilter, u32,
 )
 
 DUMP = (
@@ -145,3 +148,53 @@ def test_a_missing_namespace_is_unavailable() -> None:
 def test_a_missing_interface_in_this_namespace_is_an_error_answer() -> None:
     # a read-only lookup of a name no host interface has
     assert ingress("mvtep-nosuch0", None).error == "no such interface"
+
+
+# -- shared blocks (what OVS makes of a bond and its members) --------------------------------
+
+RTM_NEWQDISC = 36
+
+
+def ingress_qdisc(ifindex: int, block: int | None) -> bytes:
+    """RTM_NEWQDISC of an ingress qdisc as tc_fill_qdisc() writes it: struct tcmsg with
+    handle ffff:, parent TC_H_INGRESS, TCA_KIND, and TCA_INGRESS_BLOCK (13) when bound to one."""
+    body = struct.pack("=BBHiIII", 0, 0, 0, ifindex, 0xFFFF0000, 0xFFFFFFF1, 1) + string(1, "ingress")
+    return nlmsg(RTM_NEWQDISC, body + (u32(13, block) if block else b""))
+
+
+def test_a_recorded_shared_block_dump() -> None:
+    # the block's filters carry tcm_ifindex TCM_IFINDEX_MAGIC_BLOCK (-1): the block, not the netdev
+    dump = (ingress_qdisc(9, 9) + tfilter(1, "flower", flower_options(IN_HW, 2), ifindex=-1)
+            + tfilter(2, "flower", flower_options(NOT_IN_HW, 0), ifindex=-1) + done())
+    assert decode_tc(answer(dump)) == TcOffload(2, 1, 1, 2, None, block=9)
+    assert decode_tc(answer(ingress_qdisc(9, None) + DUMP)).block is None
+
+
+@needs_root
+def test_a_real_shared_block_is_read_by_block(ns: str) -> None:
+    """An ingress qdisc bound to block 22 (``tc qdisc add dev v0 ingress_block 22 ingress``,
+    sent as the bytes tc sends) with a u32 filter on the block: the reader dumps the block."""
+    with IPRoute(netns=ns, flags=0) as ipr:
+        (index,) = ipr.link_lookup(ifname="v0")
+    sock = pyroute2_netns.create_socket(ns, socket.AF_NETLINK, socket.SOCK_RAW, 0, flags=0)  # NETLINK_ROUTE
+    try:
+        body = struct.pack("=BBHiIII", 0, 0, 0, index, 0xFFFF0000, 0xFFFFFFF1, 0) + string(1, "ingress")
+        sock.send(nlmsg(RTM_NEWQDISC, body + u32(13, 22), flags=0x1 | 0x4 | 0x400 | 0x200))  # REQUEST ACK CREATE EXCL
+        assert struct.unpack_from("=i", sock.recv(4096), 16)[0] == 0
+    finally:
+        sock.close()
+    with IPRoute(netns=ns, flags=0) as ipr:
+        ipr.tc("add-filter", "u32", -1, parent=22, protocol=0x0800, prio=1, target=0x10001, keys=["0x0/0x0+0"])
+    with NetlinkReader(ns) as nl:
+        found = nl.tc_ingress("v0")
+    types = {struct.unpack_from("=H", found.messages, off + 4)[0] for off in _offsets(found.messages)}
+    assert {RTM_NEWQDISC, 44} <= types  # the qdisc, then the block's filter
+    assert decode_tc(found) == TcOffload(0, 0, 0, 0, None, block=22)
+
+
+def _offsets(data: bytes) -> list[int]:
+    out, off = [], 0
+    while off < len(data):
+        out.append(off)
+        off += (struct.unpack_from("=I", data, off)[0] + 3) & ~3
+    return out

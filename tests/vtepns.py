@@ -84,3 +84,19 @@ def current_routes(table: int, ns: str | None) -> tuple[Route, ...]:
         found = host_view(reader.read(HostRequests(tables=(table,)))).routes[table]
     assert found.value is not None, found.error
     return tuple(r for r in found.value if writable_route(r))
+
+
+def set_sysctls(ns: str, **values: int) -> None:
+    """Set ``net.ipv4.conf.<dev>.<key>`` in the test's namespace: ``set_sysctls(ns, vtep0_arp_ignore=1)``
+    reads as device ``vtep0``, key ``arp_ignore`` (mvtep itself only ever reads them)."""
+    import subprocess
+
+    for name, value in values.items():
+        dev, key = name.split("_", 1)
+        subprocess.run(["ip", "netns", "exec", ns, "sysctl", "-qw", f"net.ipv4.conf.{dev}.{key}={value}"],
+                       check=True, capture_output=True)
+
+
+def arp_per_vtep(ns: str) -> None:
+    """What several VTEPs in one subnet need: each NIC answers and announces only its own address."""
+    set_sysctls(ns, vtep0_arp_ignore=1, vtep0_arp_announce=2, vtep1_arp_ignore=1, vtep1_arp_announce=2)

@@ -1,5 +1,5 @@
-"""``mvtep preflight``: are this node's ConnectX-6 / BlueField-2 adapters ready
-for offloaded multi-VTEP?  Read-only."""
+"""``mvtep preflight``: are this node's mlx5 adapters (ConnectX, BlueField in NIC
+mode or on its Arm) ready for offloaded multi-VTEP?  Read-only."""
 
 from __future__ import annotations
 
@@ -23,6 +23,9 @@ def register(sub: Any) -> None:
     p.add_argument("--probe", action="append", default=[], metavar="IP",
                    help="a remote VTEP to ask the kernel the route to (repeatable)")
     p.add_argument("--overlay-mtu", type=int, help="the pods' MTU, to check the VTEP MTU leaves room for Geneve")
+    p.add_argument("--dual-stack", action="store_true",
+                   help="the cluster runs IPv6 (dual-stack): VTEPs need room for the IPv6 header, as ovnkube-node "
+                   "requires (found from ovn-kubernetes' management port when it exists)")
     p.add_argument("--pf-mapping", metavar="PF:IP,...",
                    help="the PF -> VTEP IP mapping to check, before OVS has ovn-pf-encap-ip-mapping")
     add_node_options(p)
@@ -50,7 +53,7 @@ def run(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
         with gatherer(args, rt, host=True) as g:
             snap = g.snapshot(Scope(ovsdb=True, hardware=True, host=True, probes=tuple(args.probe),
                                     vteps=mapping.pairs, required=frozenset({"host"})))
-    inp = preflight_input(snap, overlay_mtu=args.overlay_mtu, pf_mapping=mapping.pairs)
+    inp = preflight_input(snap, overlay_mtu=args.overlay_mtu, pf_mapping=mapping.pairs, dual_stack=args.dual_stack)
     findings = run_checks(inp, tuple(args.only))
     if args.json:
         rt.emit_json(to_json(inp, findings))
