@@ -49,7 +49,7 @@ class PrometheusApi:
         except urllib.error.HTTPError as e:
             raw = e.read()  # the API answers a bad query with 400 and a JSON error
             if not raw.lstrip().startswith(b"{"):
-                raise Unavailable(f"Prometheus at {self.url} answered HTTP {e.code} {e.reason}",
+                raise Unavailable(f"{self.url} did not answer as Prometheus' HTTP API does (HTTP {e.code} {e.reason})",
                                   topic="prometheus") from e
         except (urllib.error.URLError, OSError) as e:
             reason = getattr(e, "reason", None) or e
