@@ -5,6 +5,7 @@ prometheus_client adapter's exposition of them."""
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
@@ -175,3 +176,10 @@ def test_the_loop_survives_its_own_bugs_and_reports_them() -> None:
     assert loop.health()[0] and loop.totals.gathers == 2 and loop.totals.errors == {"exporter": 1}
     assert lines == ["mvtep exporter: exporter: internal error: RuntimeError: boom",
                      "mvtep exporter: exporter: read again"]
+
+
+def test_the_readme_documents_every_metric_with_its_type_and_labels() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    for spec in METRICS:
+        labels = ", ".join(f"`{name}`" for name in spec.labels) or "-"
+        assert f"| `{spec.name}` | {spec.type} | {labels} | {spec.help} |" in readme, spec.name
