@@ -16,6 +16,7 @@ from typing import NoReturn
 
 from mvtep.cli import (apply_cmd, collect_cmd, flows_cmd, paths_cmd, preflight_cmd, sandbox_cmd, show_cmd,
                        verify_cmd)
+from mvtep.cli import exporter_cmd, fleet_cmd
 from mvtep.cli.options import add_node_options
 from mvtep.cli.runtime import Runtime, make_console
 from mvcore.errors import ExitStatus, MvtepError, UsageError
@@ -42,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     for module in (show_cmd, verify_cmd, paths_cmd, preflight_cmd, apply_cmd, flows_cmd, collect_cmd, sandbox_cmd):
         module.register(sub)
+    exporter_cmd.register(sub)
+    fleet_cmd.register(sub)
     return parser
 
 

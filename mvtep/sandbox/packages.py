@@ -19,6 +19,7 @@ import fcntl
 import shutil
 import subprocess
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from mvcore.errors import FetchError
@@ -26,7 +27,7 @@ from mvtep.sandbox.mirror import Mirror, find_mirror
 from mvtep.sandbox.releases import Release
 from mvtep.sandbox.toolroot import ToolRoot
 
-__all__ = ["cache_dir", "ensure_release", "CORE_PACKAGES"]
+__all__ = ["cache_dir", "ensure_release", "ensure_packages", "Fetch", "CORE_PACKAGES"]
 
 CORE_PACKAGES = ("openvswitch-common", "openvswitch-switch", "ovn-common", "ovn-host", "ovn-central")
 # From the dependency closure only shared libraries are needed: the programs
@@ -43,24 +44,43 @@ def cache_dir(env: Mapping[str, str]) -> Path:
 
 def ensure_release(release: Release, env: Mapping[str, str], etc_apt: Path = Path("/etc/apt")) -> ToolRoot:
     """Return the unpacked root for ``release``, fetching it only if not cached."""
-    home = cache_dir(env) / f"ovn-{release.name}"
+    return ensure_packages(Fetch(f"ovn-{release.name}", release.suite, CORE_PACKAGES,
+                                 f"OVN {release.name} (Debian {release.suite})"), env, etc_apt)
+
+
+@dataclass(frozen=True, slots=True)
+class Fetch:
+    """Debian packages to unpack into ``<cache>/<name>/root``, with the shared
+    libraries of their dependency closure (names starting with ``wanted``)."""
+
+    name: str
+    suite: str
+    packages: tuple[str, ...]
+    what: str  # in messages: "OVN 25.03 (Debian trixie)"
+    wanted: tuple[str, ...] = _WANTED_PREFIXES
+    checked: tuple[str, ...] = _CHECKED_PROGRAMS  # programs whose libraries must resolve inside the root
+
+
+def ensure_packages(fetch: Fetch, env: Mapping[str, str], etc_apt: Path = Path("/etc/apt")) -> ToolRoot:
+    """Return the unpacked root for ``fetch``, fetching it only if not cached."""
+    home = cache_dir(env) / fetch.name
     home.mkdir(parents=True, exist_ok=True)
     with open(home / ".lock", "w") as lock:
         # Two sandboxes starting at once share one download.
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (home / "READY").exists():
-            _fetch(release, home, find_mirror(env, etc_apt))
+            _fetch(fetch, home, find_mirror(env, etc_apt))
     return ToolRoot.unpacked(home / "root")
 
 
-def _fetch(release: Release, home: Path, mirror: Mirror) -> None:
+def _fetch(fetch: Fetch, home: Path, mirror: Mirror) -> None:
     apt = home / "apt"
     shutil.rmtree(apt, ignore_errors=True)
     shutil.rmtree(home / "root", ignore_errors=True)
     for d in ("state/lists/partial", "cache/archives/partial", "debs"):
         (apt / d).mkdir(parents=True)
     (apt / "state" / "status").touch()
-    (apt / "sources.list").write_text(mirror.source_line(release.suite) + "\n")
+    (apt / "sources.list").write_text(mirror.source_line(fetch.suite) + "\n")
     opts = [
         f"-oDir::State={apt / 'state'}",
         f"-oDir::State::status={apt / 'state' / 'status'}",
@@ -76,25 +96,25 @@ def _fetch(release: Release, home: Path, mirror: Mirror) -> None:
         "-oAcquire::Retries=1",
         "-oAcquire::http::Timeout=20",
     ]
-    what = f"OVN {release.name} (Debian {release.suite})"
+    what = fetch.what
     _apt(["apt-get", *opts, "--error-on=any", "update"], apt, what)
     closure = _apt(
         ["apt-cache", *opts, "depends", "--recurse", "--no-recommends", "--no-suggests",
-         "--no-conflicts", "--no-breaks", "--no-replaces", "--no-enhances", *CORE_PACKAGES],
+         "--no-conflicts", "--no-breaks", "--no-replaces", "--no-enhances", *fetch.packages],
         apt, what,
     )
     names = sorted({
         line.strip() for line in closure.splitlines()
-        if line and not line.startswith((" ", "<")) and line.startswith(_WANTED_PREFIXES)
+        if line and not line.startswith((" ", "<")) and line.startswith(fetch.wanted)
     })
-    if not set(CORE_PACKAGES) <= set(names):
-        raise FetchError(f"Debian {release.suite} does not list {', '.join(CORE_PACKAGES)}")
+    if not set(fetch.packages) <= set(names):
+        raise FetchError(f"Debian {fetch.suite} does not list {', '.join(fetch.packages)}")
     _apt(["apt-get", *opts, "download", *names], apt / "debs", what)
     root = home / "root"
     for deb in sorted((apt / "debs").glob("*.deb")):
         _apt(["dpkg-deb", "-x", str(deb), str(root)], apt, what)
     tools = ToolRoot.unpacked(root)
-    for program in _CHECKED_PROGRAMS:
+    for program in fetch.checked:
         missing = tools.unresolved_libraries(program)
         if missing:
             raise FetchError(f"{program} from {what} needs libraries the packages did not bring: {', '.join(missing)}")
