@@ -214,16 +214,12 @@ def check_lag(inp: PreflightInput) -> Iterator[Finding]:
                 yield Finding("vf-lag", I, f"{names} are bonded in {master} ({mode}): VF-LAG, one e-switch; OVS "
                               f"offloads on {master} (shared TC block) and the VTEP belongs on {master}'s bridge",
                               subject=master)
-        multiport = [c for c in members if _param(inp, c.pf, "esw_multiport") is True]
+        multiport = [c for c in members if inp.host.param(c.pf.pci, "esw_multiport") is True]
         if multiport and not bonded:
             yield Finding("eswitch-multiport", I, f"{', '.join(c.name for c in multiport)}: MultiPort E-Switch "
                           "(esw_multiport): one FDB for the card's ports, so a VF may leave through either uplink "
                           "and either port's VTEP", subject=slot)
 
-
-def _param(inp: PreflightInput, pf: PhysicalFunction, name: str) -> object:
-    found = inp.host.params.get((pf.pci, name))
-    return None if found is None else found.value
 
 
 def check_ovs(inp: PreflightInput) -> Iterator[Finding]:

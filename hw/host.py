@@ -115,6 +115,11 @@ class HostView:
         """``hw-tc-offload`` of ``netdev``; unknown, saying why, when it was not asked."""
         return self.features.get(netdev) or Features(None, error=self.unasked)
 
+    def param(self, pci: str, name: str) -> object:
+        """A devlink parameter's value for PF ``pci``; None when unread or unknown."""
+        found = self.params.get((pci, name))
+        return None if found is None else found.value
+
 
 def eswitch_of(pf: PhysicalFunction, view: HostView) -> EswitchState:
     """The e-switch mode of ``pf``: devlink's answer; else MLNX_OFED's

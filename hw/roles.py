@@ -66,10 +66,6 @@ def card_of(pf: PhysicalFunction) -> str:
     return pf.pci.rsplit(".", 1)[0]
 
 
-def _param(view: HostView, pf: PhysicalFunction, name: str) -> object:
-    found = view.params.get((pf.pci, name))
-    return None if found is None else found.value
-
 
 def shares_eswitch(a: PhysicalFunction, b: PhysicalFunction, view: HostView) -> bool:
     """Whether a VF of PF ``a`` can leave through PF ``b``'s uplink in hardware.
@@ -84,7 +80,7 @@ def shares_eswitch(a: PhysicalFunction, b: PhysicalFunction, view: HostView) -> 
         return True
     if a.lag is not None and b.lag is not None and a.lag.master == b.lag.master:
         return True
-    return card_of(a) == card_of(b) and _param(view, a, "esw_multiport") is True
+    return card_of(a) == card_of(b) and view.param(a.pci, "esw_multiport") is True
 
 
 def eswitch_peers(inv: Inventory, pf: PhysicalFunction, view: HostView) -> tuple[PhysicalFunction, ...]:

@@ -39,10 +39,6 @@ def _on_off(value: bool | None) -> str:
     return "-" if value is None else ("on" if value else "off")
 
 
-def _param(inp: PreflightInput, pf: PhysicalFunction, name: str) -> object:
-    found = inp.host.params.get((pf.pci, name))
-    return None if found is None else found.value
-
 
 def to_json(inp: PreflightInput, findings: tuple[Finding, ...]) -> dict[str, Any]:
     roles = {c.pf.pci: c.role for c in checked_pfs(inp)}
@@ -62,8 +58,8 @@ def to_json(inp: PreflightInput, findings: tuple[Finding, ...]) -> dict[str, Any
             "eswitch": {"mode": state.mode, "inline_mode": state.inline_mode, "encap_mode": state.encap_mode,
                         "source": state.source, "error": state.error},
             "compat_mode": pf.compat_mode, "fw_version": info.fw_version if info else None,
-            "flow_steering_mode": _param(inp, pf, "flow_steering_mode"),
-            "esw_multiport": _param(inp, pf, "esw_multiport"),
+            "flow_steering_mode": inp.host.param(pf.pci, "flow_steering_mode"),
+            "esw_multiport": inp.host.param(pf.pci, "esw_multiport"),
             "lag": None if pf.lag is None else {"master": pf.lag.master, "mode": pf.lag.mode},
             "hw_tc_offload": tc_offload_of(inp.host.features, pf.uplink),
             "vfs": [{"index": vf.index, "pci": vf.pci, "netdev": vf.netdev, "driver": vf.driver,
@@ -105,7 +101,7 @@ def render(inp: PreflightInput, findings: tuple[Finding, ...]) -> RenderableType
         for pf in a.pfs:
             role = roles.get(pf.pci)
             mode = eswitch_of(pf, inp.host).mode + (_ROLE_NOTE[role.kind] if role else "")
-            steering = _param(inp, pf, "flow_steering_mode")
+            steering = inp.host.param(pf.pci, "flow_steering_mode")
             mode += f" {steering}" if isinstance(steering, str) else ""
             uplink = pf.uplink or "-"
             if pf.lag is not None:

@@ -65,6 +65,7 @@ _OPTION_HINTS = {
     "southbound": "point --sb at the southbound DB",
     "timeout": "try a longer --timeout",
     "netns": "set --netns (or $MVTEP_NETNS) to the namespace holding the VTEP interfaces",
+    "prometheus": "check the server --prometheus names (its HTTP API answers at /api/v1/)",
 }
 
 
