@@ -67,6 +67,8 @@ def to_json(inp: PreflightInput, findings: tuple[Finding, ...]) -> dict[str, Any
 
 
 def render(inp: PreflightInput, findings: tuple[Finding, ...]) -> RenderableType:
+    if not inp.inventory.adapters:  # no table with nothing in it: the findings say what was (not) found
+        return render_findings(findings)
     table = Table(title="Adapters", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     for col in ("", "PCI", "netdev", "mode/driver", "tc", "check"):
         table.add_column(col, no_wrap=True, overflow="ellipsis")
