@@ -12,6 +12,8 @@ from rich.filesize import decimal
 from rich.progress import (BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TimeRemainingColumn,
                            TransferSpeedColumn)
 
+from rich.status import Status
+
 from mvtep.cli.runtime import Runtime
 from mvtep.sandbox.packages import Download, FetchProgress
 
@@ -44,18 +46,31 @@ class _Lines:
 
 
 class _Bar(_Lines):
-    """A bar of bytes downloaded, with the speed and the time left; stages as lines above it."""
+    """A bar of bytes downloaded, with the speed and the time left; a spinner
+    while apt reads the package index or dpkg unpacks (nothing to count)."""
 
     def __init__(self, rt: Runtime, what: str) -> None:
         super().__init__(rt, what)
         self.bar = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
                             TransferSpeedColumn(), TimeRemainingColumn(), console=rt.err, transient=True)
         self.task: TaskID | None = None
+        self.spinner: Status | None = None
+
+    def _stop(self) -> None:
+        if self.spinner is not None:
+            self.spinner.stop()
+            self.spinner = None
+        if self.task is not None:
+            self.bar.stop()
+            self.task = None
 
     def step(self, text: str) -> None:
-        self.bar.console.print(f"{self.what}: {text}", markup=False, highlight=False, soft_wrap=True)
+        self._stop()
+        self.spinner = self.rt.err.status(f"{self.what}: {text}")
+        self.spinner.start()
 
     def downloading(self, files: Sequence[Download]) -> None:
+        self._stop()
         self.count, self.total = len(files), sum(f.size for f in files)
         self.bar.start()
         self.task = self.bar.add_task(f"{self.what}: 0/{self.count} packages", total=self.total)
@@ -67,7 +82,7 @@ class _Bar(_Lines):
                             description=f"{self.what}: {self.finished}/{self.count} packages")
 
     def close(self) -> None:
-        self.bar.stop()
+        self._stop()
         super().close()
 
 

@@ -33,7 +33,8 @@ from mvtep.sandbox.mirror import Mirror, find_mirror
 from mvtep.sandbox.releases import Release
 from mvtep.sandbox.toolroot import ToolRoot
 
-__all__ = ["cache_dir", "ensure_release", "CORE_PACKAGES", "Download", "FetchProgress", "parse_print_uris"]
+__all__ = ["cache_dir", "ensure_release", "CORE_PACKAGES", "Download", "FetchProgress", "parse_print_uris",
+           "apt_options", "run_download"]
 
 CORE_PACKAGES = ("openvswitch-common", "openvswitch-switch", "ovn-common", "ovn-host", "ovn-central")
 # From the dependency closure only shared libraries are needed: the programs
@@ -99,6 +100,25 @@ def ensure_release(release: Release, env: Mapping[str, str], etc_apt: Path = Pat
     return ToolRoot.unpacked(home / "root")
 
 
+def apt_options(apt: Path) -> list[str]:
+    """apt's options for the private state, cache and source list under ``apt``."""
+    return [
+        f"-oDir::State={apt / 'state'}",
+        f"-oDir::State::status={apt / 'state' / 'status'}",
+        f"-oDir::Cache={apt / 'cache'}",
+        f"-oDir::Etc::SourceList={apt / 'sources.list'}",
+        "-oDir::Etc::SourceParts=/dev/null",
+        "-oDir::Etc::Preferences=/dev/null",
+        "-oDir::Etc::PreferencesParts=/dev/null",
+        "-oAPT::Architecture=amd64",
+        "-oAPT::Architectures=amd64",
+        "-oAPT::Sandbox::User=root",
+        "-oDebug::NoLocking=1",
+        "-oAcquire::Retries=1",
+        "-oAcquire::http::Timeout=20",
+    ]
+
+
 class _Silent:
     def step(self, text: str) -> None:
         pass
@@ -118,21 +138,7 @@ def _fetch(release: Release, home: Path, mirror: Mirror, progress: FetchProgress
         (apt / d).mkdir(parents=True)
     (apt / "state" / "status").touch()
     (apt / "sources.list").write_text(mirror.source_line(release.suite) + "\n")
-    opts = [
-        f"-oDir::State={apt / 'state'}",
-        f"-oDir::State::status={apt / 'state' / 'status'}",
-        f"-oDir::Cache={apt / 'cache'}",
-        f"-oDir::Etc::SourceList={apt / 'sources.list'}",
-        "-oDir::Etc::SourceParts=/dev/null",
-        "-oDir::Etc::Preferences=/dev/null",
-        "-oDir::Etc::PreferencesParts=/dev/null",
-        "-oAPT::Architecture=amd64",
-        "-oAPT::Architectures=amd64",
-        "-oAPT::Sandbox::User=root",
-        "-oDebug::NoLocking=1",
-        "-oAcquire::Retries=1",
-        "-oAcquire::http::Timeout=20",
-    ]
+    opts = apt_options(apt)
     what = f"OVN {release.name} (Debian {release.suite})"
     progress.step(f"reading the package index of Debian {release.suite} from {mirror.uri}")
     _apt(["apt-get", *opts, "--error-on=any", "update"], apt, what)
@@ -149,7 +155,7 @@ def _fetch(release: Release, home: Path, mirror: Mirror, progress: FetchProgress
         raise FetchError(f"Debian {release.suite} does not list {', '.join(CORE_PACKAGES)}")
     files = parse_print_uris(_apt(["apt-get", *opts, "--print-uris", "download", *names], apt, what))
     progress.downloading(files)
-    _download(["apt-get", *opts, "download", *names], apt / "debs", what, files, progress)
+    run_download(["apt-get", *opts, "download", *names], apt / "debs", what, files, progress)
     root = home / "root"
     debs = sorted((apt / "debs").glob("*.deb"))
     progress.step(f"unpacking {len(debs)} packages into {root}")
@@ -164,7 +170,7 @@ def _fetch(release: Release, home: Path, mirror: Mirror, progress: FetchProgress
     (home / "READY").write_text("\n".join(names) + "\n")
 
 
-def _download(argv: list[str], cwd: Path, what: str, files: Sequence[Download], progress: FetchProgress) -> None:
+def run_download(argv: list[str], cwd: Path, what: str, files: Sequence[Download], progress: FetchProgress) -> None:
     """Run ``apt-get download`` and report what is on disk while it runs: it
     writes each file under its final name in ``cwd``, so a file is complete
     when it has its announced size."""
