@@ -79,7 +79,7 @@ def render(r: VerifyResult) -> RenderableType:
                          ("  remote-output table ", "dim"), str(r.remote_output_table or "-"),
                          ("  southbound ", "dim"), ("checked", "green") if r.sb_checked else ("not read", "yellow"))
     table = Table(title="VIF paths: in_port -> reg13[16..31] -> tunnel", title_justify="left", box=box.SIMPLE_HEAD,
-                  pad_edge=False)
+                  pad_edge=False, show_edge=False, collapse_padding=True)
     for col, wrap in (("interface", False), ("iface-id", False), ("port", False), ("encap-ip", False),
                       ("id", False), ("on wire", False), ("remote VTEPs", True), ("status", True)):
         table.add_column(col, no_wrap=not wrap, overflow="fold")
