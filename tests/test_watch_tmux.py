@@ -170,10 +170,11 @@ def test_the_seed_node_fits_small_terminals(seed_node: Sandbox, tmp_path: Path, 
     assert "VTEP PF" in head and " PF " in head  # the VF's own PF and its VTEP's, apart
 
 
-def test_scrolling_many_vfs(tmp_path: Path) -> None:
+@pytest.mark.parametrize("width,height", [(80, 24), (70, 20)])
+def test_scrolling_many_vfs(tmp_path: Path, width: int, height: int) -> None:
     with fresh_node(tmp_path, size=Size(vfs=30, remote_chassis=1, remote_ports=1)) as node:
         s = Screen(tmp_path, [sys.executable, "-m", "mvtep", "watch", "--interval", "5", "--sort", "interface"],
-                   _watch_env(node), 80, 24)
+                   _watch_env(node), width, height)
         try:
             names = sorted(vf.representor for vf in node.plan.vfs)
             first = _rows(s.wait_for(lambda t: len(_rows(t, node)) > 3), node)
