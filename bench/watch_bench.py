@@ -66,7 +66,7 @@ def main() -> None:
         for _ in range(args.refreshes):
             c0, w0 = time.process_time(), time.perf_counter()
             snap = paths_report(gatherer.snapshot(scope), decoder)
-            console.print(render(snap, ViewState(), prev, width=160, max_rows=34))  # as watch on 160x50
+            console.print(render(snap, ViewState(), prev, width=160, height=50))  # as watch on 160x50
             cpu.append(time.process_time() - c0)
             wall.append(time.perf_counter() - w0)
             prev = snap

@@ -3,23 +3,21 @@ and by every frame of ``mvtep watch``) and for programs (JSON)."""
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from typing import Any
 
-from rich import box
-from rich.console import Group, RenderableType
-from rich.table import Table
+from rich.console import Console, Group, RenderableType
 from rich.text import Text
 
 from inspector.paths import SORTS, VERDICTS, PathsReport, VfPath
-from inspector.verify_view import render_findings
+from inspector.paths_table import TUNNELS_LEGEND, VERDICT_STYLE, vf_table
+from inspector.verify_view import finding_lines
 from mvcore.findings import finding_json, sort_findings
 
-__all__ = ["SCHEMA", "SORTS", "ViewState", "to_json", "render", "select"]
+__all__ = ["SCHEMA", "SORTS", "ViewState", "Frame", "to_json", "render", "frame", "select", "unknown_filter"]
 
 SCHEMA = 1
-_STYLE = {"broken": "bold red", "unknown": "magenta", "not-offloaded": "yellow", "partial": "yellow",
-          "idle": "cyan", "offloaded": "green"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,26 +53,33 @@ def select(snap: PathsReport, view: ViewState, prev: PathsReport | None = None) 
     return sorted(rows, key=keys.get(view.sort, keys["status"]))
 
 
-def _human(rate: float) -> str:
-    for unit, scale in (("M", 1e6), ("k", 1e3)):
-        if rate >= scale:
-            return f"{rate / scale:.1f}{unit}"
-    return f"{rate:.0f}"
+def _rates(snap: PathsReport, prev: PathsReport | None) -> dict[str, tuple[float, float]]:
+    before = {p.interface: p for p in (prev.paths if prev else ())}
+    seconds = snap.taken_at - prev.taken_at if prev else 0.0
+    return {p.interface: _rate(p, before, seconds) for p in snap.paths}
 
 
-def _header(snap: PathsReport) -> RenderableType:
-    status = Text(snap.status, style="green" if snap.status == "live" else "bold yellow")
-    head = Text.assemble(
-        ("node ", "dim"), (snap.chassis or "?", "bold"), ("  OVS ", "dim"), snap.ovs_version or "?",
-        ("  OVN ", "dim"), snap.ovn_version or "?", ("  hw-offload ", "dim"),
-        ("on", "green") if snap.ovs_hw_offload else ("off", "yellow"), "  ", status)
-    lines: list[RenderableType] = [head]
+def _line(*parts: str | tuple[str, str]) -> Text:
+    """One header line: cut at the edge, never wrapped (the screen counts it as one)."""
+    text = Text.assemble(*parts)
+    text.no_wrap, text.overflow = True, "ellipsis"
+    return text
+
+
+def _header(snap: PathsReport) -> list[Text]:
+    live = snap.status == "live"
+    offload = {True: ("on", "green"), False: ("off", "yellow"), None: ("?", "magenta")}[snap.ovs_hw_offload]
+    lines = [_line(("node ", "dim"), (snap.chassis or "?", "bold"), ("  OVS ", "dim"), snap.ovs_version or "?",
+                   ("  OVN ", "dim"), snap.ovn_version or "?", ("  hw-offload ", "dim"), offload,
+                   *((("  live", "green"),) if live else ()))]
+    if not live:  # "reconnecting: <why>": the why matters, so it may take two lines
+        lines.append(Text(snap.status, style="bold yellow"))
     for v in snap.vteps:
-        lines.append(Text.assemble(
+        lines.append(_line(
             ("VTEP ", "dim"), (v.ip, "bold"), f" id {'-' if v.encap_id is None else v.encap_id}",
             ("  PF ", "dim"), v.pf or "-", ("  dev ", "dim"), v.device or "-",
             ("  egress ", "dim"), v.egress or "-"))
-    return Group(*lines)
+    return lines
 
 
 def _reasons(rows: list[VfPath], most: int = 6) -> list[Text]:
@@ -86,59 +91,113 @@ def _reasons(rows: list[VfPath], most: int = 6) -> list[Text]:
     lines = []
     for (verdict, reason), names in list(by_reason.items())[:most]:
         who = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-        lines.append(Text.assemble((f"{verdict}: ", _STYLE.get(verdict, "")), reason, (f"  ({who})", "dim")))
+        lines.append(Text.assemble((f"{verdict}: ", VERDICT_STYLE.get(verdict, "")), reason, (f"  ({who})", "dim")))
     return lines
 
 
-def render(snap: PathsReport, view: ViewState = ViewState(), prev: PathsReport | None = None,
-           *, width: int = 120, footer: str | None = None, max_rows: int | None = None) -> RenderableType:
-    """One frame: header, one row per VF (the first ``max_rows`` in the
-    chosen order, for a screen), the findings, and (for watch) the keys."""
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One screen of the view: what to draw, and the window of rows it shows."""
+
+    renderable: RenderableType
+    offset: int  # the first row shown (0-based), after clamping
+    page: int  # how many rows fit
+    total: int  # rows selected
+
+
+def _heights(lines: list[Text], width: int) -> list[int]:
+    console = Console(width=width, file=io.StringIO(), color_system=None, legacy_windows=False)
+    return [len(t.wrap(console, width)) if not t.no_wrap else 1 for t in lines]
+
+
+def _extras(reasons: list[Text], findings: list[list[Text]], room: int, width: int) -> list[Text]:
+    """The reasons and findings (each with its hint) that fit in ``room``
+    screen lines, whole; when some do not, the last line counts them."""
+    groups = [[r] for r in reasons] + findings
+    heights = [sum(_heights(g, width)) for g in groups]
+    if sum(heights) <= room:
+        return [line for g in groups for line in g]
+    kept: list[Text] = []
+    used = shown = 0
+    for group, h in zip(groups, heights, strict=True):
+        if used + h > room - 1:
+            break
+        kept += group
+        used += h
+        shown += 1
+    if room >= 1:
+        left_reasons = max(0, len(reasons) - shown)
+        left_findings = len(groups) - shown - left_reasons
+        left = " and ".join(f"{n} more {what}{'s' if n > 1 else ''}" for n, what in
+                            ((left_reasons, "reason"), (left_findings, "finding")) if n)
+        kept.append(_line((f"... {left} (mvtep paths shows all)", "dim")))
+    return kept
+
+
+def frame(snap: PathsReport, view: ViewState = ViewState(), prev: PathsReport | None = None, *,
+          width: int = 120, height: int | None = None, offset: int = 0, footer: Text | None = None) -> Frame:
+    """One frame: header, one row per VF, the reasons and findings, and (for
+    watch) the key bar.  With ``height`` (a screen), the rows shown are a window
+    from ``offset``, as many as fit once the header, the key bar and some of the
+    findings are placed (their real height at this width); what does not fit
+    is counted, never silently dropped."""
     selected = select(snap, view, prev)
-    rows = selected if max_rows is None else selected[:max(1, max_rows)]
-    before = {p.interface: p for p in (prev.paths if prev else ())}
-    seconds = snap.taken_at - prev.taken_at if prev else 0.0
-    wide = width >= 110
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, expand=False)
-    table.add_column("VF", no_wrap=True)
-    table.add_column("pod", no_wrap=True, overflow="ellipsis", max_width=16)
-    table.add_column("encap-ip", no_wrap=True)
-    table.add_column("wire VTEP", no_wrap=True)
-    table.add_column("PF", no_wrap=True, overflow="ellipsis", max_width=12)
-    if wide:
-        table.add_column("tunnels", no_wrap=True)
-        table.add_column("egress", no_wrap=True, overflow="ellipsis", max_width=16)
-    table.add_column("pkt/s", justify="right", no_wrap=True)
-    if wide:
-        table.add_column("tun pkt/s", justify="right", no_wrap=True)
-        table.add_column("dp hw/all", justify="right", no_wrap=True)
-    table.add_column("status", no_wrap=True, min_width=13)
-    for p in rows:
-        vf_rate, tun_rate = _rate(p, before, seconds)
-        cells: list[str | Text] = [p.interface, p.iface_id, p.configured_encap_ip or "-",
-                                   p.vtep_ip if p.vtep_ip else "-", p.pf or "-"]
-        if wide:
-            chassis = sorted({t.remote_chassis or "?" for t in p.tunnels})
-            cells += [f"{len(p.tunnels)} to {len(chassis)}",
-                      ", ".join(sorted({e.device or "?" for e in p.egress})) or "-"]
-        cells.append(_human(vf_rate))
-        if wide:
-            cells += [_human(tun_rate), f"{p.offload.dp_offloaded}/{p.offload.dp_flows}"]
-        cells.append(Text(p.verdict, style=_STYLE.get(p.verdict, "")))
-        table.add_row(*cells)
-    shown = f"{len(rows)} of {len(snap.paths)} VFs" + (" (problems only)" if view.problems_only else "")
-    if len(rows) < len(selected):
-        shown += f"; {len(selected) - len(rows)} more below (p: problems only, s: sort)"
-    reasons = _reasons(selected)
+    head = _header(snap)
+    vtep_pf = {v.ip: v.pf for v in snap.vteps if v.pf}
     findings = sort_findings([*snap.findings, *(f for p in selected for f in p.findings)])
-    parts: list[RenderableType] = [_header(snap), table, Text(shown, style="dim"), *reasons,
-                                   render_findings(findings[:10])]
-    if footer:
-        parts.append(Text(footer, style="reverse"))
-    return Group(*parts)
+    reasons = _reasons(selected)
+    per_finding = [finding_lines((f,)) for f in findings] or [[Text("no findings", style="green")]]
+    extras = [*reasons, *(line for group in per_finding for line in group)]
+    page = len(selected)
+    if height is not None:
+        rest = height - sum(_heights(head, width)) - 2 - 1 - (1 if footer is not None else 0)  # table head, count
+        need = sum(_heights(extras, width))
+        if page + need > rest:  # rows first, but the findings keep a third of the room
+            reserve = min(need, max(2, rest // 3))
+            if page <= rest - reserve:
+                extras = _extras(reasons, per_finding, rest - page, width)
+            else:
+                extras = _extras(reasons, per_finding, reserve, width)
+                page = max(1, rest - sum(_heights(extras, width)))
+    offset = max(0, min(offset, len(selected) - page))
+    rows = selected[offset:offset + page]
+    table, legend = vf_table(rows, selected, vtep_pf, _rates(snap, prev), width)
+    parts: list[RenderableType] = [*head, table, _count(snap, view, offset, len(rows), len(selected), legend),
+                                   *extras]
+    if footer is not None:
+        parts.append(footer)
+    return Frame(Group(*parts), offset, page, len(selected))
+
+
+def _count(snap: PathsReport, view: ViewState, offset: int, shown: int, selected: int, legend: bool) -> Text:
+    if shown < selected:
+        text = f"VFs {offset + 1}-{offset + shown} of {selected}"
+    else:
+        text = f"{selected} of {len(snap.paths)} VFs" if selected < len(snap.paths) else f"{selected} VFs"
+    if view.problems_only:
+        text += " (problems only)"
+    if legend:
+        text += f"; {TUNNELS_LEGEND}"
+    return _line((text, "dim"))
+
+
+def render(snap: PathsReport, view: ViewState = ViewState(), prev: PathsReport | None = None,
+           *, width: int = 120, height: int | None = None) -> RenderableType:
+    """All of it (``mvtep paths``), or one screen of it with ``height``."""
+    return frame(snap, view, prev, width=width, height=height).renderable
+
+
+def unknown_filter(snap: PathsReport, view: ViewState) -> str | None:
+    """What ``--vf`` or ``--pf`` names that no VF on the node matches, in words; None when both match."""
+    if view.vf is not None and not any(view.vf in (p.interface, p.iface_id, p.vf_netdev) for p in snap.paths):
+        return f"no VF {view.vf!r} on this node (neither a representor, an iface-id nor a VF netdev)"
+    if view.pf is not None and not any(view.pf in (p.pf, p.pf_pci) for p in snap.paths):
+        return f"no VF of PF {view.pf!r} on this node"
+    return None
 
 
 def to_json(snap: PathsReport, view: ViewState = ViewState()) -> dict[str, Any]:
+    vtep_pf = {v.ip: v.pf for v in snap.vteps}
     return {
         "schema": SCHEMA, "kind": "paths", "status": snap.status, "chassis": snap.chassis,
         "ovs_version": snap.ovs_version, "ovn_version": snap.ovn_version, "ovs_hw_offload": snap.ovs_hw_offload,
@@ -147,6 +206,7 @@ def to_json(snap: PathsReport, view: ViewState = ViewState()) -> dict[str, Any]:
         "paths": [{
             "interface": p.interface, "iface_id": p.iface_id, "logical_switch": p.logical_switch,
             "ofport": p.ofport, "vf_netdev": p.vf_netdev, "vf_pci": p.vf_pci, "pf": p.pf, "pf_pci": p.pf_pci,
+            "vtep_pf": vtep_pf.get(p.vtep_ip or ""),
             "configured_encap_ip": p.configured_encap_ip, "encap_id": p.encap_id, "vtep_ip": p.vtep_ip,
             "tunnels": [{"remote_chassis": t.remote_chassis, "local_ip": t.local_ip, "remote_ip": t.remote_ip,
                          "ofport": t.ofport, "interface": t.interface} for t in p.tunnels],

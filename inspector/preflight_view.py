@@ -86,6 +86,8 @@ _ROLE_NOTE = {"arm": " (Arm)", "dpu-host": " (DPU host)", "manager": "", "unknow
 
 
 def render(inp: PreflightInput, findings: tuple[Finding, ...]) -> RenderableType:
+    if not inp.inventory.adapters:  # no table with nothing in it: the findings say what was (not) found
+        return render_findings(findings)
     roles: dict[str, Role] = {c.pf.pci: c.role for c in checked_pfs(inp)}
     table = Table(title="Adapters", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     for col in ("", "PCI", "netdev", "mode/driver", "tc", "check"):

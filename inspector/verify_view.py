@@ -12,7 +12,7 @@ from rich.text import Text
 from flowprog.verify import VerifyResult, VifPath
 from mvcore.findings import Finding, Severity, finding_json, worst
 
-__all__ = ["SCHEMA", "SEVERITY_STYLE", "to_json", "render", "render_findings"]
+__all__ = ["SCHEMA", "SEVERITY_STYLE", "to_json", "render", "render_findings", "finding_lines"]
 
 SCHEMA = 1
 SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
@@ -36,11 +36,15 @@ def to_json(r: VerifyResult) -> dict[str, Any]:
 
 
 def _status(p: VifPath, findings: tuple[Finding, ...]) -> Text:
+    """The VIF's own findings, and any node-level error: that breaks every
+    VIF (OVN 23.03's ``multi-vtep-unsupported``), so no row claims ``ok``."""
     mine = [f for f in findings if f.interface == p.interface]
-    most = worst(mine)
+    node = [f for f in findings if f.interface is None and f.severity is Severity.ERROR]
+    most = worst([*mine, *node])
     if most is None:
         return Text("ok", style="green")
-    return Text(", ".join(sorted({f.code for f in mine})), style=SEVERITY_STYLE[most])
+    words = sorted({f.code for f in mine}) + (["node: " + ", ".join(sorted({f.code for f in node}))] if node else [])
+    return Text(", ".join(words), style=SEVERITY_STYLE[most])
 
 
 def _tunnels(p: VifPath) -> Text:
@@ -52,7 +56,8 @@ def _tunnels(p: VifPath) -> Text:
     return Text("\n".join(f"{c} {' '.join(v)}" for c, v in by_chassis.items()) or "-")
 
 
-def render_findings(findings: tuple[Finding, ...]) -> RenderableType:
+def finding_lines(findings: tuple[Finding, ...]) -> list[Text]:
+    """Each finding as a line, and its hint as another (a screen counts them)."""
     lines = []
     for f in findings:
         where = f.interface or f.subject
@@ -60,6 +65,11 @@ def render_findings(findings: tuple[Finding, ...]) -> RenderableType:
                                    f" {where}: " if where else ": ", f.message))
         if f.hint:
             lines.append(Text("        hint: " + f.hint, style="dim"))
+    return lines
+
+
+def render_findings(findings: tuple[Finding, ...]) -> RenderableType:
+    lines = finding_lines(findings)
     return Group(*lines) if lines else Text("no findings", style="green")
 
 
@@ -69,7 +79,7 @@ def render(r: VerifyResult) -> RenderableType:
                          ("  remote-output table ", "dim"), str(r.remote_output_table or "-"),
                          ("  southbound ", "dim"), ("checked", "green") if r.sb_checked else ("not read", "yellow"))
     table = Table(title="VIF paths: in_port -> reg13[16..31] -> tunnel", title_justify="left", box=box.SIMPLE_HEAD,
-                  pad_edge=False)
+                  pad_edge=False, show_edge=False, collapse_padding=True)
     for col, wrap in (("interface", False), ("iface-id", False), ("port", False), ("encap-ip", False),
                       ("id", False), ("on wire", False), ("remote VTEPs", True), ("status", True)):
         table.add_column(col, no_wrap=not wrap, overflow="fold")

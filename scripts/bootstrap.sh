@@ -22,5 +22,14 @@ fi
 for tool in apt-get apt-cache dpkg-deb; do
     command -v "$tool" >/dev/null || { echo "bootstrap: $tool is missing: the sandbox needs Debian's apt and dpkg" >&2; exit 2; }
 done
-"$VENV/bin/python" -m pip install -q --upgrade pip
-"$VENV/bin/python" -m pip install -q -e '.[test]'
+# pip's and setuptools' notices (the "Editable installation" banner among
+# them) are shown only when the install fails.
+echo "bootstrap: installing multivtep and its test tools into $VENV (a minute or two, once)" >&2
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+if ! { "$VENV/bin/python" -m pip install -q --upgrade pip &&
+       "$VENV/bin/python" -m pip install -q -e '.[test]'; } >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "bootstrap: installing into $VENV failed (pip's output above)" >&2
+    exit 2
+fi

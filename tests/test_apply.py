@@ -99,12 +99,14 @@ def test_plan_then_apply_converges(node: Sandbox, ns: str, tmp_path: Path) -> No
     status, out, _ = mvtep(node, ns, "plan", "--json", tmp=tmp_path)
     doc = json.loads(out)
     kinds = sorted((c["kind"], c["action"]) for c in doc["changes"])
-    assert status == 0 and kinds.count(("rule", "add")) == 3 and kinds.count(("route", "add")) == 6
+    # exit 1: apply would refuse a change (below), as the README's exit codes say
+    assert status == 1 and kinds.count(("rule", "add")) == 3 and kinds.count(("route", "add")) == 6
     (vif,) = [c for c in doc["changes"] if c["kind"] == "vif"]
     assert vif["target"] == "Interface enp1s0f0_1 external_ids:encap-ip" and vif["new"] == "10.0.0.1"
     assert "cannot offload" in vif["refused"]  # the sandbox has OVS hw-offload off and no NICs
     assert ("ovsdb", "add") in kinds  # ovn-encap-ip-default
     assert kernel_state(ns) == ((), ((), (), ()))  # plan changed nothing
+    assert mvtep(node, ns, "plan", "--allow-software", tmp=tmp_path)[0] == 0  # nothing refused
 
     status, out, err = mvtep(node, ns, "apply", "--yes", "--allow-software", tmp=tmp_path)
     assert status == 0, err

@@ -60,7 +60,11 @@ def test_run_directory_in_use(sandbox: Sandbox) -> None:
 def test_no_network_to_the_package_registry(tmp_path: Path) -> None:
     # An empty cache and a mirror nobody listens on (loopback port 9).
     env = {"XDG_CACHE_HOME": str(tmp_path), "MVTEP_DEBIAN_MIRROR": "http://127.0.0.1:9/debian"}
-    assert_one_line_error(mvtep("sandbox", "fetch", "--ovn", "26.03", env=env), "could not fetch OVN 26.03")
+    p = mvtep("sandbox", "fetch", "--ovn", "26.03", env=env)
+    progress, _, error = p.stderr.partition("mvtep: error: ")  # the fetch said what it was doing first
+    assert progress.splitlines() == ["OVN 26.03: reading the package index of Debian sid from http://127.0.0.1:9/debian"]
+    assert_one_line_error(subprocess.CompletedProcess(p.args, p.returncode, p.stdout, "mvtep: error: " + error),
+                          "could not fetch OVN 26.03")
 
 
 @pytest.mark.sandbox

@@ -69,7 +69,7 @@ def test_wrong_egress_is_broken() -> None:
 def test_frame_shows_every_vf_and_fits_80_columns() -> None:
     snap = _snap(build_paths(_inputs()))
     for width in (80, 120):
-        text = _text(render(snap, ViewState(), width=width, footer="q quit"), width)
+        text = _text(render(snap, ViewState(), width=width, height=24), width)
         assert all(p.interface in text for p in snap.paths)
         assert max(len(line) for line in text.splitlines()) <= width
     wide = _text(render(snap, width=120), 120)

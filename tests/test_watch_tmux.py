@@ -15,6 +15,7 @@ import pytest
 
 from mvtep.sandbox import daemons
 from mvtep.sandbox.node import Sandbox
+from mvtep.sandbox.topology import Size
 from tests.conftest import fresh_node
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")]
@@ -23,13 +24,14 @@ INTERVAL = 0.5
 
 
 class Screen:
-    """A tmux session running one command, 100x40, with its own server socket."""
+    """A tmux session running one command (100x40 unless told), with its own server socket."""
 
-    def __init__(self, tmp: Path, command: list[str], env: dict[str, str], width: int = 100) -> None:
+    def __init__(self, tmp: Path, command: list[str], env: dict[str, str], width: int = 100,
+                 height: int = 40) -> None:
         self.socket = str(tmp / "tmux.sock")
         self.env = env
         shell = " ".join(f"'{c}'" for c in command) + "; echo EXITED=$?; sleep 30"
-        self.tmux("new-session", "-d", "-s", "t", "-x", str(width), "-y", "40", shell)
+        self.tmux("new-session", "-d", "-s", "t", "-x", str(width), "-y", str(height), shell)
 
     def tmux(self, *args: str) -> str:
         return subprocess.run(["tmux", "-S", self.socket, *args], env=self.env, capture_output=True, text=True,
@@ -113,7 +115,7 @@ def test_killed_ovn_controller_and_dropped_ovsdb(node: Sandbox, screen: Screen) 
 def test_keys(node: Sandbox, screen: Screen) -> None:
     screen.wait_for(lambda t: "sort" in t)
     screen.keys("p")
-    assert "problems only: on" in screen.wait_for(lambda t: "problems only: on" in t)
+    assert "problems:on" in screen.wait_for(lambda t: "problems:on" in t)
     screen.keys("s")
     assert "sort:interface" in screen.wait_for(lambda t: "sort:interface" in t)
     screen.keys("q")
@@ -129,3 +131,68 @@ def test_once_without_a_terminal(node: Sandbox) -> None:
                        timeout=60, check=False)
     assert p.returncode == 0 and all(vf.representor in p.stdout for vf in node.plan.vfs)
     assert "\x1b[" not in p.stdout  # no colour into a pipe
+
+
+def _watch_env(node: Sandbox) -> dict[str, str]:
+    env = {**os.environ, "OVS_RUNDIR": str(node.rundir), "TERM": "xterm-256color"}
+    if node.netns:
+        env["MVTEP_NETNS"] = node.netns
+    return env
+
+
+def _rows(text: str, node: Sandbox) -> list[str]:
+    """The VF names on the screen, whole words only (a cut name does not count)."""
+    names = {vf.representor for vf in node.plan.vfs}
+    return [line.split(" ")[0] for line in text.splitlines() if line.split(" ")[0] in names]
+
+
+@pytest.fixture
+def seed_node(tmp_path: Path) -> Iterator[Sandbox]:
+    with fresh_node(tmp_path) as box:  # the README's node: 6 VFs, the last without a VTEP
+        yield box
+
+
+@pytest.mark.parametrize("width,height", [(80, 24), (70, 20)])
+def test_the_seed_node_fits_small_terminals(seed_node: Sandbox, tmp_path: Path, width: int, height: int) -> None:
+    s = Screen(tmp_path, [sys.executable, "-m", "mvtep", "watch", "--interval", str(INTERVAL)], _watch_env(seed_node),
+               width, height)
+    try:
+        text = s.wait_for(lambda t: len(_rows(t, seed_node)) == len(seed_node.plan.vfs) and "q quit" in t)
+    finally:
+        s.close()
+    lines = text.rstrip("\n").split("\n")
+    assert len(lines) <= height and max(map(len, lines)) <= width
+    assert sorted(_rows(text, seed_node)) == sorted(vf.representor for vf in seed_node.plan.vfs), text
+    assert "encap-ip-unset" in text  # the finding of the VF without a VTEP, on screen with it
+    bar = [line for line in lines if "q quit" in line]
+    assert len(bar) == 1 and "p problems:" in bar[0] and "s sort:" in bar[0] and "PgUp" in bar[0], text
+    head = next(line for line in lines if line.startswith("VF "))
+    assert "VTEP PF" in head and " PF " in head  # the VF's own PF and its VTEP's, apart
+
+
+@pytest.mark.parametrize("width,height", [(80, 24), (70, 20)])
+def test_scrolling_many_vfs(tmp_path: Path, width: int, height: int) -> None:
+    with fresh_node(tmp_path, size=Size(vfs=30, remote_chassis=1, remote_ports=1)) as node:
+        s = Screen(tmp_path, [sys.executable, "-m", "mvtep", "watch", "--interval", "5", "--sort", "interface"],
+                   _watch_env(node), width, height)
+        try:
+            names = sorted(vf.representor for vf in node.plan.vfs)
+            first = _rows(s.wait_for(lambda t: len(_rows(t, node)) > 3), node)
+            assert first == names[:len(first)] and len(first) < len(names)
+            page = len(first)
+            s.keys("PgDn")
+            assert _rows(s.wait_for(lambda t: _rows(t, node)[:1] == [names[page]]), node)[0] == names[page]
+            s.keys("Down")
+            assert _rows(s.wait_for(lambda t: _rows(t, node)[:1] == [names[page + 1]]), node)[0] == names[page + 1]
+            s.keys("End")
+            last = _rows(s.wait_for(lambda t: _rows(t, node)[-1:] == [names[-1]]), node)
+            assert last == names[-page:], last
+            assert f"VFs {len(names) - page + 1}-{len(names)} of {len(names)}" in s.text()
+            s.keys("Up")
+            assert _rows(s.wait_for(lambda t: _rows(t, node)[-1:] == [names[-2]]), node)[-1] == names[-2]
+            s.keys("Home")
+            assert _rows(s.wait_for(lambda t: _rows(t, node)[:1] == [names[0]]), node) == first
+            s.keys("PgDn", "PgUp")
+            assert _rows(s.wait_for(lambda t: _rows(t, node) == first), node) == first
+        finally:
+            s.close()

@@ -73,7 +73,12 @@ def run_plan(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
         rt.emit_json(to_json(plan))
     else:
         rt.out.print(render(plan))
-    return ExitStatus.OK
+    return _status_of(plan)
+
+
+def _status_of(plan: Plan) -> ExitStatus:
+    """1 when apply would refuse a change (the README's exit codes), else 0."""
+    return ExitStatus.PROBLEMS if len(plan.todo) < len(plan.changes) else ExitStatus.OK
 
 
 def _confirm(rt: Runtime, count: int) -> bool:

@@ -12,12 +12,12 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from mvtep.cli import (apply_cmd, collect_cmd, flows_cmd, paths_cmd, preflight_cmd, sandbox_cmd, show_cmd,
                        verify_cmd)
 from mvtep.cli import exporter_cmd, fleet_cmd
-from mvtep.cli.options import add_node_options
+from mvtep.cli.options import COLORS, add_global_options, add_node_options
 from mvtep.cli.runtime import Runtime, make_console
 from mvcore.errors import ExitStatus, MvtepError, UsageError
 
@@ -27,17 +27,20 @@ Command = Callable[[argparse.Namespace, Runtime], ExitStatus]
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage mistake is an MvtepError like any other."""
+    """argparse, but a usage mistake is an MvtepError like any other, and
+    every parser (subcommands' too: they are built with this class) takes
+    the global options."""
+
+    def __init__(self, *args: Any, top: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        add_global_options(self, top=top)
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(message, hint=f"see: {self.prog} --help")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="mvtep", description="Inspect and program OVN multi-VTEP nodes.")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
-    parser.add_argument("--color", choices=("auto", "always", "never"), default="auto",
-                        help="colour output (auto: only on a terminal, never with NO_COLOR)")
+    parser = _Parser(prog="mvtep", description="Inspect and program OVN multi-VTEP nodes.", top=True)
     add_node_options(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
@@ -50,9 +53,32 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run(argv: Sequence[str], rt: Runtime) -> ExitStatus:
     """Parse ``argv`` and run the command; raises MvtepError on failure."""
-    args = build_parser().parse_args(argv)
+    return _call(build_parser().parse_args(argv), rt)
+
+
+def _call(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
     command: Command = args.func
     return command(args, rt)
+
+
+def _early_color(argv: Sequence[str]) -> str:
+    """``--color`` as written, for reporting a usage error (the parser did not
+    get far enough to say); a program's own arguments after ``exec`` are not ours."""
+    color = "auto"
+    words = list(argv)
+    for i, a in enumerate(words):
+        if a == "exec":
+            break
+        if a.startswith("--color="):
+            color = a.split("=", 1)[1]
+        elif a == "--color" and i + 1 < len(words):
+            color = words[i + 1]
+    return color if color in COLORS else "auto"
+
+
+def _runtime(color: str) -> Runtime:
+    return Runtime(env=os.environ, out=make_console(None, color, os.environ),
+                   err=make_console(None, color, os.environ, stderr=True))
 
 
 # What to change on the command line, by what an error is about: libraries
@@ -64,6 +90,7 @@ _OPTION_HINTS = {
     "bridge": "pick another with --bridge",
     "southbound": "point --sb at the southbound DB",
     "timeout": "try a longer --timeout",
+    "ovn-release": "or let the sandbox fetch one: --ovn 25.03",
     "netns": "set --netns (or $MVTEP_NETNS) to the namespace holding the VTEP interfaces",
     "prometheus": "check the server --prometheus names (its HTTP API answers at /api/v1/)",
 }
@@ -86,17 +113,15 @@ def _report(rt: Runtime, e: MvtepError) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    color = "auto"
-    for i, a in enumerate(argv):  # --color must be known before parsing can fail
-        if a.startswith("--color="):
-            color = a.split("=", 1)[1]
-        elif a == "--color" and i + 1 < len(argv):
-            color = argv[i + 1]
-    color = color if color in ("always", "never") else "auto"
-    rt = Runtime(env=os.environ, out=make_console(None, color), err=make_console(None, color, stderr=True))
-    debug = "--debug" in argv
     try:
-        return int(run(argv, rt))
+        args = build_parser().parse_args(argv)
+    except MvtepError as e:  # a usage error: its traceback would show argparse, not the mistake
+        _report(_runtime(_early_color(argv)), e)
+        return int(e.exit_status)
+    rt = _runtime(args.color)
+    debug: bool = args.debug
+    try:
+        return int(_call(args, rt))
     except MvtepError as e:
         if debug:
             raise

@@ -7,9 +7,22 @@ import argparse
 from collections.abc import Mapping
 from pathlib import Path
 
-__all__ = ["add_node_options", "add_host_options", "netns_of", "DEFAULT_TIMEOUT"]
+__all__ = ["add_global_options", "add_node_options", "add_host_options", "netns_of", "DEFAULT_TIMEOUT", "COLORS"]
 
 DEFAULT_TIMEOUT = 5.0  # seconds to wait for each answer (flowprog.ovsdb uses the same)
+COLORS = ("auto", "always", "never")
+
+
+def add_global_options(p: argparse.ArgumentParser, top: bool = False) -> None:
+    """``--debug`` and ``--color``, taken by every parser and subparser, so
+    they work before or after any command.  Only the top parser has defaults
+    (a subparser's SUPPRESS leaves the top value alone unless given there).
+    A ``REMAINDER`` argument (``sandbox exec PROGRAM ARGS...``) still takes
+    them as the program's own: argparse gives it everything after PROGRAM."""
+    p.add_argument("--debug", action="store_true", default=False if top else argparse.SUPPRESS,
+                   help="show tracebacks instead of one-line errors")
+    p.add_argument("--color", choices=COLORS, default="auto" if top else argparse.SUPPRESS,
+                   help="colour output (auto: only on a terminal, never with NO_COLOR)")
 
 
 def add_node_options(p: argparse.ArgumentParser, top: bool = False) -> None:

@@ -6,13 +6,14 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from inspector.paths import SORTS
-from mvcore.errors import ExitStatus, Unavailable, UsageError
+from mvcore.errors import ExitStatus, NotFound, UsageError
 from mvtep.cli.node_source import add_from_option, add_sb_options, from_bundle, gatherer
 from mvtep.cli.options import add_host_options, add_node_options
 from mvtep.cli.runtime import Runtime
 
 if TYPE_CHECKING:
     from inspector.gather import Scope
+    from inspector.paths import PathsReport
     from inspector.paths_view import ViewState
 
 __all__ = ["register"]
@@ -52,6 +53,13 @@ def _view(args: argparse.Namespace) -> ViewState:
     return ViewState(problems_only=args.problems, sort=getattr(args, "sort", "status"), vf=args.vf, pf=args.pf)
 
 
+def _check_filter(report: PathsReport, view: ViewState) -> None:
+    from inspector.paths_view import unknown_filter
+    problem = unknown_filter(report, view)
+    if problem:
+        raise NotFound(problem, hint="mvtep paths lists the VFs with their representor, pod and PF")
+
+
 def run_paths(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
     from flowprog.ofcodec import load
     from flowprog.ofdecode import Decoder
@@ -65,6 +73,7 @@ def run_paths(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
             snap = g.snapshot(paths_scope())
     report = paths_report(snap, Decoder(install(load(rt.env))))
     view = _view(args)
+    _check_filter(report, view)
     if args.json:
         rt.emit_json(to_json(report, view))
     else:
@@ -84,9 +93,15 @@ def run_watch(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
         raise UsageError(f"--interval {args.interval:g} is too short", hint="use 0.1 seconds or more")
     decoder = Decoder(install(load(rt.env)))
     scope = paths_scope()
+    view = _view(args)
     with gatherer(args, rt, host=True) as g:
-        reports = LiveReports(lambda: paths_report(g.snapshot(scope), decoder))
-        watch(reports, rt.out, interval=args.interval, view=_view(args), once=args.once)
-    if reports.last is None:
-        raise Unavailable("the node could not be read")
+        def read() -> PathsReport:
+            return paths_report(g.snapshot(scope), decoder)
+        # The first read must succeed: until the node has been read once there
+        # is nothing to show, and an empty frame would look like a node without VFs.
+        first = read()
+        if args.once:
+            _check_filter(first, view)
+        watch(LiveReports(read, last=first), rt.out, interval=args.interval, view=view, first=first,
+              once=args.once)
     return ExitStatus.OK

@@ -13,15 +13,25 @@ from typing import Any, TextIO
 
 from rich.console import Console
 
-__all__ = ["Runtime", "make_console"]
+__all__ = ["Runtime", "make_console", "UNBOUNDED_WIDTH"]
 
 
-def make_console(file: TextIO | None, color: str, stderr: bool = False) -> Console:
+# The width of output that is not a terminal and has no COLUMNS: lines as
+# long as they are (a pipe or a file has no edge), within reason.
+UNBOUNDED_WIDTH = 4096
+
+
+def make_console(file: TextIO | None, color: str, env: Mapping[str, str], stderr: bool = False) -> Console:
     """A console that lets rich decide colour (honouring NO_COLOR and non-TTY)
-    unless ``--color always|never`` says otherwise."""
+    unless ``--color always|never`` says otherwise.  Its width is the
+    terminal's, else ``COLUMNS`` (rich reads it), else unbounded: rich's 80
+    columns for a pipe would cut tables and hints mid-phrase in a file."""
     force = True if color == "always" else None
-    return Console(file=file, stderr=stderr, force_terminal=force, no_color=color == "never" or None,
-                   highlight=False, soft_wrap=False)
+    console = Console(file=file, stderr=stderr, force_terminal=force, no_color=color == "never" or None,
+                      highlight=False, soft_wrap=False)
+    if not console.is_terminal and not (env.get("COLUMNS") or "").isdigit():
+        console.width = UNBOUNDED_WIDTH
+    return console
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -62,6 +63,9 @@ def register(sub: Any) -> None:
     f.add_argument("--ovn", default=DEFAULT_RELEASE)
     f.set_defaults(func=_fetch)
 
+    c = ss.add_parser("clean", help="remove the cache of fetched OVN releases (not while a sandbox runs from it)")
+    c.set_defaults(func=_clean)
+
     e = ss.add_parser("exec", help="run one of the sandbox's OVS/OVN programs, e.g. exec ovs-vsctl show")
     with_dir(e)
     e.add_argument("program")
@@ -73,14 +77,24 @@ def _dir(args: argparse.Namespace) -> Path:
     return (args.dir or default_dir()).absolute()
 
 
+def _running_dir(args: argparse.Namespace, rt: Runtime) -> Path:
+    """The sandbox to act on: ``--dir``, else the ``OVS_RUNDIR`` that ``sandbox up``
+    exported when it holds a sandbox, else the default directory."""
+    from mvtep.sandbox.node import STATE_FILE
+    if args.dir is None:
+        exported = rt.env.get("OVS_RUNDIR")
+        if exported and (Path(exported) / STATE_FILE).is_file():
+            return Path(exported).absolute()
+    return _dir(args)
+
+
 def _up(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
     from mvtep.sandbox import node
-    from mvtep.sandbox.releases import lookup
     from mvtep.sandbox.topology import Size
     size = Size(vfs=args.vfs, remote_chassis=args.remote_chassis, remote_ports=args.remote_ports,
                 vteps=args.vteps, acls=args.acls).check()
     if args.ovn != "host":
-        lookup(args.ovn)  # an unknown release is a usage error before anything starts
+        _ensure(args.ovn, rt)  # an unknown release is a usage error before anything starts
     with rt.err.status(f"starting OVN {args.ovn} sandbox in {_dir(args)}"):
         box = node.up(_dir(args), args.ovn, size, rt.env, timeout=args.wait)
     rt.say(
@@ -94,32 +108,60 @@ def _up(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
 
 def _down(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
     from mvtep.sandbox import node
-    stopped = node.down(_dir(args))
-    rt.say(f"stopped: {', '.join(stopped)}" if stopped else f"nothing running in {_dir(args)}")
+    rundir = _running_dir(args, rt)
+    stopped = node.down(rundir)
+    rt.say(f"stopped: {', '.join(stopped)}" if stopped else f"nothing running in {rundir}")
     return ExitStatus.OK
 
 
 def _status(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
     from mvtep.sandbox import daemons
-    alive = daemons.running(_dir(args))
+    alive = daemons.running(_running_dir(args, rt))
     for name in daemons.DAEMONS:
         rt.out.print(f"{name:15} {alive.get(name, 'not running')}", markup=False, highlight=False)
     return ExitStatus.OK if len(alive) == len(daemons.DAEMONS) else ExitStatus.PROBLEMS
 
 
-def _fetch(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
+def _ensure(name: str, rt: Runtime) -> Path:
+    """Fetch release ``name`` unless cached, showing the download; its root."""
+    from mvtep.cli.fetch_progress import fetch_progress
     from mvtep.sandbox.packages import ensure_release
     from mvtep.sandbox.releases import lookup
-    tools = ensure_release(lookup(args.ovn), rt.env)
-    rt.say(f"OVN {args.ovn} ready in {tools.root}")
+    release = lookup(name)
+    with fetch_progress(rt, f"OVN {release.name}") as progress:
+        return ensure_release(release, rt.env, progress=progress).root
+
+
+def _fetch(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
+    rt.say(f"OVN {args.ovn} ready in {_ensure(args.ovn, rt)}")
     return ExitStatus.OK
+
+
+def _clean(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
+    from rich.filesize import decimal
+    from mvtep.sandbox.cache import remove
+    where, size = remove(rt.env)
+    rt.say(f"removed {where} ({decimal(size)})" if size else f"no release cache in {where}")
+    return ExitStatus.OK
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:  # a real-time signal has no name
+        return f"signal {number}"
 
 
 def _exec(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
     from mvtep.sandbox import node
-    tools, env, _ = node.attach(_dir(args), rt.env)
+    tools, env, _ = node.attach(_running_dir(args, rt), rt.env)
     argv = tools.argv(args.program, *args.args)
     try:
-        return ExitStatus(min(subprocess.run(argv, env=env, check=False).returncode, 2))
+        code = subprocess.run(argv, env=env, check=False).returncode
     except OSError as e:
         raise SandboxError(f"cannot run {args.program}: {e.strerror}") from e
+    if code < 0:  # killed by signal -code (subprocess's convention)
+        if -code == signal.SIGINT:
+            return ExitStatus.INTERRUPTED
+        raise SandboxError(f"{args.program} was killed by {_signal_name(-code)}")
+    return ExitStatus(min(code, 2))

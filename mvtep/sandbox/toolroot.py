@@ -61,6 +61,9 @@ class ToolRoot:
             found = shutil.which(name)
             if found:
                 return Path(found)
+            raise SandboxError(f"{name} is not installed on this machine",
+                               hint="install OVS and OVN 24.03 or newer (Debian: openvswitch-switch, ovn-host, "
+                                    "ovn-central)", topic="ovn-release")
         raise SandboxError(f"{name} not found under {self.root}", hint="is the OVS/OVN package complete?")
 
     def argv(self, name: str, *args: str) -> list[str]:
