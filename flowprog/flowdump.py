@@ -15,12 +15,13 @@ same answer, and counts what could not be decoded, per table.
 
 The rule (:func:`pick_tables`): ask the chassis tunnel ports one by one, in
 name order (EVPN ports, which only EVPN's REMOTE_VTEP_OUTPUT table feeds,
-are not chassis tunnels and are left out); keep every table a port's flows
-are in; stop at the first port whose flows include unicast remote output
-(``reg15`` a logical port, ``metadata`` a datapath): that table holds the
-remote output to *every* tunnel port.  A port only flood, multicast, EVPN or
-network-function flows reach (FLOOD_REMOTE_CHASSIS, LOCAL_OUTPUT) does not
-end the search.  At most :data:`MAX_PORTS_ASKED` ports are asked: each
+are not chassis tunnels and are left out); stop at the first port whose flows include
+unicast remote output (``reg15`` a logical port, ``metadata`` a datapath):
+that table holds the remote output to *every* tunnel port.  A port only
+flood, multicast, EVPN or network-function flows reach (FLOOD_REMOTE_CHASSIS,
+LOCAL_OUTPUT) does not end the search; when no port has unicast remote
+output, every table seen is kept (its flows may be the ones mvtep could not
+decode).  At most :data:`MAX_PORTS_ASKED` ports are asked: each
 ``out_port`` request makes the switch walk every flow of the bridge.
 """
 
@@ -71,16 +72,20 @@ def read_dump(client: OpenFlowClient, bridge: str, tables: tuple[int, ...] | Non
 
 def pick_tables(tunnel_ports: Iterable[int], outputs_to: Callable[[int], Iterable[Flow]]) -> tuple[int, ...]:
     """The remote-output tables, by the rule of the module docstring;
-    ``outputs_to(port)`` gives the flows that output to ``port``."""
-    tables: set[int] = set()
+    ``outputs_to(port)`` gives the flows that output to ``port``.  Once
+    unicast remote output is found, only its table(s) are kept: a flood or
+    EVPN table is of no use to verify (and costs a read every refresh)."""
+    seen: set[int] = set()
+    unicast: set[int] = set()
     for asked, port in enumerate(tunnel_ports):
         if asked == MAX_PORTS_ASKED:
             break
         flows = list(outputs_to(port))
-        tables |= {f.table for f in flows}
-        if any(is_unicast_remote_output(f) for f in flows):
+        seen |= {f.table for f in flows}
+        unicast |= {f.table for f in flows if is_unicast_remote_output(f)}
+        if unicast:
             break
-    return tuple(sorted(tables))
+    return tuple(sorted(unicast or seen))
 
 
 def remote_output_tables(client: OpenFlowClient, decoder: Decoder, tunnel_ports: Iterable[int]) -> tuple[int, ...]:

@@ -27,7 +27,7 @@ from flowprog.flowroles import RemoteOutput, VifIngress, remote_outputs, vif_ing
 from flowprog.flows import Flow
 from flowprog.nodeconfig import NodeConfig, TunnelPort, Vif
 from flowprog.ovnrelease import UNKNOWN, Numbering, OvnRelease
-from flowprog.sbstate import SbState
+from flowprog.sbstate import Binding, SbState
 from flowprog.verify_config import config_findings
 from flowprog.verify_remote import RemoteContext, destination_findings, remote_findings
 from mvcore.findings import Finding, Severity, sort_findings
@@ -182,11 +182,13 @@ def verify(node: NodeConfig, table0: Iterable[Flow], remote_flows: Iterable[Flow
     if undecoded or unsplit:
         findings.append(_undecoded_finding(undecoded, unsplit))
     representor = _representor_test(node, representors)
+    bound = {b.logical_port: b for b in sb.bindings} if sb is not None else {}
     paths = []
     by_id: dict[int | None, tuple[Tunnel, ...]] = {}  # the tunnels depend on the encap id alone
     for vif in node.vifs:
         flow = ingress.get(vif.ofport or -1)
-        findings += _vif_findings(node, vif, numbering, flow, per_vtep, 0 in undecoded, representor(vif))
+        findings += _vif_findings(node, vif, numbering, flow, per_vtep, 0 in undecoded, representor(vif),
+                                  bound.get(vif.iface_id))
         k = flow.encap_id if flow else None
         if k not in by_id:
             chosen = [r for r in remote if per_vtep is False or r.encap_id == (k or 0)]
@@ -249,9 +251,15 @@ def _default_vtep_summary(node: NodeConfig, numbering: EncapIds, representor: Ca
                     "veth pods and the management port")]
 
 
+def _migrating(node: NodeConfig, binding: Binding | None) -> bool:
+    """Bound here only as an additional chassis (a live migration to this node)."""
+    return binding is not None and binding.chassis != node.chassis and node.chassis in binding.additional_chassis
+
+
 def _vif_findings(node: NodeConfig, vif: Vif, numbering: EncapIds, flow: VifIngress | None, per_vtep: bool | None,
-                  table0_undecoded: bool, representor: bool) -> list[Finding]:
+                  table0_undecoded: bool, representor: bool, binding: Binding | None = None) -> list[Finding]:
     out = []
+    migrating = _migrating(node, binding)
     multi = len(node.encap_ips) > 1
     default_ip = numbering.ip_of(numbering.default_id)
     if vif.encap_ip is None and vif.misnamed_encap_ip is not None:
@@ -284,7 +292,16 @@ def _vif_findings(node: NodeConfig, vif: Vif, numbering: EncapIds, flow: VifIngr
             vif, "vif-not-programmed", E, f"table 0 has no ingress flow for {vif.name} (in_port={vif.ofport})",
             f"is {vif.iface_id} a logical port claimed by this chassis? see ovn-controller's log"))
     elif per_vtep and flow.encap_id is not None:
+        # Table 0 loads the id of Port_Binding.encap (physical.c load_logical_ingress_metadata); while the
+        # port is bound to another chassis and only additionally here, that encap is the other chassis'.
         want = numbering.id_of(vif.encap_ip)
+        if migrating and binding is not None:
+            want = numbering.id_of(binding.encap_ip) if binding.encap_ip in node.encap_ips else 0
+            out.append(_vif_finding(
+                vif, "vif-additional-chassis", I,
+                f"{vif.iface_id} is bound to {binding.chassis} and only additionally here (a live migration): "
+                f"until this chassis is its main one, table 0 loads the id of its Port_Binding.encap "
+                f"({binding.encap_ip or 'none'}), {want} ({numbering.ip_of(want)}), not its encap-ip's"))
         if want is not None and flow.encap_id != want:
             out.append(_vif_finding(
                 vif, "encap-id-mismatch", E,

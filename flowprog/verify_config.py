@@ -133,15 +133,15 @@ def _duplicates(node: NodeConfig, sb: SbState | None) -> list[Finding]:
                                f"southbound DB ({', '.join(owners)})",
                                "each chassis needs VTEP IPs of its own: fix ovn-encap-ip on one of them",
                                subject=ip))
-    if node.chassis in sb.chassis_encaps:
-        for ip in node.encap_ips:
-            owners = sb.encap_owners.get(ip, ())
-            if owners and node.chassis not in owners and len(owners) == 1:
-                out.append(Finding(
-                    "encap-ip-duplicate", E,
-                    f"VTEP {ip} of this node is an encap of chassis {owners[0]} in the southbound DB, not of "
-                    f"{node.chassis}: ovn-controller does not add it here (\"already has encap ip\")",
-                    "each chassis needs VTEP IPs of its own", subject=ip))
+    for ip in node.encap_ips:
+        owners = sb.encap_owners.get(ip, ())
+        if owners and node.chassis not in owners and len(owners) == 1:
+            out.append(Finding(
+                "encap-ip-duplicate", E,
+                f"VTEP {ip} of this node is an encap of chassis {owners[0]} in the southbound DB, not of "
+                f"{node.chassis}: ovn-controller cannot add it here (\"already has encap ip\")",
+                "each chassis needs VTEP IPs of its own (a chassis renamed by system-id-override leaves its old "
+                "row behind: ovn-sbctl chassis-del OLD)", subject=ip))
     return out
 
 

@@ -50,16 +50,21 @@ def _tunnel_between(node: NodeConfig, local: str | None, remote: str | None) -> 
     return next((t for t in node.tunnels if t.local_ip == local and t.remote_ip == remote), None)
 
 
-def _fallback_hint(node: NodeConfig, want: str, remote_ip: str | None, chassis: str | None) -> str:
-    """Why OVN used another local VTEP's tunnel, in words a person acts on."""
-    wanted = _tunnel_between(node, want, remote_ip)
+def _fallback_hint(node: NodeConfig, local: str, remote_ip: str | None, chassis: str | None) -> str:
+    """Why OVN used another tunnel than the one from ``local`` to ``remote_ip``
+    (None: any encap of ``chassis``), in words a person acts on."""
+    if remote_ip is not None:
+        wanted = _tunnel_between(node, local, remote_ip)
+    else:
+        wanted = next((t for t in node.tunnels if t.local_ip == local and t.remote_chassis == chassis), None)
     if wanted is not None and wanted.failed:
-        return (f"OVS could not create the tunnel port {wanted.name} from {want} to {remote_ip} "
+        return (f"OVS could not create the tunnel port {wanted.name} from {local} to {wanted.remote_ip} "
                 f"({wanted.error or 'ofport -1'}), so OVN fell back to another tunnel to that chassis: fix what "
                 "OVS reports (ovs-vsctl list Interface " + wanted.name + ")")
-    if wanted is None and not any(t.local_ip == want and t.remote_chassis == chassis for t in node.tunnels):
-        return (f"there is no tunnel port from {want} to {chassis or remote_ip}, so OVN fell back to another "
-                "tunnel (ovn-controller logs \"Failed to locate tunnel\"): check the encaps of both chassis")
+    if wanted is None:
+        return (f"there is no tunnel port from {local} to {remote_ip or chassis}, so OVN fell back to another "
+                "tunnel to that chassis (ovn-controller logs \"Failed to locate tunnel\" or a failed "
+                "transaction): see ovn-controller's log")
     return "ovn-controller's flows or tunnel ports are stale: recompute (ovn-appctl -t ovn-controller recompute)"
 
 
@@ -76,10 +81,13 @@ def _remote_ip_finding(ctx: RemoteContext, r: RemoteOutput, t: TunnelPort, bindi
                        f"traffic to {name} leaves through {t.name} to {remote_ip}, not an encap of its additional "
                        f"chassis {t.remote_chassis}", "", subject=t.name)
     if binding.encap_ip and remote_ip != binding.encap_ip:
+        local = r.tun_src or t.local_ip
+        wanted = _tunnel_between(ctx.node, local, binding.encap_ip)
+        hint = (f"the remote port's VTEP on {binding.chassis} is {binding.encap_ip}" if wanted and not wanted.failed
+                else _fallback_hint(ctx.node, local or "?", binding.encap_ip, binding.chassis))
         return Finding("tunnel-remote-ip-mismatch", E,
                        f"traffic to {name} leaves through {t.name} to {remote_ip}, but its Port_Binding.encap is "
-                       f"{binding.encap_ip}", f"the remote port's VTEP on {binding.chassis} is {binding.encap_ip}",
-                       subject=t.name)
+                       f"{binding.encap_ip}", hint, subject=t.name)
     if not binding.encap_ip and remote_ip not in sb.chassis_encaps.get(binding.chassis, ()):
         return Finding("tunnel-remote-ip-mismatch", E,
                        f"traffic to {name} leaves through {t.name} to {remote_ip}, not an encap of {binding.chassis}",
@@ -105,12 +113,12 @@ def remote_findings(ctx: RemoteContext, ingress: Iterable[VifIngress]) -> list[F
             want = ctx.numbering.ip_of(r.encap_id)
             # The additional chassis' tunnel has the same local IP: it is checked like the main one.
             if want and local != want:
+                chassis = t.remote_chassis or (binding.chassis if binding else None)
+                desired = binding.encap_ip if binding is not None and chassis == binding.chassis else None
                 out.append(Finding(
                     "tunnel-local-ip-mismatch", E,
                     f"traffic of encap id {r.encap_id} ({want}) to {name} leaves through {t.name}, whose local_ip "
-                    f"is {local}", _fallback_hint(node, want, r.tun_dst or t.remote_ip,
-                                                  t.remote_chassis or (binding.chassis if binding else None)),
-                    subject=t.name))
+                    f"is {local}", _fallback_hint(node, want, desired, chassis), subject=t.name))
             if binding is not None:
                 found = _remote_ip_finding(ctx, r, t, binding)
                 if found is not None:
@@ -145,7 +153,8 @@ def _unreached_bindings(ctx: RemoteContext, by_port: dict[tuple[int, int], set[i
     failed = {(t.local_ip, t.remote_ip): t for t in node.tunnels if t.failed}
     flow_based = any(t.flow_based and not t.failed for t in node.tunnels)
     for b in sb.remote(node.chassis):
-        if b.type or b.datapath_key not in local_dps:
+        # VIFs of other chassis; "remote" ports are other zones' pods (ovn-kubernetes interconnect)
+        if b.type not in ("", "remote") or b.datapath_key not in local_dps:
             continue
         if (b.datapath_key, b.port_key) not in by_port:
             for k in expected:

@@ -7,7 +7,7 @@ from mvcore.ovsdb_rows import ovs_state
 
 
 def rows(vif_ids: dict[str, str], ovs_ext: dict[str, str] | None = None) -> dict[str, list[dict[str, Any]]]:
-    ext = {"system-id": "n1", "ovn-encap-ip": "10.0.0.1, 10.0.0.2",
+    ext = {"system-id": "n1", "ovn-encap-ip": "10.0.0.1,10.0.0.2",
            "ovn-pf-encap-ip-mapping": "enp1s0f0:10.0.0.1,enp2s0f0:10.0.0.2", **(ovs_ext or {})}
     return {
         "Open_vSwitch": [{"_uuid": "o", "external_ids": ext, "other_config": {"hw-offload": "true"},
@@ -32,7 +32,10 @@ def rows(vif_ids: dict[str, str], ovs_ext: dict[str, str] | None = None) -> dict
 
 def test_reads_vteps_vifs_and_tunnels_of_the_bridge_only() -> None:
     node = NodeConfig.from_state(ovs_state(rows({"iface-id": "pod-a", "encap-ip": "10.0.0.2"})), "br-int")
-    assert node.encap_ips == ("10.0.0.1", " 10.0.0.2")  # as OVN splits it: nothing trimmed
+    assert node.encap_ips == ("10.0.0.1", "10.0.0.2")
+    spaced = NodeConfig.from_state(ovs_state(rows({"iface-id": "pod-a"}, {"ovn-encap-ip": "10.0.0.1, 10.0.0.2"})),
+                                   "br-int")
+    assert spaced.encap_ips == ("10.0.0.1", " 10.0.0.2")  # as OVN splits it: nothing trimmed
     assert node.pf_mapping.pf_of("10.0.0.2") == "enp2s0f0"
     assert node.hw_offload and node.ovs_version == "3.5.0"
     assert [(v.name, v.ofport, v.iface_id, v.encap_ip) for v in node.vifs] == [("vf0", 7, "pod-a", "10.0.0.2")]

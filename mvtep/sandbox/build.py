@@ -88,8 +88,18 @@ def configure_ovn(tools: ToolRoot, env: Mapping[str, str], plan: Plan) -> None:
                    f"chassis_name={r.name}", "options:csum=true",
                    "--", "add", "Chassis", r.name, "encaps", ref]
     tools.run("ovn-sbctl", sb[1:], env)
+    if plan.shape.interconnect:
+        # In interconnect mode a pod of another node is a "remote" port that ovn-northd binds to the
+        # requested remote-zone chassis (northd.c: is-remote-nb-bound); it has no Port_Binding.encap.
+        ic: list[str] = []
+        for p in plan.remote_ports:
+            ic += ["--", "lsp-set-type", p.name, "remote", "--", "lsp-set-options", p.name,
+                   f"requested-chassis={p.chassis}"]
+        tools.run("ovn-nbctl", ic[1:], env)
     # Port_Bindings exist once northd has caught up with NB.
     tools.run("ovn-nbctl", ["--timeout=30", "--wait=sb", "sync"], env)
+    if plan.shape.interconnect:
+        return
     encaps = _encap_uuids(tools, env)
     bind: list[str] = []
     for p in plan.remote_ports:
@@ -120,7 +130,10 @@ def configure_shape(tools: ToolRoot, env: Mapping[str, str], plan: Plan) -> None
                                 f"requested-chassis={plan.remotes[0].name},{plan.chassis}",
                                 "activation-strategy=rarp"], env)
         tools.run("ovn-nbctl", ["--timeout=30", "--wait=sb", "sync"], env)
-        tools.run("ovn-sbctl", ["lsp-bind", vf.iface_id, plan.remotes[0].name], env)
+        # What remote-0's ovn-controller would write as the port's main chassis: itself and its encap.
+        encap = _uuid(tools, env, "Encap", f"ip={_q(plan.remotes[0].encap_ips[0])}")
+        tools.run("ovn-sbctl", ["lsp-bind", vf.iface_id, plan.remotes[0].name,
+                                "--", "set", "Port_Binding", vf.iface_id, f"encap={encap}"], env)
 
 
 def fail_tunnel(tools: ToolRoot, env: Mapping[str, str], plan: Plan) -> None:

@@ -57,7 +57,8 @@ def unpack(tarball: Path, env: Mapping[str, str]) -> Path:
                     tar.extractall(home / "root", filter="data")
             except (tarfile.TarError, OSError, EOFError) as e:
                 shutil.rmtree(home / "root", ignore_errors=True)
-                raise UsageError(f"--ovn-root {tarball} is not a tarball of an OVN root ({e})") from e
+                why = " ".join(str(e).split())[:200]  # tarfile's messages can span lines
+                raise UsageError(f"--ovn-root {tarball} is not a tarball of an OVN root ({why})") from e
             (home / "READY").write_text(f"{tarball}\n")
     return home / "root"
 
