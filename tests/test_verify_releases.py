@@ -185,5 +185,9 @@ def test_23_03_says_why_and_breaks_every_path(tmp_path: Path) -> None:
         paths = json.loads(run_cli(["paths", "--json"], env=env).out)
         assert {p["verdict"] for p in paths["paths"]} == {"broken"}
         assert all("selects no VTEP per port" in p["reason"] for p in paths["paths"])
+        frame = run_cli(["watch", "--once"], env=env, width=160).out  # the live view's rows say so too
+        rows = [line for line in frame.splitlines() if line.split()[:1] and any(
+            line.split()[0] == vf.representor for vf in box.plan.vfs)]
+        assert len(rows) == len(box.plan.vfs) and all("broken" in r and "not-offloaded" not in r for r in rows)
     finally:
         down(box.rundir)
