@@ -293,6 +293,25 @@ def test_activation_strategy_flows_are_not_the_vifs_flow() -> None:
     assert "encap-id-mismatch" not in codes(run(table0=(rarp, *t0)))
 
 
+def test_a_vif_bound_here_only_as_additional_chassis() -> None:
+    """Live migration to this node: pod-1 is bound to remote-0, this chassis
+    is its additional one, and table 0 loads the id of its Port_Binding.encap
+    -- remote-0's, so 0 (physical.c load_logical_ingress_metadata)."""
+    def migrating(rows: dict[str, Any]) -> None:
+        pb = row(rows, "Port_Binding", logical_port="pod-1")
+        pb["chassis"] = row(rows, "Chassis", name="remote-0")["_uuid"]
+        pb["additional_chassis"] = [row(rows, "Chassis", name="mvtep-node")["_uuid"]]
+        pb["encap"] = row(rows, "Encap", ip="10.1.0.1")["_uuid"]
+    t0, _ = flows()
+    moved = tuple(_ingress(2, 0) if f.field("in_port") and f.field("in_port").value == 2  # type: ignore[union-attr]
+                  and f.priority == 100 else f for f in t0)
+    r = run(with_sb(migrating), table0=moved)
+    assert "encap-id-mismatch" not in codes(r)
+    (note,) = [f for f in r.findings if f.code == "vif-additional-chassis"]
+    assert note.interface == "enp2s0f0_0" and "remote-0" in note.message
+    assert "encap-id-mismatch" in codes(run(table0=moved))  # bound here as main chassis: a fault
+
+
 # -- flows that could not be decoded ------------------------------------------------------
 
 
