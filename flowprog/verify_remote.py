@@ -68,7 +68,9 @@ def _fallback_hint(node: NodeConfig, local: str, remote_ip: str | None, chassis:
     return "ovn-controller's flows or tunnel ports are stale: recompute (ovn-appctl -t ovn-controller recompute)"
 
 
-def _remote_ip_finding(ctx: RemoteContext, r: RemoteOutput, t: TunnelPort, binding: Binding) -> Finding | None:
+def _remote_ip_finding(ctx: RemoteContext, r: RemoteOutput, t: TunnelPort, binding: Binding,
+                       want: str | None) -> Finding | None:
+    """``want``: the local VTEP of the flow's encap id (None: no per-VTEP id)."""
     remote_ip = r.tun_dst or t.remote_ip
     name = binding.logical_port
     sb = ctx.sb
@@ -81,7 +83,7 @@ def _remote_ip_finding(ctx: RemoteContext, r: RemoteOutput, t: TunnelPort, bindi
                        f"traffic to {name} leaves through {t.name} to {remote_ip}, not an encap of its additional "
                        f"chassis {t.remote_chassis}", "", subject=t.name)
     if binding.encap_ip and remote_ip != binding.encap_ip:
-        local = r.tun_src or t.local_ip
+        local = want or r.tun_src or t.local_ip  # the tunnel OVN looked for first
         wanted = _tunnel_between(ctx.node, local, binding.encap_ip)
         hint = (f"the remote port's VTEP on {binding.chassis} is {binding.encap_ip}" if wanted and not wanted.failed
                 else _fallback_hint(ctx.node, local or "?", binding.encap_ip, binding.chassis))
@@ -120,7 +122,7 @@ def remote_findings(ctx: RemoteContext, ingress: Iterable[VifIngress]) -> list[F
                     f"traffic of encap id {r.encap_id} ({want}) to {name} leaves through {t.name}, whose local_ip "
                     f"is {local}", _fallback_hint(node, want, desired, chassis), subject=t.name))
             if binding is not None:
-                found = _remote_ip_finding(ctx, r, t, binding)
+                found = _remote_ip_finding(ctx, r, t, binding, want)
                 if found is not None:
                     out.append(found)
     if ctx.check_missing:

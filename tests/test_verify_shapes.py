@@ -29,6 +29,10 @@ from mvtep.sandbox.topology import Shape
 from tests.conftest import SMALL, run_cli
 from tests.hwmodel import SysfsBuilder
 from tests.snapshots import DECODER
+from tests.test_apply import mvtep as apply_spec
+from tests.test_apply import ns
+
+__all__ = ["ns"]  # the namespace fixture of the apply tests, with its VTEP interfaces
 
 pytestmark = pytest.mark.sandbox
 
@@ -230,3 +234,23 @@ def test_a_vf_tunnelling_from_the_other_nics_vtep(tmp_path: Path) -> None:
             (next(root.glob(f"sys/devices/**/net/{netdev}")) / "phys_switch_id").write_text("b8cef60300aa0001\n")
         _status, doc = cli(box, "paths", "--sysfs-root", str(root))
         assert "vtep-on-other-nic" not in {f["code"] for f in path_of(doc, vf.representor)["findings"]}
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="namespaces need root")
+def test_apply_writes_what_ovn_reads(tmp_path: Path, ns: str) -> None:
+    """A spaced ovn-encap-ip is not the spec's list: apply repairs it.  With a
+    chassis-specific ovn-encap-ip-<chassis>, that is the key apply writes,
+    the one OVN reads; verify then agrees."""
+    with shaped(tmp_path, Shape()) as box:
+        vsctl(box, "set", "Open_vSwitch", ".", 'external_ids:ovn-encap-ip="10.0.0.1, 10.0.0.2,10.0.0.3"')
+        status, out, err = apply_spec(box, ns, "apply", "--yes", tmp=tmp_path)
+        assert status == 0 and "ovn-encap-ip" in out, err
+        got = vsctl(box, "get", "Open_vSwitch", ".", "external_ids:ovn-encap-ip").strip()
+        assert got == '"10.0.0.1,10.0.0.2,10.0.0.3"'
+        vsctl(box, "set", "Open_vSwitch", ".", 'external_ids:ovn-encap-ip-mvtep-node="10.0.0.1,10.0.0.2"')
+        status, out, err = apply_spec(box, ns, "apply", "--yes", tmp=tmp_path)
+        assert status == 0 and "external_ids:ovn-encap-ip-mvtep-node" in out, err
+        assert vsctl(box, "get", "Open_vSwitch", ".", "external_ids:ovn-encap-ip-mvtep-node").strip() == \
+            '"10.0.0.1,10.0.0.2,10.0.0.3"'
+        status, doc = eventually(box, lambda d: len({t["local_ip"] for p in d["paths"] for t in p["tunnels"]}) == 3)
+        assert codes(doc, "error") == []
