@@ -509,3 +509,18 @@ def test_result_carries_the_release() -> None:
     assert r.release == R2503 and r.numbering is Numbering.SWAPPED
     assert dataclasses.replace(run(), findings=()).release == UNKNOWN
     assert isinstance(UNKNOWN, OvnRelease)
+
+
+def test_the_override_file_travels_in_a_bundle(tmp_path: Any) -> None:
+    """ovn-controller's system-id-override, read with the OVSDB rows, is kept
+    in the bundle's daemons.json; the chassis it names is the one read back."""
+    from inspector.bundle import read_bundle, write_bundle
+    from mvcore.reading import Reading
+    from mvcore.snapshot import DaemonState
+    snap = dataclasses.replace(SNAP, daemons=DaemonState(ovn_version=Reading.of("25.03.0"),
+                                                          system_id_override=Reading.of("node-b\n")))
+    write_bundle(snap, tmp_path / "b.tar.gz", "test")
+    back = read_bundle(tmp_path / "b.tar.gz")
+    assert back.daemons.system_id_override == Reading.of("node-b\n")
+    assert node(back).chassis == "node-b" and node(back).system_id == "mvtep-node"
+    assert not read_bundle(tmp_path / "b.tar.gz").daemons.system_id_override.error
