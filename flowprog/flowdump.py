@@ -2,28 +2,63 @@
 
 Reading (live): :func:`read_dump` asks the switch for whole tables and keeps
 the flow-stats reply bodies in a :class:`~mvcore.snapshot.FlowDump`;
-:func:`remote_output_tables` finds the tables whose flows output to a
-tunnel port with the flow-stats ``out_port`` filter, so the remote-output
-table is known by what its flows do (42 in OVN 25.03, 44 in 26.03), never
-by a release's number.
+:func:`remote_output_tables` finds the tables whose flows output to the
+tunnel ports with the flow-stats ``out_port`` filter, so the remote-output
+table is known by what its flows do (39 in OVN 24.03, 42 in 25.03, 44 in
+26.03), never by a release's number.
 
 Using (pure): :func:`dump_entries` splits a dump into flow entries again;
 :func:`verify_flows` picks table 0 and the remote-output tables' flows out of
 any dump -- the few tables a live verify read, or every table of a support
 bundle -- with the same rule the live discovery applies, so both give the
-same answer.
+same answer, and counts what could not be decoded, per table.
+
+The rule (:func:`pick_tables`): ask the chassis tunnel ports one by one, in
+name order (EVPN ports, which only EVPN's REMOTE_VTEP_OUTPUT table feeds,
+are not chassis tunnels and are left out); stop at the first port whose flows include
+unicast remote output (``reg15`` a logical port, ``metadata`` a datapath):
+that table holds the remote output to *every* tunnel port.  A port only
+flood, multicast, EVPN or network-function flows reach (FLOOD_REMOTE_CHASSIS,
+LOCAL_OUTPUT) does not end the search; when no port has unicast remote
+output, every table seen is kept (its flows may be the ones mvtep could not
+decode).  At most :data:`MAX_PORTS_ASKED` ports are asked: each
+``out_port`` request makes the switch walk every flow of the bridge.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 
+from flowprog.flowroles import is_unicast_remote_output
 from flowprog.flows import Flow, FlowEntry
 from flowprog.ofclient import FlowFilter, OpenFlowClient
 from flowprog.ofdecode import Decoder, entries
+from mvcore.errors import DecodeError
 from mvcore.snapshot import FlowDump
 
-__all__ = ["read_dump", "remote_output_tables", "dump_entries", "verify_flows", "covers"]
+__all__ = ["read_dump", "remote_output_tables", "dump_entries", "verify_flows", "covers", "pick_tables",
+           "VerifyFlows", "Undecoded", "MAX_PORTS_ASKED"]
+
+MAX_PORTS_ASKED = 16
+
+
+@dataclass(frozen=True, slots=True)
+class Undecoded:
+    """Flows of one table the decoder could not read."""
+
+    count: int
+    reason: str  # the first one's
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyFlows:
+    """What verify reads of a dump."""
+
+    table0: tuple[Flow, ...]
+    remote: tuple[Flow, ...]  # every flow of the remote-output tables
+    undecoded: Mapping[int, Undecoded] = field(default_factory=dict)  # table -> what could not be decoded
+    unsplit: str | None = None  # a reply that could not be split into flows: why (the rest of it is lost)
 
 
 def read_dump(client: OpenFlowClient, bridge: str, tables: tuple[int, ...] | None) -> FlowDump:
@@ -35,16 +70,28 @@ def read_dump(client: OpenFlowClient, bridge: str, tables: tuple[int, ...] | Non
     return FlowDump(bridge, client.version, tables, replies)
 
 
-def remote_output_tables(client: OpenFlowClient, tunnel_ports: Iterable[int]) -> tuple[int, ...]:
-    """The tables holding flows that output to a tunnel port: the first
-    tunnel port any flow outputs to names them.  (Each ``out_port`` request
-    makes the switch walk every flow of the bridge, so one is asked, not one
-    per port.)"""
-    for port in tunnel_ports:
-        tables = sorted({e.table for e in client.flows(FlowFilter(out_port=port))})
-        if tables:
-            return tuple(tables)
-    return ()
+def pick_tables(tunnel_ports: Iterable[int], outputs_to: Callable[[int], Iterable[Flow]]) -> tuple[int, ...]:
+    """The remote-output tables, by the rule of the module docstring;
+    ``outputs_to(port)`` gives the flows that output to ``port``.  Once
+    unicast remote output is found, only its table(s) are kept: a flood or
+    EVPN table is of no use to verify (and costs a read every refresh)."""
+    seen: set[int] = set()
+    unicast: set[int] = set()
+    for asked, port in enumerate(tunnel_ports):
+        if asked == MAX_PORTS_ASKED:
+            break
+        flows = list(outputs_to(port))
+        seen |= {f.table for f in flows}
+        unicast |= {f.table for f in flows if is_unicast_remote_output(f)}
+        if unicast:
+            break
+    return tuple(sorted(unicast or seen))
+
+
+def remote_output_tables(client: OpenFlowClient, decoder: Decoder, tunnel_ports: Iterable[int]) -> tuple[int, ...]:
+    """The tables :func:`pick_tables` chooses, asked of the switch with the
+    ``out_port`` filter (one request per port asked)."""
+    return pick_tables(tunnel_ports, lambda port: [decoder.decode(e) for e in client.flows(FlowFilter(out_port=port))])
 
 
 def dump_entries(dump: FlowDump) -> Iterator[FlowEntry]:
@@ -60,17 +107,36 @@ def covers(dump: FlowDump, table: int | None) -> bool:
     return table is not None and table in dump.tables
 
 
-def verify_flows(dump: FlowDump, decoder: Decoder,
-                 tunnel_ports: Iterable[int]) -> tuple[tuple[Flow, ...], tuple[Flow, ...]]:
-    """Table 0's flows, and every flow of the tables that output to a tunnel
-    port, chosen as :func:`remote_output_tables` chooses them live (the
-    tables of the first tunnel port, in ``tunnel_ports`` order, that any flow
-    outputs to).  One rule for a live read of those few tables and for a
-    bundle holding every table, so both give the same flows."""
-    decoded = [decoder.decode(e) for e in dump_entries(dump)]
+def _decoded(dump: FlowDump, decoder: Decoder) -> tuple[list[Flow], str | None]:
+    flows: list[Flow] = []
+    unsplit = None
+    for reply in dump.replies:
+        try:
+            for e in entries(dump.version, reply):
+                flows.append(decoder.decode(e))
+        except DecodeError as e:
+            unsplit = unsplit or f"{e.message} (after {len(flows)} flows)"
+    return flows, unsplit
+
+
+def verify_flows(dump: FlowDump, decoder: Decoder, tunnel_ports: Iterable[int]) -> VerifyFlows:
+    """Table 0's flows, and every flow of the remote-output tables: those a
+    live read holds (the switch chose them, :func:`remote_output_tables`), or
+    those :func:`pick_tables` chooses in a dump of every table.  Both give
+    the same flows.  Flows that cannot be decoded are counted per table in
+    table 0 and the remote-output tables -- in every table of a full dump
+    when no remote-output table was recognised, since it may be among them."""
+    decoded, unsplit = _decoded(dump, decoder)
     table0 = tuple(f for f in decoded if f.table == 0)
-    for port in tunnel_ports:
-        tables = {f.table for f in decoded if port in f.outputs()}
-        if tables:
-            return table0, tuple(f for f in decoded if f.table in tables)
-    return table0, ()
+    if dump.tables is not None:
+        tables = set(dump.tables) - {0}
+    else:
+        tables = set(pick_tables(tunnel_ports, lambda port: [f for f in decoded if port in f.outputs()]))
+    found = any(is_unicast_remote_output(f) for f in decoded if f.table in tables)
+    remote = tuple(f for f in decoded if f.table in tables)
+    undecoded: dict[int, Undecoded] = {}
+    for f in decoded:
+        if f.undecoded is not None and (f.table == 0 or f.table in tables or not found):
+            seen = undecoded.get(f.table)
+            undecoded[f.table] = Undecoded((seen.count if seen else 0) + 1, seen.reason if seen else f.undecoded)
+    return VerifyFlows(table0, remote, dict(sorted(undecoded.items())), unsplit)

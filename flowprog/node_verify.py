@@ -3,19 +3,20 @@ holds, decoded, then the pure rules of :mod:`flowprog.verify`."""
 
 from __future__ import annotations
 
-from flowprog.flowdump import verify_flows
+from flowprog.flowdump import VerifyFlows, verify_flows
 from flowprog.nodeconfig import NodeConfig
 from flowprog.ofdecode import Decoder
+from flowprog.ovnrelease import OvnRelease, release_of
 from flowprog.sbstate import SbState
 from flowprog.verify import VerifyResult, verify
 from mvcore.errors import Unavailable
 from mvcore.ovsdb_rows import OvsState
 from mvcore.snapshot import NodeSnapshot
 
-__all__ = ["node_of", "sb_of", "verify_snapshot"]
+__all__ = ["node_of", "sb_of", "release_of_snapshot", "snapshot_flows", "verify_snapshot"]
 
 
-_last: list[tuple[OvsState, str, NodeConfig]] = []  # a live view reads one unchanged state many times
+_last: list[tuple[OvsState, str, str | None, NodeConfig]] = []  # a live view reads one unchanged state many times
 
 
 def node_of(snap: NodeSnapshot) -> NodeConfig:
@@ -24,21 +25,45 @@ def node_of(snap: NodeSnapshot) -> NodeConfig:
     state = snap.ovsdb.value
     if state is None:
         raise Unavailable(snap.ovsdb.why_not("the Open_vSwitch database"), topic="ovsdb")
-    if not _last or _last[0][0] is not state or _last[0][1] != snap.bridge:
-        _last[:] = [(state, snap.bridge, NodeConfig.from_state(state, snap.bridge))]
-    return _last[0][2]
+    override = snap.daemons.system_id_override.value
+    if not _last or _last[0][0] is not state or _last[0][1] != snap.bridge or _last[0][2] != override:
+        _last[:] = [(state, snap.bridge, override, NodeConfig.from_state(state, snap.bridge, override))]
+    return _last[0][3]
 
 
 def sb_of(snap: NodeSnapshot) -> SbState | None:
     return SbState.from_rows(snap.southbound.value) if snap.southbound.value is not None else None
 
 
-def verify_snapshot(snap: NodeSnapshot, decoder: Decoder) -> VerifyResult:
-    """:func:`verify` on what a snapshot holds (OVSDB rows, br-int's flows,
-    the southbound rows when they were read)."""
-    node = node_of(snap)
+def release_of_snapshot(snap: NodeSnapshot, node: NodeConfig, sb: SbState | None) -> OvnRelease:
+    """The ovn-controller release: its own answer over its control socket,
+    else the feature flags it published in its southbound Chassis row."""
+    features = sb.other_config.get(node.chassis or "") if sb is not None else None
+    why = [snap.daemons.ovn_version.why_not("ovn-controller's version")]
+    if sb is None:
+        why.append(snap.southbound.why_not("the southbound DB"))
+    elif features is None:
+        why.append(f"no Chassis {node.chassis} in the southbound DB")
+    else:
+        why.append(f"the feature flags of Chassis {node.chassis} do not tell")
+    return release_of(snap.daemons.ovn_version.value, features, "; ".join(why))
+
+
+def snapshot_flows(snap: NodeSnapshot, node: NodeConfig, decoder: Decoder) -> VerifyFlows:
+    """Table 0 and the remote-output tables of the snapshot's flows."""
     if snap.openflow.value is None:
         raise Unavailable(snap.openflow.why_not(f"the flows of {snap.bridge}"), topic="openflow")
     ports = [t.ofport for t in node.tunnels if t.ofport and t.ofport > 0]
-    table0, remote = verify_flows(snap.openflow.value, decoder, ports)
-    return verify(node, table0, remote, sb_of(snap), snap.southbound.why_not("the southbound DB"))
+    return verify_flows(snap.openflow.value, decoder, ports)
+
+
+def verify_snapshot(snap: NodeSnapshot, decoder: Decoder, representors: frozenset[str] | None = None) -> VerifyResult:
+    """:func:`verify` on what a snapshot holds (OVSDB rows, br-int's flows,
+    the southbound rows when they were read, what ovn-controller said)."""
+    node = node_of(snap)
+    flows = snapshot_flows(snap, node, decoder)
+    sb = sb_of(snap)
+    return verify(node, flows.table0, flows.remote, sb, snap.southbound.why_not("the southbound DB"),
+                  release=release_of_snapshot(snap, node, sb),
+                  undecoded={t: (u.count, u.reason) for t, u in flows.undecoded.items()}, unsplit=flows.unsplit,
+                  representors=representors)

@@ -6,8 +6,18 @@ four things that must agree: the Open_vSwitch ``ovn-encap-ip`` list and
 (the VTEP of its PF -- the rule ovnkube-node applies when it plugs a pod),
 and per-VTEP policy routing.  :func:`make_plan` lists the changes that make
 the node match the spec, each as add / change / remove with old and new
-values, and refuses VF mappings whose PF cannot offload (the traffic would
-silently stay in software) unless software is allowed.
+values.
+
+Values are compared the way their readers read them: ``ovn-encap-ip`` as
+OVN splits it (a spaced ``"10.0.0.1, 10.0.0.2"`` is *not* the list
+``10.0.0.1,10.0.0.2``: OVN sees ``" 10.0.0.2"``), the PF mapping as
+ovnkube-node parses it.  The keys written are the ones OVN reads: a
+chassis-specific ``ovn-encap-ip-<chassis>`` (or ``ovn-encap-ip-default-<chassis>``)
+when the node has one, the chassis named by ovn-controller's
+``system-id-override`` file first.  A VF gets the VTEP of its PF whether or
+not that PF can offload -- ovnkube-node does the same, and leaving it
+unmapped sends it through the default VTEP, possibly another NIC's -- and
+what keeps it from offloading is said in the notes.
 """
 
 from __future__ import annotations
@@ -16,7 +26,8 @@ import fnmatch
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from flowprog.nodeconfig import NodeConfig
+from flowprog.encapids import split_encap_ips
+from flowprog.nodeconfig import NodeConfig, parse_pf_mapping
 from flowprog.spec import NodeSpec, SpecError, VtepSpec, line_of
 from mvcore.routes import Route, Rule
 
@@ -42,7 +53,7 @@ class Change:
     old: str | None
     new: str | None
     op: OvsdbOp | Rule | Route
-    refused: str | None = None  # why apply will not make this change
+    refused: str | None = None  # why apply will not make this change (OVN would not read it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,28 +77,48 @@ class CurrentState:
     routes: Mapping[int, tuple[Route, ...]]  # table -> its IPv4 routes through one device
     pf_of_representor: Mapping[str, str]  # from sysfs: representor -> PF uplink
     uplinks: frozenset[str]  # PF uplinks found in sysfs
-    offload_blockers: Mapping[str, str] = field(default_factory=dict)  # PF -> why it cannot offload
+    offload_blockers: Mapping[str, str] = field(default_factory=dict)  # PF -> why it cannot offload (a note)
+
+
+def _same_list(old: str, new: str) -> bool:
+    """As OVN reads ``ovn-encap-ip``: a set of entries, nothing trimmed."""
+    return set(split_encap_ips(old)) == set(split_encap_ips(new))
+
+
+def _same_mapping(old: str, new: str) -> bool:
+    """As ovnkube-node reads ``ovn-pf-encap-ip-mapping``: the same pairs, nothing malformed."""
+    was, want = parse_pf_mapping(old), parse_pf_mapping(new)
+    return not was.malformed and sorted(set(was.pairs)) == sorted(set(want.pairs)) and len(was.pairs) == len(
+        set(was.pairs))
+
+
+def _refusal(key: str, node: NodeConfig) -> str | None:
+    """Why a key cannot be written so that OVN reads it."""
+    if node.chassis == "default" and key.startswith("ovn-encap-ip"):
+        # get_chassis_external_id_value: "<key>-<chassis>" -- for a chassis called "default" the
+        # chassis-specific ovn-encap-ip *is* ovn-encap-ip-default, so one value cannot be both.
+        return ("the chassis is called 'default': OVN reads ovn-encap-ip-default as its ovn-encap-ip, "
+                "so the list and the default cannot both be set; rename the chassis (system-id)")
+    return None
 
 
 def _ovsdb(spec: NodeSpec, cur: CurrentState) -> list[Change]:
-    want = {
-        "ovn-encap-ip": ",".join(v.ip for v in spec.vteps),
-        "ovn-pf-encap-ip-mapping": ",".join(f"{v.pf}:{v.ip}" for v in spec.vteps),
-        "ovn-encap-ip-default": spec.default_vtep,
-    }
-    same = {  # compared as OVN reads them: the IP list is a set
-        "ovn-encap-ip": lambda a, b: set(a.split(",")) == set(b.split(",")),
-    }
+    node = cur.node
+    want = [  # (the key OVN / ovnkube-node reads, the value, how its reader compares)
+        (node.encap_ip_key, ",".join(v.ip for v in spec.vteps), _same_list),
+        ("ovn-pf-encap-ip-mapping", ",".join(f"{v.pf}:{v.ip}" for v in spec.vteps), _same_mapping),
+        (node.default_key, spec.default_vtep, str.__eq__),
+    ]
     out = []
-    for key, new in want.items():
+    for key, new, same in want:
         old = cur.external_ids.get(key)
         if new is None and old is None:
             continue
-        if old is not None and new is not None and same.get(key, str.__eq__)(old.replace(" ", ""), new):
+        if old is not None and new is not None and same(old, new):
             continue
         action = "add" if old is None else "remove" if new is None else "change"
         out.append(Change("ovsdb", action, f"Open_vSwitch external_ids:{key}", old, new,
-                          OvsdbOp("Open_vSwitch", ".", "external_ids", key, new)))
+                          OvsdbOp("Open_vSwitch", ".", "external_ids", key, new), _refusal(key, node)))
     return out
 
 
@@ -99,25 +130,30 @@ def _pf_of(spec: NodeSpec, cur: CurrentState, representor: str) -> VtepSpec | No
     return spec.vtep_of_pf(pf) if pf else None
 
 
-def _vifs(spec: NodeSpec, cur: CurrentState, allow_software: bool) -> tuple[list[Change], list[str]]:
+def _vifs(spec: NodeSpec, cur: CurrentState) -> tuple[list[Change], list[str]]:
     out, notes = [], []
+    slow: dict[str, list[str]] = {}
     for vif in cur.node.vifs:
         vtep = _pf_of(spec, cur, vif.name)
         if vtep is None:
             notes.append(f"{vif.name}: no PF known for this VIF (not a VF representor in sysfs, no representors "
                          "pattern): left as it is")
             continue
-        blocker = None if allow_software else cur.offload_blockers.get(vtep.pf)
-        refused = f"{vtep.pf} cannot offload ({blocker}); --allow-software maps it anyway" if blocker else None
+        if vtep.pf in cur.offload_blockers:
+            slow.setdefault(vtep.pf, []).append(vif.name)
         target = f"Interface {vif.name} external_ids"
         if vif.encap_ip != vtep.ip:
             out.append(Change("vif", "add" if vif.encap_ip is None else "change", f"{target}:encap-ip",
                               vif.encap_ip, vtep.ip, OvsdbOp("Interface", vif.name, "external_ids", "encap-ip",
-                                                             vtep.ip), refused))
+                                                             vtep.ip)))
         if vif.misnamed_encap_ip is not None:
             out.append(Change("vif", "remove", f"{target}:ovn-encap-ip (a key OVN does not read)",
                               vif.misnamed_encap_ip, None,
-                              OvsdbOp("Interface", vif.name, "external_ids", "ovn-encap-ip", None), refused))
+                              OvsdbOp("Interface", vif.name, "external_ids", "ovn-encap-ip", None)))
+    for pf, names in slow.items():
+        notes.append(f"{pf} cannot offload ({cur.offload_blockers[pf]}): {len(names)} VF(s) of it "
+                     f"({', '.join(names[:3])}{' ...' if len(names) > 3 else ''}) get its VTEP all the same, and "
+                     "their traffic stays in software until that is fixed")
     return out, notes
 
 
@@ -172,5 +208,8 @@ def check_against_node(spec: NodeSpec, cur: CurrentState, source: str, text: str
 
 
 def make_plan(spec: NodeSpec, cur: CurrentState, *, allow_software: bool = False) -> Plan:
-    vif_changes, notes = _vifs(spec, cur, allow_software)
+    """The changes that make the node match ``spec``.  (``allow_software`` is
+    kept for callers of the time offload gated the VTEP: it changes nothing.)"""
+    del allow_software
+    vif_changes, notes = _vifs(spec, cur)
     return Plan(tuple(_ovsdb(spec, cur) + vif_changes + _routing(spec, cur)), tuple(notes))

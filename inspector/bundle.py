@@ -13,7 +13,7 @@
     netlink.json       each netlink request's raw reply messages (hex) or errno; ethtool bits;
                        the /proc/sys/net parameters read
     datapath.txt       dpctl/dump-flows -m
-    daemons.json       the daemons' versions
+    daemons.json       the daemons' versions; ovn-controller's system-id-override file
     logs/<daemon>.log  the tail of each daemon's log
 
 A bundle is untrusted input (it comes from another machine, by mail): it
@@ -110,6 +110,7 @@ def write_bundle(snap: NodeSnapshot, path: Path, producer: str) -> None:
         members["datapath.txt"] = snap.datapath.value.encode()
     d = snap.daemons
     put_json("daemons.json", {"ovs_version": _reading_json(d.ovs_version), "ovn_version": _reading_json(d.ovn_version),
+                              "system_id_override": _reading_json(d.system_id_override),
                               "logs": {k: r.error for k, r in d.logs.items()}})
     for daemon, log in d.logs.items():
         if log.value is not None and f"logs/{daemon}.log" in _MEMBERS:
@@ -345,7 +346,7 @@ def _daemons(members: Mapping[str, bytes]) -> DaemonState:
             logs[daemon] = Reading.of(members[member].decode("utf-8", "replace"))
         else:
             logs[daemon] = Reading.failed(_str_or_none(error, "a log error") or "not collected")
-    return DaemonState(reading("ovs_version"), reading("ovn_version"), logs)
+    return DaemonState(reading("ovs_version"), reading("ovn_version"), logs, reading("system_id_override"))
 
 
 # -- the old verify --save file ----------------------------------------------------------

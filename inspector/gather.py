@@ -30,6 +30,7 @@ from flowprog.flowdump import read_dump, remote_output_tables
 from flowprog.node_verify import node_of
 from flowprog.nodeconfig import NodeConfig
 from flowprog.ofclient import OpenFlowClient
+from flowprog.ofdecode import Decoder
 from flowprog.ofcodec import Codec
 from flowprog.ovsdb import OvsdbMonitor, Rows, SslFiles, ovs_monitor, sb_monitor, typed_ovs, typed_sb
 from hw.devlink import PARAMS
@@ -46,7 +47,7 @@ from mvcore.reading import Reading
 from mvcore.snapshot import (DaemonState, FeatureBits, FlowDump, HostState, Key, NetlinkAnswer, NodeSnapshot,
                              SysfsRecord)
 
-__all__ = ["Scope", "HostSources", "Gatherer", "SLOW_EVERY", "rundir_of", "ovn_rundirs"]
+__all__ = ["Scope", "HostSources", "Gatherer", "SLOW_EVERY", "rundir_of", "ovn_rundirs", "system_id_override"]
 
 SLOW_EVERY = 10.0  # seconds between re-reading sysfs, devlink and ethtool in a long-lived gatherer
 LOG_TAIL = 64 * 1024  # bytes of each daemon log a support bundle keeps
@@ -172,13 +173,16 @@ class Gatherer:
         taken = self.clock()
         ovsdb: Reading[OvsState] = Reading()
         node: NodeConfig | None = None
+        override: Reading[str] = Reading()
         if scope.ovsdb:
             ovsdb = _attempt(self._ovsdb_state, "ovsdb" in req or "bridge" in req)
+            override = system_id_override(self.env)
             if ovsdb.value is not None:
                 if ovsdb.value.bridge(self.ends.bridge) is None and "bridge" in req:
                     raise NotFound(f"no bridge {self.ends.bridge} in the OVSDB at {self.ends.db}",
                                    hint="is OVN running on this node?", topic="bridge")
-                node = node_of(replace(NodeSnapshot(0.0, self.ends.bridge), ovsdb=ovsdb))
+                node = node_of(replace(NodeSnapshot(0.0, self.ends.bridge), ovsdb=ovsdb,
+                                       daemons=DaemonState(system_id_override=override)))
         openflow: Reading[FlowDump] = Reading()
         if scope.openflow:
             openflow = _attempt(lambda: self._flows(scope.openflow or "all", node), "openflow" in req)
@@ -195,6 +199,7 @@ class Gatherer:
             datapath = _attempt(lambda: unixctl.dump_datapath_flows(rundir_of(self.ends, self.env), self.timeout),
                                 False)
         daemons = self._daemons(scope) if scope.daemons or scope.logs else DaemonState()
+        daemons = replace(daemons, system_id_override=override)
         return NodeSnapshot(taken, self.ends.bridge, ovsdb, openflow, southbound, sysfs, host, datapath, daemons,
                             privileged=os.geteuid() == 0)
 
@@ -248,7 +253,7 @@ class Gatherer:
             return read_dump(client, self.ends.bridge, None)
         ports = [t.ofport for t in (node.tunnels if node else ()) if t.ofport and t.ofport > 0]
         if not self._tables and ports:
-            self._tables = remote_output_tables(client, ports)
+            self._tables = remote_output_tables(client, Decoder(self.codec), ports)
         dump = read_dump(client, self.ends.bridge, (0, *self._tables))
         if not self._tables:
             self._tables = ()  # none yet (ovn-controller may still be starting): look again next time
@@ -331,6 +336,20 @@ class Gatherer:
                                  ("ovn-controller", (*ovn_rundirs(self.ends, self.env), Path("/var/log/ovn")))):
                 logs[daemon] = _log_tail(daemon, dirs)
         return DaemonState(ovs, ovn, logs)
+
+
+def system_id_override(env: Mapping[str, str]) -> Reading[str]:
+    """ovn-controller's ``system-id-override`` file, in ``$OVN_SYSCONFDIR``
+    (else ``/etc/ovn``) as ovn-controller looks for it (``ovn_sysconfdir()``):
+    its text, or "" when there is none."""
+    path = Path(env.get("OVN_SYSCONFDIR") or "/etc/ovn") / "system-id-override"
+    try:
+        with open(path, "rb") as f:
+            return Reading.of(f.read(256).decode("utf-8", "replace"))
+    except (FileNotFoundError, NotADirectoryError):
+        return Reading.of("")
+    except OSError as e:
+        return Reading.failed(f"cannot read {path}: {e.strerror}")
 
 
 def _remote_vteps(node: NodeConfig | None, sb: SbRows | None, probes: tuple[str, ...]) -> tuple[str, ...]:

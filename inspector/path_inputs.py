@@ -12,17 +12,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from flowprog import dpflows
-from flowprog.flowdump import verify_flows
 from flowprog.flowroles import remote_outputs
 from flowprog.flows import Flow
 from flowprog.nodeconfig import NodeConfig
 from flowprog.ofdecode import Decoder
-from flowprog.node_verify import node_of, sb_of
+from flowprog.node_verify import node_of, release_of_snapshot, sb_of, snapshot_flows
 from flowprog.verify import VerifyResult, verify
 from hw.host import HostView, eswitch_of
 from inspector.hardware import host_of, inventory_of
 from inspector.paths import Counters, PathInputs, PathsReport, Vtep, build_paths
-from mvcore.errors import Unavailable
 from mvcore.ovsdb_rows import SbRows
 from mvcore.snapshot import NodeSnapshot
 
@@ -31,16 +29,23 @@ __all__ = ["paths_report"]
 
 def paths_report(snap: NodeSnapshot, decoder: Decoder, *, seconds: float = 0.0) -> PathsReport:
     node = node_of(snap)
-    if snap.openflow.value is None:
-        raise Unavailable(snap.openflow.why_not(f"the flows of {snap.bridge}"), topic="openflow")
-    ports = [t.ofport for t in node.tunnels if t.ofport and t.ofport > 0]
-    t0, ro = verify_flows(snap.openflow.value, decoder, ports)
-    result = verify(node, t0, ro, sb_of(snap), snap.southbound.why_not("the southbound DB"))
+    flows = snapshot_flows(snap, node, decoder)
+    t0, ro = flows.table0, flows.remote
+    sb = sb_of(snap)
+    inventory = inventory_of(snap)
+    representors = frozenset(vf.representor for a in inventory.adapters for pf in a.pfs for vf in pf.vfs
+                             if vf.representor) if inventory else None
+    result = verify(node, t0, ro, sb, snap.southbound.why_not("the southbound DB"),
+                    release=release_of_snapshot(snap, node, sb),
+                    undecoded={t: (u.count, u.reason) for t, u in flows.undecoded.items()}, unsplit=flows.unsplit,
+                    representors=representors)
     inputs = _inputs(snap, node, result, t0, ro)
     node_findings = tuple(f for f in result.findings if f.interface is None)
+    ovn = snap.daemons.ovn_version.value or (
+        f"{result.release.text} (southbound)" if result.release.source == "southbound" else None)
     return PathsReport(
-        snap.taken_at, node.chassis, snap.daemons.ovs_version.value or node.ovs_version,
-        snap.daemons.ovn_version.value, tuple(_vtep(result, inputs, node, ip) for ip in node.encap_ips),
+        snap.taken_at, node.chassis, snap.daemons.ovs_version.value or node.ovs_version, ovn,
+        tuple(_vtep(result, inputs, node, ip) for ip in node.encap_ips),
         build_paths(inputs), node_findings, seconds=seconds, ovs_hw_offload=node.hw_offload,
         remote_output_table=result.remote_output_table)
 

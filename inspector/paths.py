@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from flowprog.verify import Tunnel, VerifyResult
-from hw.model import Features, Inventory, tc_offload_of
+from flowprog.verify import PATH_BREAKING, PATH_UNKNOWN, Tunnel, VerifyResult
+from flowprog.verify import VifPath as VerifyPath
+from hw.model import Features, Inventory, PhysicalFunction, tc_offload_of
 from mvcore.findings import Finding, Severity
 from mvcore.routes import RouteAnswer
 
@@ -164,10 +165,16 @@ def _egress(inp: PathInputs, vtep: str | None, pf: str | None, tunnels: tuple[Tu
 
 def _judge(path_findings: tuple[Finding, ...], unreachable: tuple[str, ...], egress: tuple[Egress, ...],
            off: Offload, pf: str | None, dp_error: str | None = None,
-           host_error: str | None = None) -> tuple[str, str]:
+           host_error: str | None = None, node_findings: tuple[Finding, ...] = ()) -> tuple[str, str]:
     errors = [f for f in path_findings if f.severity is Severity.ERROR]
     if errors:
         return "broken", errors[0].message
+    breaking = [f for f in node_findings if f.code in PATH_BREAKING]
+    if breaking:
+        return "broken", breaking[0].message
+    unread = [f for f in (*path_findings, *node_findings) if f.code in PATH_UNKNOWN or f.code == "vif-flows-undecoded"]
+    if unread:
+        return "unknown", unread[0].message
     if unreachable:
         more = f" and {len(unreachable) - 1} more" if len(unreachable) > 1 else ""
         return "broken", f"no tunnel from its VTEP to {unreachable[0]}{more}"
@@ -205,13 +212,63 @@ def _judge(path_findings: tuple[Finding, ...], unreachable: tuple[str, ...], egr
     return "not-offloaded", f"none of {off.dp_flows} datapath flows is in hardware"
 
 
+def _pfs(inv: Inventory | None) -> dict[str, PhysicalFunction]:
+    return {pf.uplink: pf for a in (inv.adapters if inv else ()) for pf in a.pfs if pf.uplink}
+
+
+def _vtep_pfs(inp: PathInputs, vtep: str, pfs: dict[str, PhysicalFunction]) -> tuple[str, ...]:
+    """The PF uplink(s) a VTEP IP belongs to: those on the OVS bridge of the
+    interface holding it (both ports of a bond), the uplink itself when it
+    holds the IP, else the PF ovn-pf-encap-ip-mapping names."""
+    dev = inp.addresses.get(vtep)
+    if dev is not None:
+        if dev in pfs:
+            return (dev,)
+        bridge = inp.bridge_of.get(dev)
+        on_bridge = tuple(sorted(n for n, b in inp.bridge_of.items()
+                                 if bridge is not None and b == bridge and n in pfs))
+        if on_bridge:
+            return on_bridge
+    mapped = inp.pf_of_ip.get(vtep)
+    return (mapped,) if mapped else ()
+
+
+def _other_nic(inp: PathInputs, p: VerifyPath, vf_pf: str | None, pfs: dict[str, PhysicalFunction]) -> Finding | None:
+    """The multi-VTEP invariant: a VF tunnels from the VTEP of its own NIC.  A
+    VTEP of another PF is right only when both PFs are on one e-switch (the
+    uplinks of a VF-LAG share their phys_switch_id); otherwise mlx5 cannot
+    forward between the two e-switches and the traffic is not offloaded, and
+    leaves through the other NIC's uplink."""
+    if vf_pf is None or p.vtep_ip is None:
+        return None
+    owners = _vtep_pfs(inp, p.vtep_ip, pfs)
+    if not owners or vf_pf in owners:
+        return None
+    mine = pfs[vf_pf].switch_id if vf_pf in pfs else None
+    if mine is not None and any(o in pfs and pfs[o].switch_id == mine for o in owners):
+        return None
+    right = next((ip for ip, pf in inp.pf_of_ip.items() if pf == vf_pf), None)
+    return Finding(
+        "vtep-on-other-nic", Severity.ERROR,
+        f"{p.interface} is a VF of {vf_pf} but tunnels from VTEP {p.vtep_ip} of {', '.join(owners)}, another NIC "
+        "(another e-switch): its traffic crosses NICs and cannot be offloaded",
+        f"set its encap-ip to {right}, the VTEP of {vf_pf}" if right else
+        f"map {vf_pf} to its own VTEP in ovn-pf-encap-ip-mapping and set the VF's encap-ip to it",
+        interface=p.interface, iface_id=p.iface_id, subject=vf_pf)
+
+
 def build_paths(inp: PathInputs) -> tuple[VfPath, ...]:
     out = []
     egress_of: dict[tuple[str | None, str | None, tuple[Tunnel, ...]], tuple[Egress, ...]] = {}
+    pfs = _pfs(inp.inventory)
+    node_findings = tuple(f for f in inp.verify.findings if f.interface is None)
     for p in inp.verify.paths:
         vf_netdev, vf_pci, uplink, pf_pci = _vf_of(inp.inventory, p.interface)
         pf = uplink or (inp.pf_of_ip.get(p.vtep_ip) if p.vtep_ip else None)
         mine = tuple(f for f in inp.verify.findings if f.interface == p.interface)
+        crossed = _other_nic(inp, p, uplink, pfs)
+        if crossed is not None:
+            mine = (crossed, *mine)
         key = (p.vtep_ip, pf, p.tunnels)  # VIFs of one VTEP share their egress
         if key not in egress_of:
             egress_of[key] = _egress(inp, p.vtep_ip, pf, p.tunnels)
@@ -223,7 +280,7 @@ def build_paths(inp: PathInputs) -> tuple[VfPath, ...]:
             kernel_netdev=p.interface in inp.kernel_netdevs, eswitch=inp.eswitch.get(pf_pci or ""),
             representor_tc=tc_offload_of(inp.features, p.interface), uplink_tc=tc_offload_of(inp.features, pf),
             dp_flows=flows, dp_offloaded=offloaded, dp_partial=partial, tc_in_hw=in_hw, tc_not_in_hw=not_in_hw)
-        verdict, reason = _judge(mine, p.unreachable, egress, off, pf, inp.dp_error, inp.host_error)
+        verdict, reason = _judge(mine, p.unreachable, egress, off, pf, inp.dp_error, inp.host_error, node_findings)
         out.append(VfPath(
             interface=p.interface, iface_id=p.iface_id, logical_switch=inp.logical_switch.get(p.iface_id),
             ofport=p.ofport, vf_netdev=vf_netdev, vf_pci=vf_pci, pf=pf, pf_pci=pf_pci,
@@ -232,4 +289,3 @@ def build_paths(inp: PathInputs) -> tuple[VfPath, ...]:
             egress=egress, offload=off, counters=inp.counters.get(p.interface, Counters()), verdict=verdict,
             reason=reason, findings=mine))
     return tuple(out)
-

@@ -24,6 +24,9 @@ def to_json(r: VerifyResult) -> dict[str, Any]:
         "encap_ips": {str(k): v for k, v in sorted(r.encap_ips.items())},
         "expected_encap_ips": {str(k): v for k, v in sorted(r.expected_encap_ips.items())},
         "remote_output_table": r.remote_output_table, "per_vtep": r.per_vtep, "sb_checked": r.sb_checked,
+        "ovn_release": {"version": r.release.text, "source": r.release.source,
+                        "numbering": r.numbering.value if r.numbering else None},
+        "undecoded": {str(t): {"flows": n, "reason": why} for t, (n, why) in sorted(r.undecoded.items())},
         "paths": [{
             "interface": p.interface, "iface_id": p.iface_id, "ofport": p.ofport,
             "configured_encap_ip": p.configured_encap_ip, "encap_id": p.encap_id, "vtep_ip": p.vtep_ip,

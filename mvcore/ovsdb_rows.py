@@ -16,7 +16,7 @@ value.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 __all__ = [
@@ -34,7 +34,7 @@ OVS_COLUMNS: Mapping[str, tuple[str, ...]] = {
     "Open_vSwitch": ("external_ids", "other_config", "ovs_version"),
     "Bridge": ("name", "ports", "external_ids", "datapath_type"),
     "Port": ("name", "interfaces", "external_ids", "bond_mode"),
-    "Interface": ("name", "type", "ofport", "external_ids", "options", "error"),
+    "Interface": ("name", "type", "ofport", "external_ids", "options", "error", "status"),
 }
 SB_COLUMNS: Mapping[str, tuple[str, ...]] = {
     "Chassis": ("name", "hostname", "encaps", "other_config", "external_ids"),
@@ -87,6 +87,8 @@ class InterfaceRow:
     external_ids: Mapping[str, str]
     options: Mapping[str, str]
     error: str | None  # why OVS could not create it ("could not add network device ...")
+    # OVS's view of the netdev: driver_name ("mlx5e_rep" for a VF/SF representor, "veth"...)
+    status: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,7 +267,7 @@ def ovs_state(rows: PlainRows) -> OvsState:
             r.uuid(), r.text("name"), r.strings("interfaces"), r.smap("external_ids"), r.opt_text("bond_mode"))),
         interfaces=_table(rows, "Interface", lambda r: InterfaceRow(
             r.uuid(), r.text("name"), r.text("type"), r.opt_integer("ofport"), r.smap("external_ids"),
-            r.smap("options"), r.opt_text("error"))),
+            r.smap("options"), r.opt_text("error"), r.smap("status"))),
     )
 
 
@@ -304,7 +306,8 @@ def ovs_plain(state: OvsState) -> dict[str, list[dict[str, Any]]]:
         "Port": [{"_uuid": p.uuid, "name": p.name, "interfaces": list(p.interfaces),
                   "external_ids": dict(p.external_ids), "bond_mode": _opt(p.bond_mode)} for p in state.ports],
         "Interface": [{"_uuid": i.uuid, "name": i.name, "type": i.type, "ofport": _opt(i.ofport),
-                       "external_ids": dict(i.external_ids), "options": dict(i.options), "error": _opt(i.error)}
+                       "external_ids": dict(i.external_ids), "options": dict(i.options), "error": _opt(i.error),
+                       "status": dict(i.status)}
                       for i in state.interfaces],
     }
 

@@ -96,11 +96,15 @@ class HostState:
 
 @dataclass(frozen=True, slots=True)
 class DaemonState:
-    """What the daemons say about themselves over their control sockets, and their logs."""
+    """What the daemons say about themselves over their control sockets, their
+    logs, and the file that names ovn-controller's chassis."""
 
     ovs_version: Reading[str] = field(default_factory=Reading)  # ovs-vswitchd's
     ovn_version: Reading[str] = field(default_factory=Reading)  # ovn-controller's
     logs: Mapping[str, Reading[str]] = field(default_factory=dict)  # "ovs-vswitchd" -> the log's tail
+    # <OVN_SYSCONFDIR>/system-id-override, which ovn-controller prefers to external_ids:system-id:
+    # its text, "" when there is no such file
+    system_id_override: Reading[str] = field(default_factory=Reading)
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from flowprog.ofdecode import Decoder
 from flowprog.sbstate import SbState
 from flowprog.node_verify import node_of, sb_of
 from inspector.bundle import read_bundle
-from mvcore.ovsdb_rows import ovs_plain, ovs_state
+from mvcore.ovsdb_rows import ovs_plain, ovs_state, sb_plain, sb_state
 from mvcore.reading import Reading
 from mvcore.snapshot import NodeSnapshot
 from flowprog.ofext import install
@@ -56,4 +56,18 @@ def flows(snap: NodeSnapshot = SNAP) -> tuple[tuple[Flow, ...], tuple[Flow, ...]
     """Table 0's and the remote-output tables' flows, decoded."""
     n = node_of(snap)
     assert snap.openflow.value is not None
-    return verify_flows(snap.openflow.value, DECODER, [t.ofport for t in n.tunnels if t.ofport and t.ofport > 0])
+    found = verify_flows(snap.openflow.value, DECODER, [t.ofport for t in n.tunnels if t.ofport and t.ofport > 0])
+    return found.table0, found.remote
+
+
+def with_sb(change: Callable[[dict[str, Any]], None], snap: NodeSnapshot = SNAP) -> NodeSnapshot:
+    """A copy of ``snap`` whose southbound rows (plain) ``change`` edited."""
+    assert snap.southbound.value is not None
+    rows = copy.deepcopy(sb_plain(snap.southbound.value))
+    change(rows)
+    return dataclasses.replace(snap, southbound=Reading.of(sb_state(rows)))
+
+
+def row(rows: dict[str, Any], table: str, **match: Any) -> dict[str, Any]:
+    """The plain row of ``table`` whose columns have the values ``match`` gives."""
+    return next(r for r in rows[table] if all(r.get(k) == v for k, v in match.items()))

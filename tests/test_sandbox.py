@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from mvcore.errors import RunDirInUse
+from mvcore.errors import RunDirInUse, UsageError
 from mvtep.sandbox import daemons, underlay
 from mvtep.sandbox.node import Sandbox, down
 from mvtep.sandbox.topology import Size
@@ -76,7 +76,8 @@ def test_a_live_run_directory_is_refused(sandbox: Sandbox) -> None:
 def test_ovn_2303_starts_without_per_vtep_tunnels(sandbox_2303: Sandbox) -> None:
     tunnels = _vsctl_json(sandbox_2303, "--columns=options", "find", "Interface", "type=geneve")
     assert len(tunnels) == 3  # one per remote encap, whatever the local VTEPs
-    assert all("local_ip" not in dict(o[1]) for (o,) in tunnels)
+    # ovn-set-local-ip=true, as ovnkube-node sets it: one local VTEP for every tunnel (encaps.c)
+    assert len({dict(o[1])["local_ip"] for (o,) in tunnels}) == 1
 
 
 def test_down_stops_exactly_the_sandbox_daemons(tmp_path: Path) -> None:
@@ -100,3 +101,52 @@ def test_down_stops_exactly_the_sandbox_daemons(tmp_path: Path) -> None:
     finally:
         bystander.kill()
         bystander.wait()
+
+
+def _builds() -> Path:
+    from tests.test_verify_releases import BUILDS
+    return BUILDS
+
+
+def test_up_runs_the_ovn_of_a_root_tarball_or_directory(tmp_path: Path) -> None:
+    tarball = _builds() / "ovn-24.03.9.tar.xz"
+    if not tarball.is_file():
+        pytest.skip(f"no OVN 24.03.9 source build at {tarball} (a clone without ../shared/ovn-builds)")
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    res = run_cli(["sandbox", "up", "--dir", str(tmp_path / "run"), "--ovn-root", str(tarball), "--vfs", "2",
+                   "--remote-chassis", "1", "--remote-ports", "1"], env=env)
+    try:
+        assert res.status == 0, res.err
+        assert "ovn-controller 24.03.9" in res.err and res.out.startswith(f"export OVS_RUNDIR={tmp_path / 'run'}")
+    finally:
+        run_cli(["sandbox", "down", "--dir", str(tmp_path / "run")], env=env)
+    (unpacked,) = (tmp_path / "cache" / "multivtep").glob("ovn-root-*/root")
+    assert (unpacked.parent / "READY").exists()
+    # the unpacked tree itself is a root directory too
+    box = sandbox_node.up(tmp_path / "run2", "25.03", Size(vfs=2, remote_chassis=1, remote_ports=1), env,
+                          root=unpacked)
+    try:
+        assert box.ovn_version.endswith("24.03.9") and box.tools.root == unpacked and box.per_vtep
+    finally:
+        down(box.rundir)
+
+
+@pytest.mark.parametrize("what", ["missing", "empty-dir", "not-a-tarball", "escaping-tarball"])
+def test_a_bad_ovn_root_is_one_line(tmp_path: Path, what: str) -> None:
+    import io
+    import tarfile
+    path = tmp_path / "root"
+    if what == "empty-dir":
+        path.mkdir()
+    elif what == "not-a-tarball":
+        path.write_text("hello")
+    elif what == "escaping-tarball":
+        with tarfile.open(path, "w:gz") as tar:
+            info = tarfile.TarInfo("../outside")
+            info.size = 2
+            tar.addfile(info, io.BytesIO(b"hi"))
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    with pytest.raises(UsageError, match="--ovn-root") as e:  # exit 2, one line (main's error boundary)
+        run_cli(["sandbox", "up", "--dir", str(tmp_path / "run"), "--ovn-root", str(path)], env=env)
+    assert "\n" not in e.value.message and e.value.exit_status == 2
+    assert not (tmp_path / "outside").exists() and not daemons.running(tmp_path / "run")

@@ -86,12 +86,28 @@ def test_encap_ip_not_a_vtep(node: Sandbox) -> None:
     assert status == 1 and "encap-ip-unknown" in codes(doc, "error")
 
 
-def test_pf_mapping_invalid(node: Sandbox) -> None:
-    vsctl(node, "set", "Open_vSwitch", ".",
-          'external_ids:ovn-pf-encap-ip-mapping="enp1s0f0:10.0.0.1,enp2s0f0:10.0.0.1,bogus,enp9s0f0:10.7.7.7"')
+def test_pf_mapping_read_as_ovnkube_node_reads_it(node: Sandbox) -> None:
+    """Items that are not exactly PF:IP make CNI ADD fail for every SR-IOV pod
+    (an IPv6 VTEP, a stray comma, a:b:c); a spaced PF name never matches; a
+    PF given twice takes its last IP; two PFs on one VTEP is only info."""
+    vsctl(node, "set", "Open_vSwitch", ".", 'external_ids:ovn-pf-encap-ip-mapping="enp1s0f0:10.0.0.1,'
+          'enp2s0f0:10.0.0.1,bogus,enp9s0f0:10.7.7.7,enp4s0f0:fd00::1,a:b:c, enp3s0f0:10.0.0.3,enp2s0f0:10.0.0.2,"')
     status, doc = verify(node)
     bad = [f for f in doc["findings"] if f["code"] == "pf-mapping-invalid"]
-    assert status == 1 and {f["subject"] for f in bad} == {"bogus", "enp9s0f0", "10.0.0.1"}
+    assert status == 1 and {f["subject"] for f in bad} == {"bogus", "enp9s0f0", "enp4s0f0:fd00::1", "a:b:c", "",
+                                                           " enp3s0f0"}
+    fatal = [f for f in bad if f["subject"] in ("bogus", "", "a:b:c", "enp4s0f0:fd00::1")]
+    assert all("fails CNI ADD for every SR-IOV pod" in f["message"] for f in fatal)
+    assert "IPv6" in next(f["message"] for f in fatal if f["subject"] == "enp4s0f0:fd00::1")
+    assert "use the default VTEP" in next(f["message"] for f in bad if f["subject"] == " enp3s0f0")
+    dup = [f for f in doc["findings"] if f["code"] == "pf-mapping-duplicate"]
+    assert [(f["subject"], f["severity"]) for f in dup] == [("enp2s0f0", "warning")]
+    assert "uses the last, 10.0.0.2" in dup[0]["message"]
+    assert "vtep-shared-by-pfs" not in codes(doc)  # the last item wins: enp2s0f0 has 10.0.0.2 after all
+    vsctl(node, "set", "Open_vSwitch", ".", 'external_ids:ovn-pf-encap-ip-mapping="enp1s0f0:10.0.0.1,'
+          'enp1s0f1:10.0.0.1,enp2s0f0:10.0.0.2,enp3s0f0:10.0.0.3"')
+    status, doc = verify(node)
+    assert status == 0 and [f["subject"] for f in doc["findings"] if f["code"] == "vtep-shared-by-pfs"] == ["10.0.0.1"]
 
 
 def test_single_vtep_is_info(node: Sandbox) -> None:

@@ -30,7 +30,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("spec", type=Path, help="the node spec (TOML; see the README)")
     add_host_options(p)
     p.add_argument("--allow-software", action="store_true",
-                   help="map VFs of PFs that cannot offload too (their traffic stays in software)")
+                   help="accepted for old scripts: VFs get their PF's VTEP whether or not it can offload")
 
 
 def register(sub: Any) -> None:

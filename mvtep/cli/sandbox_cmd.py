@@ -27,7 +27,7 @@ def default_dir() -> Path:
 
 def register(sub: Any) -> None:
     from mvtep.sandbox.releases import DEFAULT_RELEASE
-    from mvtep.sandbox.topology import Size
+    from mvtep.sandbox.topology import FEATURES, Size
     p = sub.add_parser("sandbox", help="run a real OVN multi-VTEP node locally (dummy datapath)")
     ss = p.add_subparsers(dest="action", metavar="ACTION", parser_class=type(p))
     ss.required = True
@@ -40,6 +40,15 @@ def register(sub: Any) -> None:
     u.add_argument("--ovn", default=DEFAULT_RELEASE,
                    help="OVN release: 25.03 (trixie), 26.03 (sid), 23.03 (bookworm, no per-port VTEP), "
                         "or host (the installed OVN, >= 24.03)")
+    u.add_argument("--ovn-root", type=Path, metavar="PATH",
+                   help="run the OVN of this root instead: an unpacked root directory or a tarball of one "
+                        "(e.g. a source build)")
+    u.add_argument("--encap-ip-default", metavar="IP", help="set Open_vSwitch external_ids:ovn-encap-ip-default")
+    u.add_argument("--ipv6", action="store_true", help="IPv6 VTEPs and remote encaps")
+    u.add_argument("--interconnect", action="store_true",
+                   help="ovn-kubernetes interconnect mode: remote-zone chassis, no Port_Binding.encap")
+    u.add_argument("--with", dest="features", action="append", default=[], choices=sorted(FEATURES),
+                   metavar="FEATURE", help="add a node feature: " + "; ".join(f"{k}: {v}" for k, v in FEATURES.items()))
     size = Size()
     u.add_argument("--vfs", type=int, default=size.vfs, help="local VF representor ports on br-int")
     u.add_argument("--remote-chassis", type=int, default=size.remote_chassis, help="remote chassis")
@@ -90,13 +99,16 @@ def _running_dir(args: argparse.Namespace, rt: Runtime) -> Path:
 
 def _up(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
     from mvtep.sandbox import node
-    from mvtep.sandbox.topology import Size
+    from mvtep.sandbox.topology import Shape, Size
     size = Size(vfs=args.vfs, remote_chassis=args.remote_chassis, remote_ports=args.remote_ports,
                 vteps=args.vteps, acls=args.acls).check()
-    if args.ovn != "host":
+    shape = Shape.with_features(tuple(args.features), encap_ip_default=args.encap_ip_default, ipv6=args.ipv6,
+                                interconnect=args.interconnect)
+    if args.ovn != "host" and args.ovn_root is None:
         _ensure(args.ovn, rt)  # an unknown release is a usage error before anything starts
-    with rt.err.status(f"starting OVN {args.ovn} sandbox in {_dir(args)}"):
-        box = node.up(_dir(args), args.ovn, size, rt.env, timeout=args.wait)
+    what = f"OVN from {args.ovn_root}" if args.ovn_root else f"OVN {args.ovn}"
+    with rt.err.status(f"starting {what} sandbox in {_dir(args)}"):
+        box = node.up(_dir(args), args.ovn, size, rt.env, timeout=args.wait, shape=shape, root=args.ovn_root)
     rt.say(
         f"sandbox up: {box.ovn_version} in {box.rundir}: {len(box.plan.vteps)} VTEPs, "
         f"{len(box.plan.vfs)} VFs, {box.expected_tunnels} tunnel ports, "

@@ -40,7 +40,7 @@ def run(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
         snap = from_bundle(args.from_file, ("ovsdb", "openflow"))
     else:
         with gatherer(args, rt) as g:
-            snap = g.snapshot(Scope(ovsdb=True, openflow="verify", southbound=True,
+            snap = g.snapshot(Scope(ovsdb=True, openflow="verify", southbound=True, daemons=True,
                                     required=frozenset({"ovsdb", "bridge", "openflow"})))
         if args.save:
             write_bundle(snap, args.save, producer())

@@ -20,12 +20,13 @@ from pathlib import Path
 
 from mvcore.errors import NotFound, SandboxError
 from mvtep.sandbox import daemons, underlay
-from mvtep.sandbox.build import configure_ovs, configure_ovn, local_ports
+from mvtep.sandbox.build import configure_ovn, configure_ovs, configure_shape, fail_tunnel, local_ports
 from mvtep.sandbox.packages import ensure_release
+from mvtep.sandbox.ovnroot import ovn_root
 from mvtep.sandbox.releases import HOST, MIN_PER_VTEP, lookup, version_tuple
 from mvtep.sandbox.services import configure_services
 from mvtep.sandbox.toolroot import ToolRoot
-from mvtep.sandbox.topology import Plan, Size, plan
+from mvtep.sandbox.topology import Plan, Shape, Size, plan
 
 __all__ = ["Sandbox", "up", "down", "tools_for", "attach", "STATE_FILE"]
 
@@ -52,8 +53,12 @@ class Sandbox:
         return per_remote * self.plan.remote_encaps
 
 
-def tools_for(release: str, env: Mapping[str, str]) -> tuple[ToolRoot, bool]:
-    """The programs for ``release`` and whether that OVN selects per-port VTEPs."""
+def tools_for(release: str, env: Mapping[str, str], root: Path | None = None) -> tuple[ToolRoot, bool]:
+    """The programs for ``release`` (or of the OVN root at ``root``) and
+    whether that OVN selects per-port VTEPs."""
+    if root is not None:
+        tools = ovn_root(root, env)
+        return tools, version_tuple(tools.run("ovn-controller", ["--version"], env)) >= MIN_PER_VTEP
     if release == HOST:
         tools = ToolRoot.host()
         version = version_tuple(tools.run("ovn-controller", ["--version"], env))
@@ -78,16 +83,20 @@ def default_timeout(size: Size) -> float:
     return 60.0 + 0.005 * size.acls
 
 
-def up(rundir: Path, release: str, size: Size, env: Mapping[str, str], timeout: float | None = None) -> Sandbox:
-    """Start a sandbox node in ``rundir`` and wait until br-int is programmed.
+def up(rundir: Path, release: str, size: Size, env: Mapping[str, str], timeout: float | None = None, *,
+       shape: Shape | None = None, root: Path | None = None) -> Sandbox:
+    """Start a sandbox node of ``size`` and ``shape`` in ``rundir`` and wait
+    until br-int is programmed.  ``root`` runs the OVN of that root
+    (:mod:`mvtep.sandbox.ovnroot`) instead of ``release``.
 
     ``timeout`` defaults to :func:`default_timeout` for ``size``.  On any
     failure the daemons already started are stopped again.
     """
-    node_plan = plan(size)
+    shape = shape or Shape()
+    node_plan = plan(size, shape)
     if timeout is None:
         timeout = default_timeout(size)
-    tools, per_vtep = tools_for(release, env)
+    tools, per_vtep = tools_for(release, env, root)
     rundir = daemons.check_rundir(rundir)
     run_env = daemons.environment(env, rundir, tools)
     started = time.monotonic()
@@ -97,9 +106,15 @@ def up(rundir: Path, release: str, size: Size, env: Mapping[str, str], timeout: 
         daemons.start_controller(rundir, tools, run_env)
         configure_ovn(tools, run_env, node_plan)
         configure_services(tools, run_env, node_plan)
+        configure_shape(tools, run_env, node_plan)
         version = tools.run("ovn-controller", ["--version"], run_env).splitlines()[0]
+        if root is not None:
+            release = version.split()[-1]
         box = Sandbox(rundir, release, version, tools, node_plan, run_env, per_vtep, 0.0)
         _wait_programmed(box, deadline=time.monotonic() + timeout)
+        if shape.failed_tunnel:
+            fail_tunnel(tools, run_env, node_plan)
+            _wait_caught_up(box, time.monotonic() + timeout)
     except BaseException:
         daemons.stop_all(rundir)
         raise
@@ -126,7 +141,7 @@ def _underlay(rundir: Path, node_plan: Plan) -> str | None:
         return None
     name = netns_name(rundir)
     underlay.remove(name)  # a leftover of a sandbox that was not stopped
-    underlay.build(name, underlay.Underlay([v.ip for v in node_plan.vteps]))
+    underlay.build(name, underlay.Underlay.of([v.ip for v in node_plan.vteps]))
     return name
 
 

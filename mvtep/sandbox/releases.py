@@ -2,14 +2,17 @@
 
 Only releases whose packages were checked on this project's machines are
 listed (see shared/reference/facts.md).  ``per_vtep`` says whether that
-ovn-controller selects the tunnel by the port's VTEP (OVN > 24.03.2): 23.03 is
-kept on purpose as the negative case.
+ovn-controller selects the tunnel by the port's VTEP (OVN 24.03.0 and later,
+:data:`flowprog.ovnrelease.PER_VTEP_MIN`): 23.03 is kept on purpose as the
+negative case.  Other releases (the 24.03.9 and 24.09.2 source builds, a
+user's own build) run from ``--ovn-root``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flowprog.ovnrelease import PER_VTEP_MIN
 from mvcore.errors import UsageError
 
 __all__ = ["Release", "RELEASES", "DEFAULT_RELEASE", "HOST", "lookup", "version_tuple"]
@@ -35,8 +38,7 @@ RELEASES: dict[str, Release] = {
 DEFAULT_RELEASE = "25.03"
 HOST = "host"  # use the OVS/OVN the host already has installed
 
-# Oldest release with per-port VTEP selection (design doc: "newer than 24.03.2").
-MIN_PER_VTEP = (24, 3, 3)
+MIN_PER_VTEP = PER_VTEP_MIN  # oldest release with per-port VTEP selection (not the design doc's 24.03.3)
 
 
 def lookup(name: str) -> Release:

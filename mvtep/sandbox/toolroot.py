@@ -57,7 +57,7 @@ class ToolRoot:
             p = self.root / d / name
             if p.is_file():
                 return p
-        if self.loader is None:
+        if self.loader is None and self.root == Path("/"):  # the host's own install: its PATH too
             found = shutil.which(name)
             if found:
                 return Path(found)

@@ -16,6 +16,7 @@ routes are never touched, and removing the namespace removes it all.
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -29,6 +30,14 @@ class Underlay:
     remote: str = "10.1.0.0/16"  # where the remote VTEPs are
     gateway: str = "10.0.1.254"  # inside the /23, reachable on every VTEP's link
     first_table: int = 6081
+
+    @classmethod
+    def of(cls, vteps: Sequence[str]) -> Underlay:
+        """The underlay for these VTEPs: the IPv4 layout above, or its IPv6
+        twin (fd00::/64, remote VTEPs in fd01::/16) for IPv6 VTEPs."""
+        if any(":" in ip for ip in vteps):
+            return cls(vteps, prefixlen=64, remote="fd01::/16", gateway="fd00::fe")
+        return cls(vteps)
 
 
 def exists(name: str) -> bool:
@@ -56,7 +65,9 @@ def build(name: str, underlay: Underlay) -> None:
                 net = f"{_network(ip, underlay.prefixlen)}/{underlay.prefixlen}"
                 ipr.route("add", dst=net, oif=oif, scope="link", table=table)
                 ipr.route("add", dst=underlay.remote, gateway=underlay.gateway, oif=oif, table=table)
-                ipr.rule("add", src=ip, src_len=32, table=table, priority=100 + i)
+                v6 = ":" in ip
+                ipr.rule("add", family=socket.AF_INET6 if v6 else socket.AF_INET, src=ip, src_len=128 if v6 else 32,
+                         table=table, priority=100 + i)
     except BaseException:
         pyroute2_netns.remove(name)
         raise
