@@ -12,6 +12,7 @@
     sysfs.json         every sysfs file, link and directory the discovery read
     netlink.json       each netlink request's raw reply messages (hex) or errno; ethtool bits
     datapath.txt       dpctl/dump-flows -m
+    traces.json        ofproto/trace answers (text) or why there is none, by request
     daemons.json       the daemons' versions
     logs/<daemon>.log  the tail of each daemon's log
 
@@ -51,9 +52,9 @@ MAX_MEMBER = 512 << 20  # any one member larger than this (uncompressed) is refu
 MAX_TOTAL = 1 << 30  # all members together, uncompressed
 _LEGACY_MAX = 256 << 20  # the old verify --save JSON
 _MEMBERS = frozenset({"manifest.json", "ovsdb.json", "southbound.json", "openflow.json", "openflow.bin",
-                      "sysfs.json", "netlink.json", "datapath.txt", "daemons.json", "logs/ovs-vswitchd.log",
-                      "logs/ovn-controller.log"})
-_PARTS = ("ovsdb", "southbound", "openflow", "sysfs", "netlink", "datapath")
+                      "sysfs.json", "netlink.json", "datapath.txt", "traces.json", "daemons.json",
+                      "logs/ovs-vswitchd.log", "logs/ovn-controller.log"})
+_PARTS = ("ovsdb", "southbound", "openflow", "sysfs", "netlink", "datapath", "traces")
 _SYSFS_KINDS = frozenset({"file", "link", "dir", "missing", "error"})
 T = TypeVar("T")
 
@@ -106,6 +107,8 @@ def write_bundle(snap: NodeSnapshot, path: Path, producer: str) -> None:
                 "never_changed": r.value.never_changed}, "error": r.error} for k, r in sorted(host.ethtool.items())}})
     if snap.datapath.value is not None:
         members["datapath.txt"] = snap.datapath.value.encode()
+    if snap.traces:
+        put_json("traces.json", {k: _reading_json(r) for k, r in sorted(snap.traces.items())})
     d = snap.daemons
     put_json("daemons.json", {"ovs_version": _reading_json(d.ovs_version), "ovn_version": _reading_json(d.ovn_version),
                               "logs": {k: r.error for k, r in d.logs.items()}})
@@ -114,7 +117,8 @@ def write_bundle(snap: NodeSnapshot, path: Path, producer: str) -> None:
             members[f"logs/{daemon}.log"] = log.value.encode()
     parts: dict[str, Reading[Any]] = {
         "ovsdb": snap.ovsdb, "southbound": snap.southbound, "openflow": snap.openflow, "sysfs": snap.sysfs,
-        "netlink": snap.host, "datapath": snap.datapath}
+        "netlink": snap.host, "datapath": snap.datapath,
+        "traces": Reading.of(snap.traces) if snap.traces else Reading()}
     manifest = {
         "format": BUNDLE_FORMAT, "version": BUNDLE_VERSION, "producer": producer, "bridge": snap.bridge,
         "taken_at": snap.taken_at, "privileged": snap.privileged,
@@ -253,9 +257,10 @@ def _snapshot(members: Mapping[str, bytes], path: Path) -> NodeSnapshot:
     sysfs = part("sysfs", "sysfs.json", lambda: _sysfs(_json(members, "sysfs.json")))
     host = part("netlink", "netlink.json", lambda: _host(_json(members, "netlink.json")))
     datapath = part("datapath", "datapath.txt", lambda: members["datapath.txt"].decode("utf-8", "replace"))
+    traces = part("traces", "traces.json", lambda: _traces(_json(members, "traces.json")))
     daemons = _daemons(members)
     return NodeSnapshot(float(taken_at), bridge, ovsdb, openflow, southbound, sysfs, host, datapath, daemons,
-                        privileged=privileged, origin=f"bundle {path}")
+                        privileged=privileged, origin=f"bundle {path}", traces=traces.value or {})
 
 
 def _flow_dump(members: Mapping[str, bytes]) -> FlowDump:
@@ -320,6 +325,14 @@ def _host(doc: Any) -> HostState:
             raise TypeError(f"ethtool bits of {name[:60]} are not booleans")
         ethtool[name] = Reading.of(FeatureBits(*flags))
     return HostState(netns, netlink, ethtool)
+
+
+def _traces(doc: Any) -> dict[str, Reading[str]]:
+    out = {}
+    for key, r in _obj(doc, "traces.json").items():
+        r = _obj(r, f"trace {key[:60]}")
+        out[key] = Reading(_str_or_none(r.get("value"), "a trace"), _str_or_none(r.get("error"), "a trace error"))
+    return out
 
 
 def _daemons(members: Mapping[str, bytes]) -> DaemonState:

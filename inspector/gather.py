@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Mapping
+from functools import partial
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
@@ -31,6 +32,7 @@ from flowprog.node_verify import node_of
 from flowprog.nodeconfig import NodeConfig
 from flowprog.ofclient import OpenFlowClient
 from flowprog.ofcodec import Codec
+from flowprog.oftrace import TraceRequest, run_trace
 from flowprog.ovsdb import OvsdbMonitor, Rows, SslFiles, ovs_monitor, sb_monitor, typed_ovs, typed_sb
 from hw.host import HostReader, HostRequests, host_view
 from hw.inventory import discover
@@ -44,10 +46,11 @@ from mvcore.reading import Reading
 from mvcore.snapshot import (DaemonState, FeatureBits, FlowDump, HostState, Key, NetlinkAnswer, NodeSnapshot,
                              SysfsRecord)
 
-__all__ = ["Scope", "HostSources", "Gatherer", "SLOW_EVERY", "rundir_of", "ovn_rundirs"]
+__all__ = ["Scope", "HostSources", "Gatherer", "SLOW_EVERY", "TRACE_FAILURES", "rundir_of", "ovn_rundirs"]
 
 SLOW_EVERY = 10.0  # seconds between re-reading sysfs, devlink and ethtool in a long-lived gatherer
 LOG_TAIL = 64 * 1024  # bytes of each daemon log a support bundle keeps
+TRACE_FAILURES = 3  # ofproto/trace failures in a row after which the rest are not asked
 T = TypeVar("T")
 
 
@@ -195,6 +198,27 @@ class Gatherer:
         daemons = self._daemons(scope) if scope.daemons or scope.logs else DaemonState()
         return NodeSnapshot(taken, self.ends.bridge, ovsdb, openflow, southbound, sysfs, host, datapath, daemons,
                             privileged=os.geteuid() == 0)
+
+    def traces(self, snap: NodeSnapshot, requests: Sequence[TraceRequest]) -> NodeSnapshot:
+        """``snap`` with ovs-vswitchd's answer to each ``ofproto/trace`` request
+        added (a refused request keeps the switch's reason).  After
+        :data:`TRACE_FAILURES` failures in a row the rest are not asked: a
+        switch that stopped answering would otherwise cost a timeout each.
+
+        Raises:
+            Unavailable: ovs-vswitchd has no control socket here.
+        """
+        socket = unixctl.control_socket(rundir_of(self.ends, self.env))
+        answers = dict(snap.traces)
+        failed: list[str] = []
+        for request in requests:
+            if len(failed) >= TRACE_FAILURES:
+                answers[request.key] = Reading.failed(f"not asked after {len(failed)} failures: {failed[-1]}")
+                continue
+            answers[request.key] = _attempt(partial(run_trace, socket, request, self.timeout), False)
+            error = answers[request.key].error
+            failed = [*failed, error] if error is not None else []
+        return replace(snap, traces=answers)
 
     # -- the sources ---------------------------------------------------------------
 
