@@ -196,7 +196,7 @@ class _StepBuilder:
 
     def freeze(self) -> Step:
         return Step(self.stage, self.bridge, self.table, self.match, self.priority, self.cookie,
-                    tuple(TracedAction(t, tuple(n)) for t, n in self.actions), self.missed)
+                    tuple(TracedAction(t, tuple(n) if n else ()) for t, n in self.actions), self.missed)
 
 
 @dataclass
@@ -220,35 +220,39 @@ class _StageBuilder:
         """A line of the pass between the bridge header and ``Final flow:``."""
         content = text.lstrip(" ")
         indent = len(text) - len(content)
-        table = _TABLE.match(text)
-        action_set = _ACTION_SET.match(text) if table is None else None
+        first = content[:1]
+        # Most lines are actions: only a line starting with a digit, "-" or "b"
+        # can be a table, the action set, dashes or a bridge.
+        table = _TABLE.match(text) if first.isdigit() else None
+        action_set = _ACTION_SET.match(text) if first == "-" else None
+        bridge = _BRIDGE.match(text) if first == "b" else None
+        if first == "-" and action_set is None and not content.strip("-"):
+            return  # the dashes under a bridge name
         if table is not None:
             digits = table.group(2)
             indent = len(table.group(1)) - max(0, 2 - len(digits))  # "%2d. " right-aligns the number
-        elif action_set is not None:
-            indent = len(action_set.group(1))
-        if set(content) == {"-"}:
-            return  # the dashes under a bridge name
-        bridge = _BRIDGE.match(text)
-        self._close(indent, is_table=table is not None or action_set is not None)
+        stack = self.stack
+        if stack and indent <= stack[-1].indent or table is not None or action_set is not None:
+            self._close(indent, is_table=table is not None or action_set is not None)
         if bridge is not None:
-            self.stack.append(_Open(indent, bridge.group(2)))
+            stack.append(_Open(indent, bridge.group(2)))
             self.bridge = self.bridge or bridge.group(2)
             return
-        current = self.stack[-1].bridge if self.stack else self.bridge
         if table is not None or action_set is not None:
-            step = _StepBuilder(0, current, None)
+            step = _StepBuilder(0, stack[-1].bridge if stack else self.bridge, None)
             if table is not None:
                 step.table = int(table.group(2))
                 _fill(step, table.group(3))
             else:
                 step.match, step.priority = action_set.group(2) if action_set else "", 0
             self.steps.append(step)
-            self.stack.append(_Open(indent, current, step))
+            stack.append(_Open(indent, step.bridge, step))
             return
-        owner = next((o.step for o in reversed(self.stack) if o.step is not None), None)
+        owner = stack[-1].step if stack else None
         if owner is None:
-            return  # "thaw", "Resuming from table 15": the resumed pass's own preamble
+            owner = next((o.step for o in reversed(stack) if o.step is not None), None)
+            if owner is None:
+                return  # "thaw", "Resuming from table 15": the resumed pass's own preamble
         if content.startswith(_NOTE_MARKS):
             if owner.actions:
                 owner.actions[-1][1].append(content)
@@ -309,6 +313,9 @@ def parse_trace(text: str) -> Trace:
             header.append(line)
             if line.startswith("Trace reached the recirculation limit"):
                 cut_short = True
+            continue
+        if line[0] == " " and stages and stages[-1].final_flow is None:
+            stages[-1].line(line)  # the walk: most lines
             continue
         if line.startswith("Flow: "):
             recirc_id, ct_state, notes = pending

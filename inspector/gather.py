@@ -19,7 +19,9 @@ slow to read, so a gatherer used again within :data:`SLOW_EVERY` seconds
 from __future__ import annotations
 
 import os
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -51,6 +53,7 @@ __all__ = ["Scope", "HostSources", "Gatherer", "SLOW_EVERY", "TRACE_FAILURES", "
 SLOW_EVERY = 10.0  # seconds between re-reading sysfs, devlink and ethtool in a long-lived gatherer
 LOG_TAIL = 64 * 1024  # bytes of each daemon log a support bundle keeps
 TRACE_FAILURES = 3  # ofproto/trace failures in a row after which the rest are not asked
+TRACE_CONNECTIONS = 4  # ofproto/trace requests in flight at once
 T = TypeVar("T")
 
 
@@ -201,24 +204,36 @@ class Gatherer:
 
     def traces(self, snap: NodeSnapshot, requests: Sequence[TraceRequest]) -> NodeSnapshot:
         """``snap`` with ovs-vswitchd's answer to each ``ofproto/trace`` request
-        added (a refused request keeps the switch's reason).  After
-        :data:`TRACE_FAILURES` failures in a row the rest are not asked: a
-        switch that stopped answering would otherwise cost a timeout each.
+        added (a refused request keeps the switch's reason).
+
+        :data:`TRACE_CONNECTIONS` requests are in flight at once: the switch
+        answers each in its main loop, so a lone caller mostly waits for the
+        next iteration.  Once :data:`TRACE_FAILURES` have failed with no
+        answer in between, the rest are not asked: a switch that stopped
+        answering would otherwise cost a timeout each.
 
         Raises:
             Unavailable: ovs-vswitchd has no control socket here.
         """
         socket = unixctl.control_socket(rundir_of(self.ends, self.env))
-        answers = dict(snap.traces)
-        failed: list[str] = []
-        for request in requests:
-            if len(failed) >= TRACE_FAILURES:
-                answers[request.key] = Reading.failed(f"not asked after {len(failed)} failures: {failed[-1]}")
-                continue
-            answers[request.key] = _attempt(partial(run_trace, socket, request, self.timeout), False)
-            error = answers[request.key].error
-            failed = [*failed, error] if error is not None else []
-        return replace(snap, traces=answers)
+        lock = threading.Lock()
+        failed: list[str] = []  # the failures since the last answer
+
+        def ask(request: TraceRequest) -> Reading[str]:
+            with lock:
+                if len(failed) >= TRACE_FAILURES:
+                    return Reading.failed(f"not asked after {len(failed)} failures: {failed[-1]}")
+            answer = _attempt(partial(run_trace, socket, request, self.timeout), False)
+            with lock:
+                if answer.error is not None:
+                    failed.append(answer.error)
+                else:
+                    failed.clear()
+            return answer
+
+        with ThreadPoolExecutor(TRACE_CONNECTIONS) as pool:
+            answers = dict(zip((r.key for r in requests), pool.map(ask, requests), strict=True))
+        return replace(snap, traces={**snap.traces, **answers})
 
     # -- the sources ---------------------------------------------------------------
 

@@ -190,18 +190,21 @@ def plan_verify(node: NodeConfig, bindings: Bindings, result: VerifyResult) -> t
     switch, then one bound through ``Port_Binding.encap``, then by name."""
     remote = [b for b in bindings.rows.port_bindings
               if b.type in _VIF_TYPES and (c := bindings.chassis_of(b)) and c != node.chassis]
-    chassis = sorted({bindings.chassis_of(b) or "" for b in remote})
+    by_chassis: dict[str, list[PortBindingRow]] = {}
+    for b in remote:
+        by_chassis.setdefault(bindings.chassis_of(b) or "", []).append(b)
+    chassis = sorted(by_chassis)
     planned: list[PlannedTrace] = []
     skipped: list[Skipped] = []
+    vifs = {v.name: v for v in node.vifs}
     for path in result.paths:
-        vif = next(v for v in node.vifs if v.name == path.interface)
+        vif = vifs[path.interface]
         own = bindings.by_port.get(vif.iface_id)
         if vif.ofport is None or vif.ofport < 0 or own is None or not own.chassis:
             continue  # verify's own findings say why (vif-no-ofport, vif-not-programmed)
         source = Source(vif, addresses_of(own.mac), own.datapath, path)
         for name in chassis:
-            ports = sorted((b for b in remote if bindings.chassis_of(b) == name),
-                           key=lambda b: (b.datapath != own.datapath, not b.encap, b.logical_port))
+            ports = sorted(by_chassis[name], key=lambda b: (b.datapath != own.datapath, not b.encap, b.logical_port))
             reasons = []
             for b in ports:
                 try:
