@@ -40,7 +40,8 @@ def main() -> None:
         print(f"{version}, {len(doc['paths'])} VIFs, {flows} flows on br-int, {n} traces ({', '.join(statuses)}), "
               f"median of {args.runs} runs")
         print(f"mvtep verify --json          {plain:7.3f} s")
-        print(f"mvtep verify --trace --json  {traced:7.3f} s   ({(traced - plain) / max(n, 1) * 1000:.1f} ms per trace)")
+        each = (traced - plain) / max(n, 1) * 1000
+        print(f"mvtep verify --trace --json  {traced:7.3f} s   ({each:.1f} ms per trace)")
 
 
 if __name__ == "__main__":

@@ -11,70 +11,38 @@ the VTEP it stands for, the tunnels), so the verdict follows whatever encap
 id numbering verify applies for the running OVN release.
 
 The packet left through a tunnel when the OpenFlow walk outputs to a tunnel
-port *and* the datapath actions send a copy through a tunnel (``set(tunnel
-(...))`` and an output, or ``tnl_push(...)``); OVN's remote-output flows
-load the tunnel's metadata (``put_encapsulation`` in OVN
-``controller/physical.c``: ``tun_id`` = the datapath key, Geneve option
-0x0102/0x80 = logical inport << 16 | outport) and output to the tunnel
-port, whose ``options:local_ip``/``remote_ip`` (or, for flow-based
-tunnels, the ``tun_src``/``tun_dst`` the flow sets) give the outer
-addresses.
+port *and* the datapath actions send a copy (:mod:`flowprog.tracewalk`).
+OVN's remote-output flows load the tunnel's metadata (``put_encapsulation``
+in OVN ``controller/physical.c``: ``tun_id`` = the datapath key, Geneve
+option 0x0102/0x80 = logical inport << 16 | outport) and output to the
+tunnel port, whose ``options:local_ip``/``remote_ip`` (or, for flow-based
+tunnels, the ``tun_src``/``tun_dst`` the flow sets) are the outer addresses.
+Where the walk goes another way than verify says, the verdict names the
+flow: the one that output the packet, or, when ``reg13[16..31]`` held
+another encap id by then, the one that wrote it.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from flowprog.nodeconfig import NodeConfig, TunnelPort
-from flowprog.odpactions import GeneveOption, tunnel_sends
-from flowprog.traceparse import Step, Trace, TracedAction, flow_fields, parse_trace
+from flowprog.traceparse import Step, Trace, parse_trace
+from flowprog.tracewalk import Departure, TunnelOutput, Walk, departures, summarise, switch_notes, tunnel_outputs
 from flowprog.verify import Tunnel, VerifyResult
 from inspector.trace_inputs import PlannedTrace
 from mvcore.findings import Finding, Severity
 from mvcore.reading import Reading
 
-__all__ = ["Departure", "Walk", "TraceVerdict", "judge", "judge_all", "unread", "expected_tunnels", "STATUSES"]
+__all__ = ["TraceVerdict", "judge", "judge_all", "unread", "expected_tunnels", "describe", "STATUSES"]
 
 E, W = Severity.ERROR, Severity.WARNING
 # confirmed: left where verify says; disagrees: through another tunnel (or none where verify has one);
 # dropped: never output to a tunnel; not-sent: OpenFlow outputs to a tunnel, the datapath sends nothing;
 # local: the destination is on this node and the packet stayed; unread: no answer to judge
 STATUSES = ("confirmed", "disagrees", "dropped", "not-sent", "local", "unread")
-_FIELD = re.compile(r"^(?:reg13|NXM_NX_REG13)(?:\[(\d+)?(?:\.\.(\d+))?\])?$", re.ASCII)
-_NOW = re.compile(r"^-> (?:reg13|NXM_NX_REG13)(\[[\d.]*\]) is now (0x[0-9a-f]+|\d+)$", re.ASCII)
-_OUTPUT = re.compile(r"^output:(\d+)$", re.ASCII)
 _STALE = "ovn-controller's flows are stale or were changed: recompute or restart it"
-_ENCAP = 0xFFFF0000
-
-
-@dataclass(frozen=True, slots=True)
-class Departure:
-    """One copy of the packet leaving through a tunnel."""
-
-    src: str | None  # the outer source: the local VTEP
-    dst: str | None  # the outer destination: the remote VTEP
-    tun_id: int | None
-    geneve: tuple[GeneveOption, ...]
-    datapath_port: int | None
-    ofport: int | None  # the OpenFlow tunnel port it was output to
-    interface: str | None
-    encap_id: int | None  # reg13[16..31] when it was output
-    step: Step | None  # the flow that output it
-    setter: Step | None  # the flow that last wrote reg13[16..31] before
-
-
-@dataclass(frozen=True, slots=True)
-class Walk:
-    """The table walk, summarised."""
-
-    tables: tuple[tuple[int | None, ...], ...]  # per pass, the tables crossed in order
-    encap_id: int | None  # what the VIF's table-0 flow loaded into reg13[16..31]
-    ct_states: tuple[str | None, ...]  # per recirculation followed, the ct_state it resumed with
-    steps: int
-    datapath_actions: tuple[str, ...]  # per pass
-    cut_short: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,139 +64,6 @@ class TraceVerdict:
         d = self.planned.destination
         towards = [x for x in self.departures if x.dst in (d.encap_ip, *d.chassis_encaps)]
         return next(iter(towards or self.departures), None)
-
-
-# -- reading the walk ----------------------------------------------------------------
-
-
-def _bits(spec: str | None, hi: str | None) -> tuple[int, int]:
-    if spec is None:
-        return 0, 31
-    lo = int(spec)
-    return lo, int(hi) if hi is not None else lo
-
-
-def _write(eid: int | None, lo: int, hi: int, value: int) -> int | None:
-    """reg13[16..31] after ``value`` is written into reg13[lo..hi]."""
-    mask = ((1 << (hi - lo + 1)) - 1) << lo
-    if not mask & _ENCAP:
-        return eid
-    reg = ((eid or 0) << 16) & ~mask | (value << lo) & mask
-    if eid is None and mask & _ENCAP != _ENCAP:
-        return None  # part of the id is still unknown
-    return (reg >> 16) & 0xFFFF
-
-
-def _encap_after(eid: int | None, action: TracedAction) -> tuple[int | None, bool]:
-    """reg13[16..31] after ``action``, and whether the action wrote it (an
-    unreadable value makes the id unknown, never an exception)."""
-    try:
-        return _encap_write(eid, action)
-    except ValueError:
-        return None, True
-
-
-def _encap_write(eid: int | None, action: TracedAction) -> tuple[int | None, bool]:
-    text = action.text
-    if text.startswith("set_field:") and "->" in text:
-        value, _, dst = text[10:].rpartition("->")
-        if dst != "reg13":
-            return eid, False
-        v, _, m = value.partition("/")
-        mask = int(m, 0) if m else 0xFFFFFFFF
-        if not mask & _ENCAP:
-            return eid, False
-        reg = ((eid or 0) << 16) & ~mask | int(v, 0) & mask
-        known = eid is not None or mask & _ENCAP == _ENCAP
-        return ((reg >> 16) & 0xFFFF) if known else None, True
-    if not text.startswith(("load:", "move:", "pop:")) or "REG13" not in text.upper():
-        return eid, False
-    found = _FIELD.match(text.rpartition("->")[2] if "->" in text else text[4:])
-    if found is None:
-        return eid, False
-    lo, hi = _bits(found.group(1), found.group(2))
-    if not ((1 << (hi - lo + 1)) - 1) << lo & _ENCAP:
-        return eid, False
-    if text.startswith("load:"):
-        return _write(eid, lo, hi, int(text[5:].partition("->")[0], 0)), True
-    # move/pop: the switch says what the field now holds ("-> NXM_NX_REG13[16..31] is now 0x2")
-    now = next((int(hit.group(2), 0) for n in action.notes if (hit := _NOW.match(n))), None)
-    return (_write(eid, lo, hi, now) if now is not None else None), True
-
-
-def _initial_encap(flow: str) -> int:
-    try:
-        return (int(flow_fields(flow).get("reg13") or "0", 0) >> 16) & 0xFFFF
-    except ValueError:
-        return 0
-
-
-@dataclass(frozen=True, slots=True)
-class _Output:
-    step: Step
-    ofport: int
-    encap_id: int | None
-    setter: Step | None  # the step that last wrote reg13[16..31]
-
-
-def _outputs(trace: Trace, tunnels: dict[int, TunnelPort]) -> tuple[list[list[_Output]], int | None]:
-    """Per pass, the OpenFlow outputs to tunnel ports (with reg13[16..31] at that
-    moment); and the encap id the first table-0 flow loaded."""
-    per_stage: list[list[_Output]] = []
-    loaded: int | None = None
-    setter: Step | None = None
-    for stage in trace.stages:
-        eid: int | None = _initial_encap(stage.flow)
-        found: list[_Output] = []
-        for step in stage.steps:
-            for action in step.actions:
-                eid, wrote = _encap_after(eid, action)
-                if wrote:
-                    setter = step
-                out = _OUTPUT.match(action.text)
-                if out is not None and int(out.group(1)) in tunnels:
-                    found.append(_Output(step, int(out.group(1)), eid, setter))
-            if step.stage == 0 and step.table == 0 and loaded is None and step.priority is not None:
-                loaded = eid
-        per_stage.append(found)
-    return per_stage, loaded
-
-
-def _departures(trace: Trace, tunnels: dict[int, TunnelPort],
-                per_stage: list[list[_Output]]) -> tuple[list[Departure], list[_Output]]:
-    """Tunnel copies, each OpenFlow output paired with the datapath's send in the
-    same pass (in order); an output the datapath does not send is returned apart."""
-    out: list[Departure] = []
-    unsent: list[_Output] = []
-    for stage, outputs in zip(trace.stages, per_stage, strict=True):
-        sends = list(tunnel_sends(stage.datapath_actions))
-        for i, o in enumerate(outputs):
-            if i < len(sends):
-                s = sends[i]
-                out.append(Departure(s.src, s.dst, s.tun_id, s.geneve, s.port, o.ofport, tunnels[o.ofport].name,
-                                     o.encap_id, o.step, o.setter))
-            else:
-                unsent.append(o)
-        for s in sends[len(outputs):]:  # the datapath sends more than the walk showed: keep them
-            out.append(Departure(s.src, s.dst, s.tun_id, s.geneve, s.port, None, None, None, None, None))
-    return out, unsent
-
-
-def _walk(trace: Trace, loaded: int | None) -> Walk:
-    return Walk(tuple(tuple(s.table for s in st.steps) for st in trace.stages), loaded,
-                tuple(st.ct_state for st in trace.stages[1:]), sum(len(st.steps) for st in trace.stages),
-                tuple(st.datapath_actions for st in trace.stages), trace.cut_short)
-
-
-def _notes(trace: Trace) -> tuple[str, ...]:
-    """The switch's warnings (``>>``) and errors (``>>>> <<<<``), and each pass's own notes."""
-    out = []
-    for stage in trace.stages:
-        for step in stage.steps:
-            for a in step.actions:
-                out += [f"{step.where()}: {n[2:].strip(' <>')}" for n in a.notes if n.startswith(">>")]
-        out += [n for n in stage.notes if not n.startswith("NAT ")]
-    return tuple(dict.fromkeys(out))
 
 
 # -- judging ---------------------------------------------------------------------------
@@ -253,7 +88,8 @@ def _answer(dep: Departure | None) -> str:
     return f"{dep.src} -> {dep.dst}{via}"
 
 
-def _static(tunnels: tuple[Tunnel, ...]) -> str:
+def describe(tunnels: tuple[Tunnel, ...]) -> str:
+    """``10.0.0.2 -> 10.1.0.1 (ovn-remote-7)``, joined by "or"; "no tunnel" for none."""
     if not tunnels:
         return "no tunnel"
     return " or ".join(f"{t.local_ip} -> {t.remote_ip} ({t.interface})" for t in tunnels)
@@ -267,10 +103,10 @@ def judge(planned: PlannedTrace, text: str | None, error: str | None, node: Node
         return unread(planned, error or "not traced")
     trace = parse_trace(text)
     tunnels = {t.ofport: t for t in node.tunnels if t.ofport}
-    per_stage, loaded = _outputs(trace, tunnels)
-    departures, unsent = _departures(trace, tunnels, per_stage)
-    v = TraceVerdict(planned, expected_tunnels(planned), _walk(trace, loaded), tuple(departures), "confirmed",
-                     None, (), None, _notes(trace))
+    per_stage, loaded = tunnel_outputs(trace, tunnels)
+    sent, unsent = departures(trace, tunnels, per_stage)
+    v = TraceVerdict(planned, expected_tunnels(planned), summarise(trace, loaded), tuple(sent), "confirmed",
+                     None, (), None, switch_notes(trace))
     dep = v.departure
     if planned.destination.local:
         return _local(v, dep)
@@ -293,7 +129,7 @@ def _local(v: TraceVerdict, dep: Departure | None) -> TraceVerdict:
     return _done(v, "disagrees", dep.step, [found], found)
 
 
-def _not_left(v: TraceVerdict, trace: Trace, unsent: list[_Output], tunnels: dict[int, TunnelPort],
+def _not_left(v: TraceVerdict, trace: Trace, unsent: list[TunnelOutput], tunnels: dict[int, TunnelPort],
               remote_table: int | None) -> TraceVerdict:
     """No copy left through a tunnel: the datapath would not send it, or the walk never output it."""
     if unsent:
@@ -311,7 +147,7 @@ def _not_left(v: TraceVerdict, trace: Trace, unsent: list[_Output], tunnels: dic
     if remote_table is not None and any(s.table == remote_table for s in steps):
         missing = _finding(v, "tunnel-missing", E, f"the packet reaches the remote-output table {remote_table} but "
                            f"leaves through no tunnel; it ends at {_flow(last)}")
-        disagrees = _finding(v, "trace-disagrees", E, f"verify says {_static(expected)}, the trace leaves through "
+        disagrees = _finding(v, "trace-disagrees", E, f"verify says {describe(expected)}, the trace leaves through "
                              f"no tunnel; it ends at {_flow(last)}") if expected else None
         return _done(v, "disagrees" if expected else "dropped", last, [missing], disagrees)
     found = _finding(v, "trace-dropped", W, f"the packet does not leave the node: it ends at {_flow(last)}",
@@ -347,15 +183,10 @@ def _left(v: TraceVerdict, dep: Departure) -> TraceVerdict:
                f"{dst.chassis}'s VTEPs are {', '.join(wanted)}") + f": {_flow(astray)} sent it",
             f"the remote port's VTEP on {dst.chassis} is {', '.join(wanted)}"))
     disagrees = None if agrees else _finding(
-        v, "trace-disagrees", E, f"verify says {_static(v.expected)}, the trace leaves {_answer(dep)}: "
+        v, "trace-disagrees", E, f"verify says {describe(v.expected)}, the trace leaves {_answer(dep)}: "
         f"{_flow(astray)} sent it that way",
         "a flow verify does not read changes the path: " + _STALE)
     return _done(v, "confirmed" if agrees else "disagrees", astray, findings, disagrees)
-
-
-def node_tunnel(node: NodeConfig, ofport: int) -> str:
-    t = next((t for t in node.tunnels if t.ofport == ofport), None)
-    return f"{t.name} ({t.local_ip} -> {t.remote_ip})" if t else f"port {ofport}"
 
 
 def _flow(step: Step | None) -> str:

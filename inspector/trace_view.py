@@ -13,7 +13,8 @@ from rich.text import Text
 
 from flowprog.traceparse import Step
 from flowprog.verify import Tunnel
-from inspector.trace import Departure, TraceVerdict
+from flowprog.tracewalk import Departure
+from inspector.trace import TraceVerdict, describe
 from inspector.trace_inputs import Skipped
 from mvcore.findings import Finding, finding_json
 
@@ -106,10 +107,6 @@ def _departure(d: Departure | None) -> str:
     return ", ".join(parts)
 
 
-def _expected(tunnels: tuple[Tunnel, ...]) -> str:
-    return " or ".join(f"{t.local_ip} -> {t.remote_ip} ({t.interface})" for t in tunnels) or "no tunnel"
-
-
 def render(v: TraceVerdict, findings: Sequence[Finding]) -> RenderableType:
     from inspector.verify_view import render_findings
     src, dst = v.planned.source, v.planned.destination
@@ -129,7 +126,7 @@ def render(v: TraceVerdict, findings: Sequence[Finding]) -> RenderableType:
         rows.append(("tables", _tables(w.tables)))
         rows.append(("datapath", " | ".join(w.datapath_actions)))
     rows.append(("leaves", _departure(v.departure)))
-    rows.append(("verify", "stays on this node" if dst.local else _expected(v.expected)))
+    rows.append(("verify", "stays on this node" if dst.local else describe(v.expected)))
     rows.append(("verdict", Text(v.status + (f": {v.error}" if v.error else ""), style=_STYLE[v.status])))
     if v.astray is not None:
         rows.append(("astray", f"{v.astray.where()}: {v.astray.flow_text()}"))
@@ -151,7 +148,7 @@ def render_traces(verdicts: Sequence[TraceVerdict], skipped: Sequence[Skipped]) 
         table.add_column(col, overflow="fold")
     for v in verdicts:
         dst = v.planned.destination
-        table.add_row(v.planned.source.vif.name, dst.logical_port, dst.chassis or "-", _expected(v.expected),
+        table.add_row(v.planned.source.vif.name, dst.logical_port, dst.chassis or "-", describe(v.expected),
                       "-" if v.error else _departure(v.departure).split(",")[0],
                       Text(v.status, style=_STYLE[v.status]))
     for s in skipped:

@@ -119,8 +119,17 @@ def frozen(debian_node: Sandbox) -> Sandbox:
 # -- a correct node ----------------------------------------------------------------------
 
 
-def test_a_correct_node_traces_every_vif_to_its_tunnel(node: Sandbox) -> None:
-    status, doc = cli(node, "verify", "--trace")
+@pytest.mark.parametrize("default", [None, "10.0.0.3"])
+def test_a_correct_node_traces_every_vif_to_its_tunnel(node: Sandbox, default: str | None) -> None:
+    """With and without ovn-encap-ip-default: the numbering of encap ids
+    changes with it (and with the release), the paths must not."""
+    if default is not None:
+        vsctl(node, "set", "Open_vSwitch", ".", f"external_ids:ovn-encap-ip-default={default}")
+    last = node.plan.vfs[-1].representor  # no encap-ip: it follows the default
+    want = DEFAULT_VTEP[node.release] if default else "10.0.0.1"
+    status, doc = eventually(lambda: cli(node, "verify", "--trace"),
+                             lambda d: all(t["status"] == "confirmed" for t in d["traces"])
+                             and all(t["departure"]["src"] == want for t in traces_of(d, last)))
     assert status == 0 and "trace-disagrees" not in codes(doc), doc["findings"]
     chassis = {r.name for r in node.plan.remotes}
     assert {(t["source"]["interface"], t["destination"]["chassis"]) for t in doc["traces"]} == {
@@ -194,6 +203,29 @@ def test_a_packet_an_acl_drops_is_not_a_path_fault(debian_node: Sandbox) -> None
     assert status == 0 and dropped and {t["destination"]["logical_port"] for t in dropped} == {dest.name}
     assert all(t["disagreement"]["code"] == "trace-dropped" for t in dropped)
     assert "trace-dropped" in codes(doc, "warning") and "trace-disagrees" not in codes(doc)
+
+
+def test_a_pod_on_another_switch_is_reached_through_the_router(debian_node: Sandbox) -> None:
+    """OVN-Kubernetes puts each node's pods on a switch of their own: a packet to
+    a remote pod goes to the gateway's MAC and through the cluster router."""
+    box = debian_node
+    nb = ["ls-add", "pods2", "--", "lrp-add", "cluster-router", "rtr-pods2", "0a:00:00:00:03:01", "10.200.0.1/24",
+          "--", "lsp-add", "pods2", "pods2-rtr", "--", "lsp-set-type", "pods2-rtr", "router",
+          "--", "lsp-set-addresses", "pods2-rtr", "router", "--", "lsp-set-options", "pods2-rtr",
+          "router-port=rtr-pods2", "--", "lsp-add", "pods2", "far-pod",
+          "--", "lsp-set-addresses", "far-pod", "0a:04:00:00:00:01 10.200.0.5"]
+    box.tools.run("ovn-nbctl", ["--wait=sb", *nb], box.env)
+    encap = box.tools.run("ovn-sbctl", ["--bare", "--columns=_uuid", "find", "Encap", "ip=10.1.1.2"], box.env)
+    box.tools.run("ovn-sbctl", ["lsp-bind", "far-pod", "remote-1", "--", "set", "Port_Binding", "far-pod",
+                                f"encap={encap.strip()}"], box.env)
+    box.tools.run("ovn-nbctl", ["--wait=hv", "sync"], box.env)
+    vf = box.plan.vfs[2]  # VTEP 10.0.0.3
+    status, doc = cli(box, "trace", vf.representor, "10.200.0.5")
+    assert status == 0 and doc["status"] == "confirmed"
+    router_mac = box.tools.run("ovn-nbctl", ["get", "Logical_Router_Port", "rtr-pods", "mac"], box.env).strip('"\n')
+    assert f"dl_dst={router_mac}," in doc["packet"] and doc["destination"]["logical_port"] == "far-pod"
+    assert (doc["departure"]["src"], doc["departure"]["dst"]) == ("10.0.0.3", "10.1.1.2")
+    assert doc["departure"]["tun_id"] == doc["destination"]["datapath_key"] != 1  # pods2's key, not pods'
 
 
 def test_a_destination_on_this_node_stays(debian_node: Sandbox) -> None:
@@ -334,3 +366,12 @@ def test_bad_input(debian_node: Sandbox, tmp_path: Path) -> None:
     env = {**os.environ, "OVS_RUNDIR": str(bare)}
     for argv in (["trace", vf, "remote-0-pod-0"], ["verify", "--trace"]):
         assert "ovs-vswitchd is not running" in _one_line_error(box, *argv, env=env)
+
+
+def test_ovn_2303_sets_no_tunnel_source(sandbox_2303: Sandbox) -> None:
+    """Before 24.03 there is no per-VTEP selection: the datapath leaves the
+    outer source to the kernel's routing, and the trace shows just that."""
+    status, doc = cli(sandbox_2303, "verify", "--trace")
+    assert status == 1 and "multi-vtep-unsupported" in codes(doc, "error")
+    assert doc["traces"] and all(t["status"] == "confirmed" and t["departure"]["src"] is None
+                                 for t in doc["traces"])
