@@ -95,7 +95,11 @@ class Packet:
 
     def flow(self) -> str:
         """In ovs-ofctl flow syntax: an ICMP echo request, or a TCP/UDP packet
-        from :data:`SOURCE_PORT` to ``dport``, with the pod's TTL."""
+        from :data:`SOURCE_PORT` to ``dport``, with the pod's TTL.
+
+        >>> Packet(2, "0a:01:00:00:00:02", "0a:02:00:00:00:02", "10.128.0.3", "10.128.128.1", "udp", 53).flow()
+        'in_port=2,dl_src=0a:01:00:00:00:02,dl_dst=0a:02:00:00:00:02,udp,nw_src=10.128.0.3,nw_dst=10.128.128.1,nw_ttl=64,udp_src=49152,udp_dst=53'
+        """
         v6 = ipaddress.ip_address(self.nw_src).version == 6
         kind = f"{self.proto}6" if v6 else self.proto
         src, dst = ("ipv6_src", "ipv6_dst") if v6 else ("nw_src", "nw_dst")
@@ -103,7 +107,9 @@ class Packet:
                 f"{src}={self.nw_src},{dst}={self.nw_dst},nw_ttl={_TTL}")
         if self.proto == "icmp":
             return head + (",icmpv6_type=128,icmpv6_code=0" if v6 else ",icmp_type=8,icmp_code=0")
-        return head + f",tp_src={SOURCE_PORT},tp_dst={self.dport or 0}"
+        # udp_src/udp_dst, not tp_src/tp_dst: for an exact flow ovs-vswitchd takes
+        # tp_* as the TCP fields and refuses them on UDP ("prerequisites not met").
+        return head + f",{self.proto}_src={SOURCE_PORT},{self.proto}_dst={self.dport or 0}"
 
 
 def packet_between(in_port: int, src: Sequence[Addresses], dst: Sequence[Addresses], dst_mac: str | None,

@@ -150,8 +150,13 @@ def _not_left(v: TraceVerdict, trace: Trace, unsent: list[TunnelOutput], tunnels
         disagrees = _finding(v, "trace-disagrees", E, f"verify says {describe(expected)}, the trace leaves through "
                              f"no tunnel; it ends at {_flow(last)}") if expected else None
         return _done(v, "disagrees" if expected else "dropped", last, [missing], disagrees)
-    found = _finding(v, "trace-dropped", W, f"the packet does not leave the node: it ends at {_flow(last)}",
-                     "an ACL or a policy may drop it (ovs-appctl ofproto/trace shows the whole walk)")
+    if last is not None and any(a.text.startswith("controller(") for a in last.actions):
+        found = _finding(v, "trace-dropped", W, f"the packet does not leave the node: {_flow(last)} hands it to "
+                         "ovn-controller", "OVN answers such packets itself (DNS, DHCP, ARP/ND, ICMP errors) or "
+                         "resolves something first (a MAC binding): trace another port or protocol")
+    else:
+        found = _finding(v, "trace-dropped", W, f"the packet does not leave the node: it ends at {_flow(last)}",
+                         "an ACL or a policy may drop it (ovs-appctl ofproto/trace shows the whole walk)")
     return _done(v, "dropped", last, [found], found if expected else None)
 
 

@@ -121,7 +121,8 @@ def render(v: TraceVerdict, findings: Sequence[Finding]) -> RenderableType:
         w = v.walk
         ct = f", {len(w.ct_states)} conntrack recirculation(s) ({', '.join(s or '?' for s in w.ct_states)})" \
             if w.ct_states else ""
-        rows.append(("walk", f"table 0 loads encap id {w.encap_id}; {w.steps} flows{ct}"
+        loads = "no encap id" if w.encap_id is None else f"encap id {w.encap_id}"
+        rows.append(("walk", f"table 0 loads {loads}; {w.steps} flows{ct}"
                      + (" (cut short)" if w.cut_short else "")))
         rows.append(("tables", _tables(w.tables)))
         rows.append(("datapath", " | ".join(w.datapath_actions)))

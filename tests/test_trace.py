@@ -166,8 +166,19 @@ def test_names_a_pod_by_iface_id_and_the_destination_by_ip(debian_node: Sandbox)
     vf, dest = debian_node.plan.vfs[1], debian_node.plan.remote_ports[2]
     status, doc = cli(debian_node, "trace", vf.iface_id, dest.ip, "--proto", "tcp", "--dport", "443")
     assert status == 0 and doc["destination"]["logical_port"] == dest.name
-    assert ",tcp," in doc["packet"] and "tp_dst=443" in doc["packet"] and f"nw_dst={dest.ip}" in doc["packet"]
+    assert ",tcp," in doc["packet"] and "tcp_dst=443" in doc["packet"] and f"nw_dst={dest.ip}" in doc["packet"]
     assert (doc["departure"]["src"], doc["departure"]["dst"]) == (vf.encap_ip, dest.encap_ip)
+    # A dual-stack pair by its IPv6 address, over UDP.
+    src6, dst6 = debian_node.plan.vfs[0], debian_node.plan.remote_ports[0]
+    v6 = next(a.split()[2] for a in [debian_node.tools.run("ovn-nbctl", ["get", "Logical_Switch_Port", dst6.name,
+                                                                         "addresses"], debian_node.env).strip('[]"\n')])
+    status, doc = cli(debian_node, "trace", src6.representor, v6, "--proto", "udp", "--dport", "4789")
+    assert status == 0 and ",udp6," in doc["packet"] and "ipv6_dst=" + v6 in doc["packet"]
+    assert (doc["departure"]["src"], doc["departure"]["dst"]) == (src6.encap_ip, dst6.encap_ip)
+    # DNS is answered by OVN itself (the sandbox's switch has DNS records): it never leaves.
+    status, doc = cli(debian_node, "trace", src6.representor, v6, "--proto", "udp", "--dport", "53")
+    assert status == 1 and doc["status"] == "dropped"
+    assert any("hands it to ovn-controller" in f["message"] for f in doc["findings"] if f["code"] == "trace-dropped")
 
 
 def test_a_destination_behind_acls_still_reaches_its_tunnel(debian_node: Sandbox) -> None:
@@ -358,6 +369,7 @@ def test_bad_input(debian_node: Sandbox, tmp_path: Path) -> None:
                                 "0a:03:00:00:00:01 10.130.0.1"], box.env)
     assert "ghost has no Port_Binding on any chassis" in _one_line_error(box, "trace", vf, "ghost")
     assert "--dport needs --proto" in _one_line_error(box, "trace", vf, "remote-0-pod-0", "--dport", "80")
+    assert "--proto udp needs --dport" in _one_line_error(box, "trace", vf, "remote-0-pod-0", "--proto", "udp")
     # OVSDB and OpenFlow reachable, but no ovs-vswitchd control socket beside them.
     bare = tmp_path / "bare"
     bare.mkdir()

@@ -13,16 +13,13 @@ from mvtep.cli.runtime import Runtime
 
 __all__ = ["register"]
 
-_DEFAULT_PORT = {"tcp": 80, "udp": 53}
-
-
 def register(sub: Any) -> None:
     p = sub.add_parser("trace", help="trace a packet from a VF and check the tunnel it leaves through")
     p.add_argument("source", metavar="SOURCE", help="the VF: its interface, iface-id or pod (namespace/name)")
     p.add_argument("dest", metavar="DEST", help="a logical port, a pod (namespace/name) or one of their IPs")
     p.add_argument("--proto", choices=("icmp", "tcp", "udp"), default="icmp",
                    help="the packet: an ICMP echo request (default) or a TCP/UDP packet to --dport")
-    p.add_argument("--dport", type=int, metavar="N", help="destination port for tcp/udp (default 80/tcp, 53/udp)")
+    p.add_argument("--dport", type=int, metavar="N", help="the destination port, with --proto tcp or udp")
     p.add_argument("--json", action="store_true", help="print JSON (schema in the README)")
     add_sb_options(p)
     add_node_options(p)
@@ -42,9 +39,10 @@ def run(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
     from mvcore.findings import has_errors, sort_findings
     if args.dport is not None and args.proto == "icmp":
         raise UsageError("--dport needs --proto tcp or udp")
+    if args.dport is None and args.proto != "icmp":
+        raise UsageError(f"--proto {args.proto} needs --dport")
     if args.dport is not None and not 0 < args.dport < 65536:
         raise UsageError(f"--dport must be a port number (1-65535), not {args.dport}")
-    dport = args.dport or _DEFAULT_PORT.get(args.proto)
     with gatherer(args, rt) as g:
         snap = g.snapshot(Scope(ovsdb=True, openflow="verify", southbound=True,
                                 required=frozenset({"ovsdb", "bridge", "openflow"})))
@@ -57,7 +55,7 @@ def run(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
         source = find_source(node, bindings, result, args.source)
         dest = find_destination(bindings, node.chassis, args.dest)
         try:
-            planned = plan(source, dest, bindings, node.bridge, args.proto, dport, _ip(args.dest))
+            planned = plan(source, dest, bindings, node.bridge, args.proto, args.dport, _ip(args.dest))
         except NoPacket as e:
             raise UsageError(f"cannot build a packet from {source.vif.name} to {dest.logical_port}: {e}") from e
         snap = g.traces(snap, [planned.request])
