@@ -205,8 +205,11 @@ def _done(v: TraceVerdict, status: str, astray: Step | None, findings: list[Find
 
 
 def unread(planned: PlannedTrace, why: str) -> TraceVerdict:
-    """A verdict with nothing to judge: the trace could not be asked or read."""
-    return TraceVerdict(planned, expected_tunnels(planned), None, (), "unread", None, (), None, (), why)
+    """A verdict with nothing to judge: the trace could not be asked or read.
+    It is said, never taken as confirmed."""
+    v = TraceVerdict(planned, expected_tunnels(planned), None, (), "unread", None, (), None, (), why)
+    found = _finding(v, "trace-unread", W, f"not traced: {why}", "trace it again (mvtep trace SOURCE DEST)")
+    return TraceVerdict(v.planned, v.expected, None, (), "unread", None, (), found, (), why)
 
 
 def judge_all(planned: list[PlannedTrace], answers: Mapping[str, Reading[str]], node: NodeConfig,

@@ -7,6 +7,7 @@ would be."""
 from __future__ import annotations
 
 import inspect
+import io
 import json
 import os
 import re
@@ -322,6 +323,22 @@ def test_saved_traces_give_the_same_verdict(debian_node: Sandbox, tmp_path: Path
     down(debian_node.rundir)
     status, offline = cli(debian_node, "verify", "--trace", "--from", str(tmp_path / "b.tar.gz"))
     assert offline == live and status == 0 and offline["traces"]
+    # A bundle that lacks one trace: that pair is unread and said so, not confirmed.
+    with tarfile.open(tmp_path / "b.tar.gz") as tar:
+        members = {m.name: tar.extractfile(m).read() for m in tar if m.isfile()}  # type: ignore[union-attr]
+    traces = json.loads(members["traces.json"])
+    lost = " ".join(live["traces"][0]["request"])
+    del traces[lost]
+    members["traces.json"] = json.dumps(traces).encode()
+    with tarfile.open(tmp_path / "c.tar.gz", "w:gz") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    status, partial = cli(debian_node, "verify", "--trace", "--from", str(tmp_path / "c.tar.gz"))
+    unread = [t for t in partial["traces"] if t["status"] == "unread"]
+    assert len(unread) == 1 and unread[0]["request"] == live["traces"][0]["request"]
+    assert unread[0]["disagreement"]["code"] == "trace-unread" and "trace-unread" in codes(partial, "warning")
 
 
 # -- datapaths that push the tunnel header themselves (userspace, OVS-DPDK) ----------------
