@@ -246,6 +246,24 @@ def test_a_destination_on_this_node_stays(debian_node: Sandbox) -> None:
     assert status == 0 and doc["status"] == "local" and doc["departures"] == [] and doc["destination"]["local"]
 
 
+def test_tracing_changes_nothing(debian_node: Sandbox) -> None:
+    """No packet is given to ofproto/trace, so nothing is executed: no
+    conntrack entry, no datapath flow, no OpenFlow change.  (The control: the
+    same trace with -generate commits a conntrack entry.)"""
+    box = debian_node
+
+    def state() -> tuple[str, str, str]:
+        appctl = [box.tools.run("ovs-appctl", [cmd], box.env) for cmd in ("dpctl/dump-conntrack", "dpctl/dump-flows")]
+        return appctl[0], appctl[1], ofctl(box, "--no-stats", "dump-flows", "br-int")
+
+    before = state()
+    assert before[0] == ""
+    status, doc = cli(box, "verify", "--trace")
+    assert status == 0 and doc["traces"] and state() == before
+    box.tools.run("ovs-appctl", ["ofproto/trace", "br-int", doc["traces"][0]["packet"], "-generate"], box.env)
+    assert "icmp" in state()[0]
+
+
 # -- flows verify does not read ------------------------------------------------------------
 
 
