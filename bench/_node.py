@@ -18,10 +18,11 @@ from mvtep.sandbox.node import down, up  # noqa: E402
 from mvtep.sandbox.topology import Size  # noqa: E402
 
 
-def add_node_arguments(ap: argparse.ArgumentParser, runs: int) -> None:
+def add_node_arguments(ap: argparse.ArgumentParser, runs: int, acls: int = 8500) -> None:
     ap.add_argument("--dir", type=Path, help="use this running sandbox instead of starting one")
     ap.add_argument("--ovn", default="25.03")
-    ap.add_argument("--acls", type=int, default=8500, help="extra ACLs: 8500 gives over 100,000 flows")
+    ap.add_argument("--acls", type=int, default=acls, help="extra ACLs: 8500 gives over 100,000 flows")
+    ap.add_argument("--vfs", type=int, default=Size().vfs, help="VFs on br-int")
     ap.add_argument("--runs", type=int, default=runs)
 
 
@@ -32,7 +33,7 @@ def bench_node(args: argparse.Namespace) -> Iterator[Path]:
         yield args.dir
         return
     rundir = Path(tempfile.mkdtemp(prefix="mvtep-bench-")) / "run"
-    box = up(rundir, args.ovn, Size(acls=args.acls), os.environ)
+    box = up(rundir, args.ovn, Size(vfs=args.vfs, acls=args.acls), os.environ)
     print(f"sandbox: {box.ovn_version}, programmed in {box.seconds:.1f} s", file=sys.stderr)
     try:
         yield rundir

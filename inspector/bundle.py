@@ -13,6 +13,7 @@
     netlink.json       each netlink request's raw reply messages (hex) or errno; ethtool bits;
                        the /proc/sys/net parameters read
     datapath.txt       dpctl/dump-flows -m
+    traces.json        ofproto/trace answers (text) or why there is none, by request
     daemons.json       the daemons' versions; ovn-controller's system-id-override file
     logs/<daemon>.log  the tail of each daemon's log
 
@@ -52,9 +53,9 @@ MAX_MEMBER = 512 << 20  # any one member larger than this (uncompressed) is refu
 MAX_TOTAL = 1 << 30  # all members together, uncompressed
 _LEGACY_MAX = 256 << 20  # the old verify --save JSON
 _MEMBERS = frozenset({"manifest.json", "ovsdb.json", "southbound.json", "openflow.json", "openflow.bin",
-                      "sysfs.json", "netlink.json", "datapath.txt", "daemons.json", "logs/ovs-vswitchd.log",
-                      "logs/ovn-controller.log"})
-_PARTS = ("ovsdb", "southbound", "openflow", "sysfs", "netlink", "datapath")
+                      "sysfs.json", "netlink.json", "datapath.txt", "traces.json", "daemons.json",
+                      "logs/ovs-vswitchd.log", "logs/ovn-controller.log"})
+_PARTS = ("ovsdb", "southbound", "openflow", "sysfs", "netlink", "datapath", "traces")
 _SYSFS_KINDS = frozenset({"file", "link", "dir", "missing", "error"})
 T = TypeVar("T")
 
@@ -108,6 +109,8 @@ def write_bundle(snap: NodeSnapshot, path: Path, producer: str) -> None:
             "sysctls": {k: _reading_json(r) for k, r in sorted(host.sysctls.items())}})
     if snap.datapath.value is not None:
         members["datapath.txt"] = snap.datapath.value.encode()
+    if snap.traces:
+        put_json("traces.json", {k: _reading_json(r) for k, r in sorted(snap.traces.items())})
     d = snap.daemons
     put_json("daemons.json", {"ovs_version": _reading_json(d.ovs_version), "ovn_version": _reading_json(d.ovn_version),
                               "system_id_override": _reading_json(d.system_id_override),
@@ -117,7 +120,8 @@ def write_bundle(snap: NodeSnapshot, path: Path, producer: str) -> None:
             members[f"logs/{daemon}.log"] = log.value.encode()
     parts: dict[str, Reading[Any]] = {
         "ovsdb": snap.ovsdb, "southbound": snap.southbound, "openflow": snap.openflow, "sysfs": snap.sysfs,
-        "netlink": snap.host, "datapath": snap.datapath}
+        "netlink": snap.host, "datapath": snap.datapath,
+        "traces": Reading.of(snap.traces) if snap.traces else Reading()}
     manifest = {
         "format": BUNDLE_FORMAT, "version": BUNDLE_VERSION, "producer": producer, "bridge": snap.bridge,
         "taken_at": snap.taken_at, "privileged": snap.privileged,
@@ -256,9 +260,10 @@ def _snapshot(members: Mapping[str, bytes], path: Path) -> NodeSnapshot:
     sysfs = part("sysfs", "sysfs.json", lambda: _sysfs(_json(members, "sysfs.json")))
     host = part("netlink", "netlink.json", lambda: _host(_json(members, "netlink.json")))
     datapath = part("datapath", "datapath.txt", lambda: members["datapath.txt"].decode("utf-8", "replace"))
+    traces = part("traces", "traces.json", lambda: _traces(_json(members, "traces.json")))
     daemons = _daemons(members)
     return NodeSnapshot(float(taken_at), bridge, ovsdb, openflow, southbound, sysfs, host, datapath, daemons,
-                        privileged=privileged, origin=f"bundle {path}")
+                        privileged=privileged, origin=f"bundle {path}", traces=traces.value or {})
 
 
 def _flow_dump(members: Mapping[str, bytes]) -> FlowDump:
@@ -328,6 +333,14 @@ def _host(doc: Any) -> HostState:
         text, error = _str_or_none(r.get("value"), "a sysctl's value"), _str_or_none(r.get("error"), "a sysctl error")
         sysctls[name] = Reading.of(text) if text is not None else Reading.failed(error or "not read")
     return HostState(netns, netlink, ethtool, sysctls)
+
+
+def _traces(doc: Any) -> dict[str, Reading[str]]:
+    out = {}
+    for key, r in _obj(doc, "traces.json").items():
+        r = _obj(r, f"trace {key[:60]}")
+        out[key] = Reading(_str_or_none(r.get("value"), "a trace"), _str_or_none(r.get("error"), "a trace error"))
+    return out
 
 
 def _daemons(members: Mapping[str, bytes]) -> DaemonState:

@@ -19,8 +19,11 @@ slow to read, so a gatherer used again within :data:`SLOW_EVERY` seconds
 from __future__ import annotations
 
 import os
+import threading
 import time
-from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
@@ -32,6 +35,7 @@ from flowprog.nodeconfig import NodeConfig
 from flowprog.ofclient import OpenFlowClient
 from flowprog.ofdecode import Decoder
 from flowprog.ofcodec import Codec
+from flowprog.oftrace import TraceRequest, run_trace
 from flowprog.ovsdb import OvsdbMonitor, Rows, SslFiles, ovs_monitor, sb_monitor, typed_ovs, typed_sb
 from hw.devlink import PARAMS
 from hw.host import HostReader, HostRequests, host_view
@@ -47,10 +51,13 @@ from mvcore.reading import Reading
 from mvcore.snapshot import (DaemonState, FeatureBits, FlowDump, HostState, Key, NetlinkAnswer, NodeSnapshot,
                              SysfsRecord)
 
-__all__ = ["Scope", "HostSources", "Gatherer", "SLOW_EVERY", "rundir_of", "ovn_rundirs", "system_id_override"]
+__all__ = ["Scope", "HostSources", "Gatherer", "SLOW_EVERY", "TRACE_FAILURES", "rundir_of", "ovn_rundirs",
+           "system_id_override"]
 
 SLOW_EVERY = 10.0  # seconds between re-reading sysfs, devlink and ethtool in a long-lived gatherer
 LOG_TAIL = 64 * 1024  # bytes of each daemon log a support bundle keeps
+TRACE_FAILURES = 3  # ofproto/trace failures in a row after which the rest are not asked
+TRACE_CONNECTIONS = 4  # ofproto/trace requests in flight at once
 T = TypeVar("T")
 
 
@@ -202,6 +209,39 @@ class Gatherer:
         daemons = replace(daemons, system_id_override=override)
         return NodeSnapshot(taken, self.ends.bridge, ovsdb, openflow, southbound, sysfs, host, datapath, daemons,
                             privileged=os.geteuid() == 0)
+
+    def traces(self, snap: NodeSnapshot, requests: Sequence[TraceRequest]) -> NodeSnapshot:
+        """``snap`` with ovs-vswitchd's answer to each ``ofproto/trace`` request
+        added (a refused request keeps the switch's reason).
+
+        :data:`TRACE_CONNECTIONS` requests are in flight at once: the switch
+        answers each in its main loop, so a lone caller mostly waits for the
+        next iteration.  Once :data:`TRACE_FAILURES` have failed with no
+        answer in between, the rest are not asked: a switch that stopped
+        answering would otherwise cost a timeout each.
+
+        Raises:
+            Unavailable: ovs-vswitchd has no control socket here.
+        """
+        socket = unixctl.control_socket(rundir_of(self.ends, self.env))
+        lock = threading.Lock()
+        failed: list[str] = []  # the failures since the last answer
+
+        def ask(request: TraceRequest) -> Reading[str]:
+            with lock:
+                if len(failed) >= TRACE_FAILURES:
+                    return Reading.failed(f"not asked after {len(failed)} failures: {failed[-1]}")
+            answer = _attempt(partial(run_trace, socket, request, self.timeout), False)
+            with lock:
+                if answer.error is not None:
+                    failed.append(answer.error)
+                else:
+                    failed.clear()
+            return answer
+
+        with ThreadPoolExecutor(TRACE_CONNECTIONS) as pool:
+            answers = dict(zip((r.key for r in requests), pool.map(ask, requests), strict=True))
+        return replace(snap, traces={**snap.traces, **answers})
 
     # -- the sources ---------------------------------------------------------------
 

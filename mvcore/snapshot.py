@@ -15,7 +15,8 @@ node and on a bundle read a year later:
 * ethtool: the feature bits of each netdev (an ioctl, no messages);
 * sysctls: the text of per-interface network parameters (``/proc/sys/net``)
   in the namespace holding the VTEP devices;
-* ovs-vswitchd: the datapath flows (``dpctl/dump-flows -m`` text);
+* ovs-vswitchd: the datapath flows (``dpctl/dump-flows -m`` text) and its
+  answers to the ``ofproto/trace`` requests a command made (text, by request);
 * the daemons: their versions and the tails of their logs.
 
 Every part is a :class:`~mvcore.reading.Reading`: what could not be read
@@ -122,6 +123,7 @@ class NodeSnapshot:
     daemons: DaemonState = field(default_factory=DaemonState)
     privileged: bool | None = None  # read as root (some answers need CAP_NET_ADMIN); None: not known
     origin: str = "live"  # or "bundle <file>": where the answers came from
+    traces: Mapping[str, Reading[str]] = field(default_factory=dict)  # ofproto/trace arguments -> answer
 
     def unreadable(self) -> tuple[tuple[str, str], ...]:
         """(source, why) for every part that was asked for and could not be read."""

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from mvtep.cli import (apply_cmd, collect_cmd, flows_cmd, paths_cmd, preflight_cmd, sandbox_cmd, show_cmd,
-                       verify_cmd)
+                       trace_cmd, verify_cmd)
 from mvtep.cli import exporter_cmd, fleet_cmd
 from mvtep.cli.options import COLORS, add_global_options, add_node_options
 from mvtep.cli.runtime import Runtime, make_console
@@ -44,7 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_node_options(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
-    for module in (show_cmd, verify_cmd, paths_cmd, preflight_cmd, apply_cmd, flows_cmd, collect_cmd, sandbox_cmd):
+    for module in (show_cmd, verify_cmd, trace_cmd, paths_cmd, preflight_cmd, apply_cmd, flows_cmd, collect_cmd,
+                   sandbox_cmd):
         module.register(sub)
     exporter_cmd.register(sub)
     fleet_cmd.register(sub)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,9 @@ __all__ = ["register"]
 def register(sub: Any) -> None:
     p = sub.add_parser("verify", help="check each VIF's encap id and tunnel against its VTEP")
     p.add_argument("--json", action="store_true", help="print JSON (schema in the README)")
+    p.add_argument("--trace", action="store_true",
+                   help="also trace a packet from each VIF to each remote chassis (ofproto/trace) and report "
+                   "where it disagrees with the flows read")
     add_sb_options(p)
     p.add_argument("--save", type=Path, metavar="FILE",
                    help="also write what was read as a support bundle, for --from later")
@@ -32,21 +36,37 @@ def run(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
     from flowprog.node_verify import verify_snapshot
     from inspector.bundle import write_bundle
     from inspector.gather import Scope
+    from inspector.trace_run import verify_traces
+    from inspector.trace_view import render_traces, traces_json
     from inspector.verify_view import render, to_json
-    from mvcore.findings import has_errors
+    from mvcore.findings import has_errors, sort_findings
+    from rich.console import Group
     if args.from_file and args.save:
         raise UsageError("--from and --save do not go together")
+    decoder = Decoder(install(load(rt.env)))
     if args.from_file:
         snap = from_bundle(args.from_file, ("ovsdb", "openflow"))
+        result = verify_snapshot(snap, decoder)
+        if args.trace and not snap.traces:
+            raise UsageError(f"{args.from_file} holds no traces", hint="verify --trace --save writes them")
+        traced = verify_traces(snap, result) if args.trace else None
     else:
         with gatherer(args, rt) as g:
             snap = g.snapshot(Scope(ovsdb=True, openflow="verify", southbound=True, daemons=True,
                                     required=frozenset({"ovsdb", "bridge", "openflow"})))
+            result = verify_snapshot(snap, decoder)
+            traced = verify_traces(snap, result, g) if args.trace else None
+        if traced is not None:
+            snap = traced.snapshot
         if args.save:
             write_bundle(snap, args.save, producer())
-    result = verify_snapshot(snap, Decoder(install(load(rt.env))))
+    if traced is not None:
+        result = replace(result, findings=sort_findings([*result.findings, *traced.findings]))
     if args.json:
-        rt.emit_json(to_json(result))
+        doc = to_json(result)
+        rt.emit_json({**doc, **traces_json(traced.verdicts, traced.skipped)} if traced else doc)
+    elif traced is not None:
+        rt.out.print(Group(render(result), render_traces(traced.verdicts, traced.skipped)))
     else:
         rt.out.print(render(result))
     return ExitStatus.PROBLEMS if has_errors(result.findings) else ExitStatus.OK

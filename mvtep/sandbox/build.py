@@ -66,6 +66,11 @@ def configure_ovs(tools: ToolRoot, env: Mapping[str, str], rundir: Path, plan: P
         args += ["--", "add-port", "br-int", vf.representor,
                  "--", "set", "Interface", vf.representor, f"ofport_request={vf.ofport}", *ids]
     tools.run("ovs-vsctl", args, env)
+    # The tunnel ports are real Geneve vports (ovs-vswitchd runs with
+    # --enable-dummy=system); without tunnel push/pop the dummy datapath
+    # encapsulates the way the kernel datapath of an SR-IOV node does, so a
+    # trace ends in set(tunnel(src=<VTEP>,dst=<remote VTEP>,...)),<port>.
+    tools.run("ovs-appctl", ["dpif/set-dp-features", "br-int", "tnl_push_pop", "false"], env)
 
 
 def configure_ovn(tools: ToolRoot, env: Mapping[str, str], plan: Plan) -> None:

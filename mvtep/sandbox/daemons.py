@@ -100,8 +100,10 @@ def start_all(rundir: Path, tools: ToolRoot, env: Mapping[str, str], chassis: st
             f"{rundir}/{db}.db", f"--remote=punix:{rundir}/{sock}.sock",
             f"--unixctl={rundir}/{daemon}.ctl", *_detach(rundir, daemon)], env)
     tools.run("ovs-vsctl", ["--no-wait", "init"], env)
+    # --enable-dummy=system: the VF representors ("system" ports) are dummy
+    # netdevs; tunnel ports stay real vports, so traces show the encapsulation.
     tools.run("ovs-vswitchd", [
-        "--enable-dummy=override", "--disable-system", "--disable-system-route",
+        "--enable-dummy=system", "--disable-system", "--disable-system-route",
         *_detach(rundir, "ovs-vswitchd"), f"unix:{rundir}/db.sock"], env)
     tools.run("ovn-northd", [
         f"--ovnnb-db=unix:{rundir}/ovnnb_db.sock", f"--ovnsb-db=unix:{rundir}/ovnsb_db.sock",
