@@ -418,8 +418,10 @@ def test_bad_input(debian_node: Sandbox, tmp_path: Path) -> None:
 def test_ovn_2303_leaves_from_the_first_vtep(sandbox_2303: Sandbox) -> None:
     """Before 24.03 there is no per-VTEP selection: with ``ovn-set-local-ip=true``
     (what ovnkube-node always sets, and the sandbox too) every tunnel carries
-    the first encap as its local_ip, and the trace shows every VIF leaving from it."""
+    the chassis' first encap as its local_ip (the first of its Encap rows, in
+    no set order), and the trace shows every VIF leaving from that one VTEP."""
     status, doc = cli(sandbox_2303, "verify", "--trace")
     assert status == 1 and "multi-vtep-unsupported" in codes(doc, "error")
-    assert doc["traces"] and all(t["status"] == "confirmed" and t["departure"]["src"] == "10.0.0.1"
-                                 for t in doc["traces"])
+    assert doc["traces"] and all(t["status"] == "confirmed" for t in doc["traces"])
+    sources = {t["departure"]["src"] for t in doc["traces"]}
+    assert len(sources) == 1 and sources <= {"10.0.0.1", "10.0.0.2", "10.0.0.3"}
