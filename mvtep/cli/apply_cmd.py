@@ -48,11 +48,12 @@ def register(sub: Any) -> None:
 
 def _plan(args: argparse.Namespace, rt: Runtime) -> tuple[NodeSpec, Endpoints, str | None, Plan]:
     from flowprog.plan import check_against_node, make_plan
-    from flowprog.spec import load_spec
-    spec = load_spec(args.spec)
+    from flowprog.spec import parse_spec, read_spec
+    text = read_spec(args.spec)
+    spec = parse_spec(text, str(args.spec))
     ends = resolve(rt.env, db=args.db, openflow=args.openflow, bridge=args.bridge)
     cur = _current(args, rt, spec)
-    check_against_node(spec, cur, str(args.spec), args.spec.read_text())
+    check_against_node(spec, cur, str(args.spec), text)
     return spec, ends, netns_of(args, rt.env), make_plan(spec, cur, allow_software=args.allow_software)
 
 
