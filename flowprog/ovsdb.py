@@ -21,6 +21,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from flowprog import idlguard, jsonrpc
+from flowprog.peer import Budget
 from mvcore.errors import Unavailable
 from mvcore.ovsdb_rows import OVS_COLUMNS, SB_COLUMNS, OvsState, RowsInvalid, SbRows, ovs_state, sb_state
 
@@ -28,6 +30,8 @@ __all__ = ["Rows", "MapOp", "SslFiles", "OvsdbMonitor", "read_tables", "write_ma
            "typed_ovs", "typed_sb", "ovs_monitor", "sb_monitor", "read_ovs", "read_sb"]
 
 DEFAULT_TIMEOUT = 5.0
+MAX_SCHEMA = 16 << 20  # bytes of a get_schema answer (OVN's southbound schema is about 100 KiB)
+MAX_CONTENTS = 512 << 20  # bytes of the tables' first contents (100,000 Port_Bindings are about 100 MiB)
 Rows = dict[str, list[dict[str, Any]]]
 MapOp = tuple[str, str, str, str, "str | None"]  # table, record, column, key, value (None: remove)
 
@@ -47,11 +51,26 @@ def _use_ssl(ssl: SslFiles | None, remote: str) -> None:
     if ssl is None:
         raise Unavailable(f"{remote} is an ssl remote but no key, certificate and CA were given",
                           topic="ovsdb-ssl")
+    _check_tls_files(ssl)
     import ovs.stream
 
     ovs.stream.Stream.ssl_set_private_key_file(ssl.private_key)
     ovs.stream.Stream.ssl_set_certificate_file(ssl.certificate)
     ovs.stream.Stream.ssl_set_ca_cert_file(ssl.ca_cert)
+
+
+def _check_tls_files(files: SslFiles) -> None:
+    """Load the files as python-ovs will (``ovs/stream.py`` SSLStream), now:
+    there a bad file is an ``ssl.SSLError`` from deep inside the connect."""
+    import ssl
+
+    try:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.load_verify_locations(files.ca_cert)
+        context.load_cert_chain(files.certificate, files.private_key)
+    except (ssl.SSLError, OSError) as e:
+        reason = getattr(e, "reason", None) or getattr(e, "strerror", None) or str(e)
+        raise Unavailable(f"the TLS key, certificate or CA cannot be used: {reason}", topic="ovsdb-ssl") from e
 
 
 def _quiet() -> None:
@@ -104,54 +123,26 @@ def _fetch_schema(remote: str, schema: str, timeout: float) -> dict[str, Any]:
 
 
 def _fetch_schema_plain(remote: str, schema: str, timeout: float) -> dict[str, Any]:
-    """The same JSON-RPC exchange over a plain socket with the standard
-    library's (C) JSON parser: python-ovs's own parser is pure Python, and a
+    """The same JSON-RPC exchange over a plain socket (:mod:`flowprog.jsonrpc`:
+    the standard library's C JSON parser, one deadline and a size bound for
+    the whole answer): python-ovs's own parser is pure Python, and a
     southbound schema takes it a tenth of a second."""
-    import json
-    import socket
-    import time
-
-    kind, _, where = remote.partition(":")
-    deadline = time.monotonic() + timeout
+    budget = Budget(remote, timeout, max_bytes=MAX_SCHEMA, max_messages=16)
     try:
-        if kind == "unix":
-            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            sock.settimeout(timeout)
-            sock.connect(where)
-        else:
-            host, _, port = where.rpartition(":")
-            sock = socket.create_connection((host.strip("[]"), int(port)), timeout=timeout)
-    except (OSError, ValueError) as e:
-        reason = os.strerror(e.errno) if isinstance(e, OSError) and e.errno else str(e)
-        raise Unavailable(f"cannot connect to OVSDB at {remote}: {reason}",
-                          hint="is ovsdb-server running?", topic="ovsdb") from e
-    decoder = json.JSONDecoder()
-    with sock:
-        try:
-            sock.sendall(json.dumps({"method": "get_schema", "params": [schema], "id": 0}).encode())
-            data = ""
-            while True:
-                sock.settimeout(max(0.01, deadline - time.monotonic()))
-                chunk = sock.recv(1 << 16)
-                if not chunk:
-                    raise Unavailable(f"{remote} closed the connection: not an OVSDB server?",
-                                      hint="is this the socket of ovsdb-server?")
-                data += chunk.decode("utf-8", errors="replace")
-                try:
-                    reply, _ = decoder.raw_decode(data.lstrip())
-                except json.JSONDecodeError:
-                    if data.lstrip()[:1] not in ("{", ""):
-                        raise Unavailable(f"{remote} did not speak OVSDB: Protocol error",
-                                          hint="is this the socket of ovsdb-server?") from None
-                    continue
-                break
-        except TimeoutError as e:
+        reply = jsonrpc.call(remote, "get_schema", [schema], budget)
+    except jsonrpc.RpcFailed as e:
+        if e.kind == "connect":
+            cause = e.__cause__
+            reason = cause.strerror if isinstance(cause, OSError) and cause.strerror else str(cause)
+            raise Unavailable(f"cannot connect to OVSDB at {remote}: {reason}", hint="is ovsdb-server running?",
+                              topic="ovsdb") from e
+        if e.kind == "timeout":
             raise Unavailable(f"{remote} did not answer as an OVSDB server within {timeout:g} s",
+                              hint="is this the socket of ovsdb-server? is it stuck?", topic="timeout") from e
+        if e.kind in ("protocol", "closed"):
+            raise Unavailable(f"{remote} did not speak OVSDB: {e.message}",
                               hint="is this the socket of ovsdb-server?") from e
-        except OSError as e:
-            raise Unavailable(f"{remote} did not speak OVSDB: {os.strerror(e.errno or 0)}") from e
-    if not isinstance(reply, dict) or reply.get("id") != 0:
-        raise Unavailable(f"{remote} did not speak OVSDB: Protocol error", hint="is this the socket of ovsdb-server?")
+        raise
     if reply.get("error") is not None or not isinstance(reply.get("result"), dict):
         raise Unavailable(f"{remote} has no {schema} database", topic="ovsdb")
     return dict(reply["result"])
@@ -261,17 +252,23 @@ class OvsdbMonitor:
             helper.register_columns(table, list(have))
             self._present[table] = have
         idl = ovs_idl.Idl(self.remote, helper)
+        # A hung server (not a dead one) must not look connected: probe it,
+        # so it is found out within one timeout of its last word.
+        idlguard.probe_every(idl, self.timeout / 2)
         self._conn = connection.Connection(idl, self.timeout)
         # A fresh class per connection: Backend stores the connection on the class.
-        api_cls = type("_Reader", (backend.Backend, ovsdbapp_api.API), {"_ovsdb_connection": None})
-        try:
-            self._api = api_cls(self._conn, auto_index=False)
-        except ovsdbapp_exc.TimeoutException as e:
-            self.stop()
-            raise Unavailable(f"OVSDB at {self.remote} did not send its tables within {self.timeout:g} s") from e
-        except (OSError, RuntimeError, ovsdbapp_exc.OvsdbAppException) as e:
-            self.stop()
-            raise Unavailable(f"reading OVSDB at {self.remote} failed: {type(e).__name__}") from e
+        # (``schema``: what ovsdbapp names in the error it raises when the connection fails)
+        api_cls = type("_Reader", (backend.Backend, ovsdbapp_api.API), {"_ovsdb_connection": None,
+                                                                       "schema": self.schema})
+        with idlguard.Watchdog(idl, self.timeout, MAX_CONTENTS) as dog:
+            try:
+                self._api = api_cls(self._conn, auto_index=False)
+            except (OSError, RuntimeError, ovsdbapp_exc.OvsdbAppException) as e:
+                self.stop()
+                if dog.fired or ovsdbapp_exc.TimeoutException in (type(e), type(e.__cause__)):
+                    why = dog.fired or f"did not send its tables within {self.timeout:g} s"
+                    raise Unavailable(f"OVSDB at {self.remote} {why}", topic="timeout") from e
+                raise Unavailable(f"reading OVSDB at {self.remote} failed: {type(e).__name__}") from e
 
     def connected(self) -> bool:
         """Whether the session to the server is up right now.  python-ovs's Idl
@@ -292,6 +289,12 @@ class OvsdbMonitor:
         if seqno == self._seqno:
             return self._cached
         out: Rows = {}
+        # The connection thread holds this lock while it reads updates; one
+        # that never ends (a server answering without end) must not hold us.
+        if not self._conn.lock.acquire(timeout=self.timeout):
+            idlguard.sever(self._conn.idl)
+            raise Unavailable(f"OVSDB at {self.remote} kept its connection busy for {self.timeout:g} s",
+                              hint="is ovsdb-server sending without end?", topic="timeout")
         try:
             for table, columns in self._present.items():
                 rows = self._api.db_list(table, columns=["_uuid", *columns]).execute(check_error=True,
@@ -299,6 +302,8 @@ class OvsdbMonitor:
                 out[table] = [{k: _plain(v) for k, v in row.items()} for row in rows]
         except (OSError, RuntimeError, ovsdbapp_exc.OvsdbAppException) as e:
             raise Unavailable(f"reading OVSDB at {self.remote} failed: {type(e).__name__}") from e
+        finally:
+            self._conn.lock.release()
         self._seqno, self._cached = seqno, out
         return out
 
@@ -329,8 +334,12 @@ class OvsdbMonitor:
         if conn is None:
             return
         if conn.thread is not None:
-            conn.stop(timeout=self.timeout)
+            thread = conn.thread
+            if not conn.stop(timeout=self.timeout):  # stuck reading a server that does not stop sending
+                idlguard.sever(conn.idl)
+                thread.join(self.timeout)
         else:
+            idlguard.sever(conn.idl)
             conn.idl.close()
 
 
