@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from mvtep.cli.node_source import gatherer
-from mvtep.cli.options import add_host_options, add_node_options, netns_of
+from mvtep.cli.options import add_host_options, add_node_options, netns_of, seconds
 from mvtep.cli.runtime import Runtime
 from mvcore.endpoints import Endpoints, resolve
 from mvcore.errors import ExitStatus, UsageError
@@ -42,7 +42,7 @@ def register(sub: Any) -> None:
     _common(a)
     a.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     a.add_argument("--watch", action="store_true", help="then keep new VF ports' encap-ip right as they appear")
-    a.add_argument("--interval", type=float, default=1.0, help="--watch: seconds between checks")
+    a.add_argument("--interval", type=seconds, default=1.0, help="--watch: seconds between checks")
     a.set_defaults(func=run_apply)
 
 
@@ -80,7 +80,7 @@ def run_plan(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
 def _confirm(rt: Runtime, count: int) -> bool:
     if not sys.stdin.isatty():
         raise UsageError("refusing to change the node without confirmation", hint="pass --yes")
-    rt.err.print(f"make these {count} change(s)? [y/N] ", end="", markup=False, highlight=False)
+    rt.err.print(f"make these {count} change(s)? [y/N] ", end="", markup=False, emoji=False, highlight=False)
     return sys.stdin.readline().strip().lower() in ("y", "yes")
 
 

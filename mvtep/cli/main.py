@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from mvtep.cli import (apply_cmd, collect_cmd, flows_cmd, paths_cmd, preflight_cmd, sandbox_cmd, show_cmd,
                        verify_cmd)
 from mvtep.cli.options import add_node_options
-from mvtep.cli.runtime import Runtime, make_console
-from mvcore.errors import ExitStatus, MvtepError, UsageError
+from mvtep.cli.runtime import Runtime, checked_stdout, make_console
+from mvcore.errors import ExitStatus, MvtepError, OutputFailed, UsageError
 
 __all__ = ["main", "run", "build_parser"]
 
@@ -74,10 +75,54 @@ def hint_of(e: MvtepError) -> str | None:
 
 
 def _report(rt: Runtime, e: MvtepError) -> None:
-    rt.err.print(f"mvtep: error: {e.message}", style="bold red", markup=False, highlight=False, soft_wrap=True)
+    plain: dict[str, Any] = {"markup": False, "emoji": False, "highlight": False, "soft_wrap": True}
+    rt.err.print(f"mvtep: error: {e.message}", style="bold red", **plain)  # (":b:" in a message is no emoji)
     hint = hint_of(e)
     if hint:
-        rt.err.print(f"hint: {hint}", style="dim", markup=False, highlight=False, soft_wrap=True)
+        rt.err.print(f"hint: {hint}", style="dim", **plain)
+
+
+class _Interrupts:
+    """SIGINT and SIGTERM stop the command the way Ctrl-C does (a
+    KeyboardInterrupt, so every ``finally`` and ``with`` unwinds: sockets
+    close, the terminal leaves the alternate screen), and are remembered: an
+    interruption that some library swallowed (a ``__del__``, a bare
+    ``except``) still ends the run as interrupted, never as a success.
+    ``mvtep apply`` replaces them while it changes the node
+    (:mod:`mvtep.cli.apply_signals`)."""
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _Interrupts:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self._previous[sig] = signal.signal(sig, self._handle)
+        self._unraisable = sys.unraisablehook
+        sys.unraisablehook = self._unraisable_hook
+        return self
+
+    def _handle(self, signum: int, _frame: object) -> None:
+        self.received = signum
+        raise KeyboardInterrupt
+
+    def _unraisable_hook(self, info: Any) -> None:
+        # The interrupt landed in a __del__ or a weakref callback, which cannot
+        # raise: Python would print "Exception ignored" and a traceback.  It is
+        # remembered (self.received) and ends the run as interrupted instead.
+        if isinstance(info.exc_value, KeyboardInterrupt) and self.received is not None:
+            return
+        self._unraisable(info)
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+        sys.unraisablehook = self._unraisable
+
+
+def _interrupted(rt: Runtime) -> int:
+    rt.say("mvtep: interrupted")
+    return int(ExitStatus.INTERRUPTED)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -89,8 +134,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif a == "--color" and i + 1 < len(argv):
             color = argv[i + 1]
     color = color if color in ("always", "never") else "auto"
-    rt = Runtime(env=os.environ, out=make_console(None, color), err=make_console(None, color, stderr=True))
+    rt = Runtime(env=os.environ, out=make_console(checked_stdout(sys.stdout), color),
+                 err=make_console(None, color, stderr=True))
     debug = "--debug" in argv
+    with _Interrupts() as interrupts:
+        try:
+            status = _run_reported(argv, rt, debug)
+            if status != ExitStatus.OK or not sys.stderr.closed:  # (closed: the reader of stdout went away)
+                rt.out.file.flush()  # a full disk is reported, not found by the interpreter at exit
+        except OutputFailed as e:
+            _report(rt, e)
+            status = int(e.exit_status)
+        except KeyboardInterrupt:  # a second signal while the first was being reported
+            if debug:
+                raise
+            status = int(ExitStatus.INTERRUPTED)
+        if interrupts.received is not None and status != ExitStatus.INTERRUPTED:
+            status = _interrupted(rt)
+    return status
+
+
+def _run_reported(argv: list[str], rt: Runtime, debug: bool) -> int:
     try:
         return int(run(argv, rt))
     except MvtepError as e:
@@ -101,9 +165,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         if debug:
             raise
-        return int(ExitStatus.INTERRUPTED)
+        return _interrupted(rt)
     except BrokenPipeError:
-        # The reader went away (mvtep show | head): not an error of ours.
+        # The reader went away (mvtep show | head): not an error of ours.  What
+        # is still buffered goes nowhere, so the interpreter's own flush at exit
+        # does not fail (and turn the status into 120).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.stderr.close()
         return int(ExitStatus.OK)
     except Exception as e:  # a bug: still one line, the traceback on --debug
