@@ -19,21 +19,23 @@ import uuid
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flowprog import idlguard, jsonrpc
 from flowprog.peer import Budget
-from mvcore.errors import Unavailable
+from mvcore.errors import MvtepError, Unavailable
 from mvcore.ovsdb_rows import OVS_COLUMNS, SB_COLUMNS, OvsState, RowsInvalid, SbRows, ovs_state, sb_state
 
-__all__ = ["Rows", "MapOp", "SslFiles", "OvsdbMonitor", "read_tables", "write_map_keys", "DEFAULT_TIMEOUT",
+if TYPE_CHECKING:
+    from flowprog.keychange import KeyChange
+
+__all__ = ["Rows", "SslFiles", "OvsdbMonitor", "read_tables", "change_keys", "database_id", "DEFAULT_TIMEOUT",
            "typed_ovs", "typed_sb", "ovs_monitor", "sb_monitor", "read_ovs", "read_sb"]
 
 DEFAULT_TIMEOUT = 5.0
 MAX_SCHEMA = 16 << 20  # bytes of a get_schema answer (OVN's southbound schema is about 100 KiB)
 MAX_CONTENTS = 512 << 20  # bytes of the tables' first contents (100,000 Port_Bindings are about 100 MiB)
 Rows = dict[str, list[dict[str, Any]]]
-MapOp = tuple[str, str, str, str, "str | None"]  # table, record, column, key, value (None: remove)
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,27 +309,36 @@ class OvsdbMonitor:
         self._seqno, self._cached = seqno, out
         return out
 
-    def write(self, ops: Sequence[MapOp]) -> None:
-        """Set or remove keys of map columns, all in one transaction (committed
-        whole or not at all).  Each op is (table, record, column, key, value):
-        record is a row's ``name``, or ``"."`` for the table's only row; value
-        None removes the key.  Raises Unavailable when the transaction fails.
+    def change_keys(self, changes: Sequence[KeyChange], *, skip_changed: bool = False
+                    ) -> tuple[tuple[KeyChange, str | None], ...]:
+        """Make ``changes`` in one transaction, each only if its key still
+        holds ``old`` (:mod:`flowprog.ovsdb_keys`).  Without ``skip_changed``
+        a key that does not raises :class:`~flowprog.ovsdb_keys.KeysChanged`
+        and nothing is written; with it, the others are made and the ones
+        left alone are returned, each with what its key held instead.
+
+        Raises:
+            Unavailable: the transaction failed or did not commit in time.
         """
         from ovsdbapp import exceptions as ovsdbapp_exc
 
-        rows, api = self.rows(), self._api
+        from flowprog.keychange import KeysChanged
+        from flowprog.ovsdb_keys import ChangeKeys
+
+        if self._api is None:
+            raise Unavailable("OVSDB monitor is not started")
+        command = ChangeKeys(self._api, changes, skip_changed)
         try:
-            with api.transaction(check_error=True, log_errors=False) as txn:
-                for table, record, column, key, value in ops:
-                    uuid_ = _record_uuid(rows, table, record)
-                    if value is None:
-                        txn.add(api.db_remove(table, uuid_, column, key, if_exists=True))
-                    else:
-                        txn.add(api.db_set(table, uuid_, (column, {key: value})))
+            with self._api.transaction(check_error=True, log_errors=False) as txn:
+                txn.add(command)
+        except KeysChanged:
+            raise
         except ovsdbapp_exc.TimeoutException as e:
-            raise Unavailable(f"OVSDB at {self.remote} did not commit within {self.timeout:g} s") from e
-        except (RuntimeError, ovsdbapp_exc.OvsdbAppException) as e:
+            raise Unavailable(f"OVSDB at {self.remote} did not commit within {self.timeout:g} s",
+                              topic="timeout") from e
+        except (RuntimeError, ovsdbapp_exc.OvsdbAppException, MvtepError) as e:
             raise Unavailable(f"OVSDB transaction at {self.remote} failed: {e}") from e
+        return tuple(command.result or ())
 
     def stop(self) -> None:
         conn, self._conn, self._api = self._conn, None, None
@@ -343,26 +354,34 @@ class OvsdbMonitor:
             conn.idl.close()
 
 
-def write_map_keys(remote: str, ops: Sequence[MapOp], timeout: float = DEFAULT_TIMEOUT) -> None:
-    """Set or remove keys of map columns of the Open_vSwitch database in one
-    transaction; see :meth:`OvsdbMonitor.write`."""
+def change_keys(remote: str, changes: Sequence[KeyChange], timeout: float = DEFAULT_TIMEOUT, *,
+                skip_changed: bool = False) -> tuple[tuple[KeyChange, str | None], ...]:
+    """:meth:`OvsdbMonitor.change_keys` on the Open_vSwitch database at ``remote``."""
     tables: dict[str, tuple[str, ...]] = {}
-    for table, record, column, _key, _value in ops:
-        tables[table] = tuple(sorted({*tables.get(table, ()), column, *(() if record == "." else ("name",))}))
+    for c in changes:
+        tables[c.table] = tuple(sorted({*tables.get(c.table, ()), c.column, *(() if c.record == "." else ("name",))}))
     with OvsdbMonitor(remote, "Open_vSwitch", tables, timeout) as monitor:
-        monitor.write(ops)
+        return monitor.change_keys(changes, skip_changed=skip_changed)
 
 
-def _record_uuid(rows: Rows, table: str, record: str) -> str:
-    found = rows.get(table, [])
-    if record == ".":
-        if len(found) != 1:
-            raise Unavailable(f"table {table} has {len(found)} rows, not one")
-        return str(found[0]["_uuid"])
-    for row in found:
-        if row.get("name") == record:
-            return str(row["_uuid"])
-    raise Unavailable(f"no {table} named {record}")
+def database_id(remote: str, timeout: float = DEFAULT_TIMEOUT) -> str:
+    """The ``_uuid`` of the Open_vSwitch row: one node's database, however
+    its remote is spelled (``unix:``, ``tcp:``) -- what ``mvtep apply`` locks."""
+    budget = Budget(remote, timeout, max_bytes=MAX_SCHEMA, max_messages=16)
+    select = {"op": "select", "table": "Open_vSwitch", "where": [], "columns": ["_uuid"]}
+    try:
+        reply = jsonrpc.call(remote, "transact", ["Open_vSwitch", select], budget)
+    except jsonrpc.RpcFailed as e:
+        raise Unavailable(f"cannot read the Open_vSwitch row at {remote}: {e.message}", topic="ovsdb") from e
+    try:
+        (row,) = reply["result"][0]["rows"]
+        kind, value = row["_uuid"]
+        if kind != "uuid" or not isinstance(value, str):
+            raise ValueError(kind)
+        return str(uuid.UUID(value))
+    except (KeyError, IndexError, TypeError, ValueError) as e:
+        raise Unavailable(f"{remote} has no single Open_vSwitch row ({reply.get('error') or e})",
+                          topic="ovsdb") from e
 
 
 def read_tables(

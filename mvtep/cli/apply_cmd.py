@@ -4,8 +4,11 @@ declared in a spec file, reviewed as a diff, then made so."""
 from __future__ import annotations
 
 import argparse
+import os
+import shlex
 import signal
 import sys
+import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -84,19 +87,49 @@ def _confirm(rt: Runtime, count: int) -> bool:
     return sys.stdin.readline().strip().lower() in ("y", "yes")
 
 
+def _lock_dir() -> Path:
+    """Where apply locks live: /run/mvtep for root (who changes routing), else
+    a directory of the user's own."""
+    if os.geteuid() == 0:
+        return Path("/run/mvtep")
+    return Path(os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()) / f"mvtep-{os.getuid()}"
+
+
 def run_apply(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
-    from flowprog.apply import apply_plan
+    from flowprog.applylock import ApplyLock
+    from flowprog.ovsdb import database_id
+    # The lock is taken before the node is read: the plan must not be made
+    # from what another apply is in the middle of changing.
+    ends = resolve(rt.env, db=args.db, openflow=args.openflow, bridge=args.bridge)
+    node = database_id(ends.db, args.timeout)
+    with ApplyLock(_lock_dir(), node, shlex.join(["mvtep", *sys.argv[1:]])):
+        return _apply_locked(args, rt)
+
+
+def _apply_locked(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
+    from flowprog.apply import ApplyFailed, apply_plan
     from hw.plumbing import Plumbing
     from inspector.plan_view import render
+    from mvtep.cli.apply_signals import StopRequests
     spec, ends, netns, plan = _plan(args, rt)
     rt.out.print(render(plan))
     if plan.todo:
         if not args.yes and not _confirm(rt, len(plan.todo)):
             rt.say("nothing changed")
             return ExitStatus.OK
-        with Plumbing(netns) as kernel:
-            done = apply_plan(plan, db=ends.db, kernel=kernel, timeout=args.timeout)
+        try:
+            with StopRequests() as stop, Plumbing(netns) as kernel:
+                done = apply_plan(plan, db=ends.db, kernel=kernel, timeout=args.timeout, stop=stop)
+        except ApplyFailed as e:
+            for what in e.undone:
+                rt.say(f"undone: {what}")
+            for what in e.not_restored:
+                rt.say(f"NOT restored: {what}")
+            raise
         rt.say(f"applied {len(done)} change(s)")
+        if stop.why:  # it came after the last look: everything was made, and stays
+            rt.say(f"mvtep: {stop.why} came after the last change: all {len(done)} change(s) stay")
+            return ExitStatus.INTERRUPTED
     if args.watch:
         _watch(args, rt, spec, ends, netns)
         return ExitStatus.INTERRUPTED

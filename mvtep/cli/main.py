@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 from mvtep.cli import (apply_cmd, collect_cmd, flows_cmd, paths_cmd, preflight_cmd, sandbox_cmd, show_cmd,
                        verify_cmd)
 from mvtep.cli.options import add_node_options
+from mvtep.cli.apply_signals import default_action
 from mvtep.cli.runtime import Runtime, checked_stdout, make_console
 from mvcore.errors import ExitStatus, MvtepError, OutputFailed, UsageError
 
@@ -94,6 +95,7 @@ class _Interrupts:
     def __init__(self) -> None:
         self.received: int | None = None
         self._previous: dict[int, Any] = {}
+        self._pid = os.getpid()
 
     def __enter__(self) -> _Interrupts:
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -102,7 +104,9 @@ class _Interrupts:
         sys.unraisablehook = self._unraisable_hook
         return self
 
-    def _handle(self, signum: int, _frame: object) -> None:
+    def _handle(self, signum: int, frame: object) -> None:
+        if os.getpid() != self._pid:  # a forked helper (pyroute2's netns) told to stop
+            default_action(signum)
         self.received = signum
         raise KeyboardInterrupt
 
