@@ -8,6 +8,7 @@ the OVSDB transaction is under way, deterministically."""
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import select
@@ -38,13 +39,12 @@ from tests.test_apply import SPEC, iface_ids, kernel_state, node, ns  # noqa: F4
 pytestmark = [pytest.mark.sandbox, pytest.mark.skipif(os.geteuid() != 0, reason="namespaces need root")]
 
 
-def node_env(box: Sandbox, ns: str) -> dict[str, str]:
-    return {**os.environ, "OVS_RUNDIR": str(box.rundir), "MVTEP_NETNS": ns}
+def node_env(box: Sandbox, netns: str) -> dict[str, str]:
+    return {**os.environ, "OVS_RUNDIR": str(box.rundir), "MVTEP_NETNS": netns}
 
 
 def ovs_external_ids(box: Sandbox) -> dict[str, str]:
     out = box.tools.run("ovs-vsctl", ["--format=json", "--columns=external_ids", "list", "Open_vSwitch"], box.env)
-    import json
     return dict(json.loads(out)["data"][0][0][1])
 
 
@@ -57,11 +57,11 @@ def spec_file(tmp: Path, name: str, default: str) -> Path:
 class Interactive:
     """``mvtep apply`` without --yes, answering its question on a terminal."""
 
-    def __init__(self, box: Sandbox, ns: str, spec: Path) -> None:
+    def __init__(self, box: Sandbox, netns: str, spec: Path) -> None:
         self.master, slave = pty.openpty()
         self.proc = subprocess.Popen([sys.executable, "-m", "mvtep", "--timeout", "30", "apply", str(spec),
                                       "--allow-software"], stdin=slave, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, env=node_env(box, ns))
+                                     stderr=subprocess.PIPE, env=node_env(box, netns))
         os.close(slave)
         assert self.proc.stderr is not None
         self.err = b""
@@ -189,11 +189,11 @@ def test_two_applies_at_once_leave_one_spec_whole(node: Sandbox, ns: str, tmp_pa
 # -- another writer while apply runs -----------------------------------------------------------
 
 
-def plan_of(box: Sandbox, ns: str) -> Plan:
+def plan_of(box: Sandbox, netns: str) -> Plan:
     env = {"OVS_RUNDIR": str(box.rundir)}
     spec = parse_spec(SPEC)
     with Gatherer(resolve(env), env, install(load(os.environ)), timeout=5,
-                  host=HostSources(DirSysfs(Path("/")), ns)) as g:
+                  host=HostSources(DirSysfs(Path("/")), netns)) as g:
         snap = g.snapshot(Scope(ovsdb=True, hardware=True, host=True, tables=spec_tables(spec),
                                 required=frozenset({"ovsdb", "bridge", "host"})))
     return make_plan(spec, current_state(snap, spec), allow_software=True)
