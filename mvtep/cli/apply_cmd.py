@@ -140,6 +140,7 @@ def _watch(args: argparse.Namespace, rt: Runtime, spec: NodeSpec, ends: Endpoint
     """Keep VF ports' encap-ip right as ports come and go, until SIGINT or
     SIGTERM.  The signals only set a flag: stopping between two passes never
     leaves a change half made or a netlink socket half closed."""
+    from flowprog.apply import ApplyFailed
     from flowprog.ovsdb import OvsdbMonitor
     rt.say(f"watching {ends.bridge} for new VF ports (Ctrl-C stops)")
     stop = threading.Event()
@@ -153,7 +154,11 @@ def _watch(args: argparse.Namespace, rt: Runtime, spec: NodeSpec, ends: Endpoint
                 if rows is seen:
                     continue
                 seen = rows
-                _correct_vifs(args, rt, spec, ends, netns)
+                try:
+                    _correct_vifs(args, rt, spec, ends, netns)
+                except ApplyFailed as e:  # (someone wrote the same keys meanwhile): again next time
+                    rt.say(f"could not correct the VF ports now: {e.message}")
+                    seen = None
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
