@@ -153,3 +153,17 @@ def test_sigterm_to_watch_restores_the_terminal(sandbox: Sandbox) -> None:
     assert b"\x1b[?1049l" in tail and b"\x1b[?25h" in tail  # left the alternate screen, cursor shown
     assert restored == before  # echo and line editing back as they were
     assert b"Traceback" not in screen and b"mvtep: interrupted" in screen
+
+
+@pytest.mark.parametrize("special", ["/dev/zero", "/dev/urandom", "fifo", "directory"])
+@pytest.mark.parametrize("command", ["verify", "paths", "show", "preflight"])
+def test_from_a_file_that_is_not_a_bundle(tmp_path: Path, special: str, command: str) -> None:
+    """A bundle is untrusted input (inspector/bundle.py): refused before it is read."""
+    path = Path(special) if special.startswith("/") else tmp_path / special
+    if special == "fifo":
+        os.mkfifo(path)  # nobody writes to it
+    elif special == "directory":
+        path.mkdir()
+    started = time.monotonic()
+    assert_one_line_error(mvtep(command, "--from", str(path), timeout=30), str(path), "not a regular file")
+    assert time.monotonic() - started < 10
