@@ -10,7 +10,7 @@ from pathlib import Path
 
 __all__ = ["add_node_options", "add_host_options", "netns_of", "seconds", "DEFAULT_TIMEOUT", "MAX_SECONDS"]
 
-DEFAULT_TIMEOUT = 5.0  # seconds to wait for each answer (flowprog.ovsdb uses the same)
+DEFAULT_TIMEOUT = 5.0  # the deadline of each request to OVS, in seconds (flowprog.ovsdb uses the same)
 MAX_SECONDS = 86400.0  # a day: beyond it a socket timeout overflows, and nobody waits that long
 
 
