@@ -110,7 +110,7 @@ def _apply_locked(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
     from flowprog.apply import ApplyFailed, apply_plan
     from hw.plumbing import Plumbing
     from inspector.plan_view import render
-    from mvtep.cli.apply_signals import StopRequests
+    from mvtep.cli.signals import StopRequests
     spec, ends, netns, plan = _plan(args, rt)
     rt.out.print(render(plan))
     if plan.todo:

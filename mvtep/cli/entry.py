@@ -7,7 +7,6 @@ traceback.  Nothing has been done yet then, so it is just "interrupted".
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
 
@@ -15,12 +14,7 @@ __all__ = ["main"]
 
 
 def main() -> int:
-    me = os.getpid()
-
     def stop(signum: int, _frame: object) -> None:
-        if os.getpid() != me:  # a forked helper: die the default way
-            signal.signal(signum, signal.SIG_DFL)
-            os.kill(os.getpid(), signum)
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
@@ -18,7 +17,7 @@ from typing import Any, NoReturn
 from mvtep.cli import (apply_cmd, collect_cmd, flows_cmd, paths_cmd, preflight_cmd, sandbox_cmd, show_cmd,
                        verify_cmd)
 from mvtep.cli.options import add_node_options
-from mvtep.cli.apply_signals import default_action
+from mvtep.cli.signals import Interrupts
 from mvtep.cli.runtime import Runtime, checked_stdout, make_console
 from mvcore.errors import ExitStatus, MvtepError, OutputFailed, UsageError
 
@@ -83,47 +82,6 @@ def _report(rt: Runtime, e: MvtepError) -> None:
         rt.err.print(f"hint: {hint}", style="dim", **plain)
 
 
-class _Interrupts:
-    """SIGINT and SIGTERM stop the command the way Ctrl-C does (a
-    KeyboardInterrupt, so every ``finally`` and ``with`` unwinds: sockets
-    close, the terminal leaves the alternate screen), and are remembered: an
-    interruption that some library swallowed (a ``__del__``, a bare
-    ``except``) still ends the run as interrupted, never as a success.
-    ``mvtep apply`` replaces them while it changes the node
-    (:mod:`mvtep.cli.apply_signals`)."""
-
-    def __init__(self) -> None:
-        self.received: int | None = None
-        self._previous: dict[int, Any] = {}
-        self._pid = os.getpid()
-
-    def __enter__(self) -> _Interrupts:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            self._previous[sig] = signal.signal(sig, self._handle)
-        self._unraisable = sys.unraisablehook
-        sys.unraisablehook = self._unraisable_hook
-        return self
-
-    def _handle(self, signum: int, frame: object) -> None:
-        if os.getpid() != self._pid:  # a forked helper (pyroute2's netns) told to stop
-            default_action(signum)
-        self.received = signum
-        raise KeyboardInterrupt
-
-    def _unraisable_hook(self, info: Any) -> None:
-        # The interrupt landed in a __del__ or a weakref callback, which cannot
-        # raise: Python would print "Exception ignored" and a traceback.  It is
-        # remembered (self.received) and ends the run as interrupted instead.
-        if isinstance(info.exc_value, KeyboardInterrupt) and self.received is not None:
-            return
-        self._unraisable(info)
-
-    def __exit__(self, *exc: object) -> None:
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
-        sys.unraisablehook = self._unraisable
-
-
 def _interrupted(rt: Runtime) -> int:
     rt.say("mvtep: interrupted")
     return int(ExitStatus.INTERRUPTED)
@@ -141,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rt = Runtime(env=os.environ, out=make_console(checked_stdout(sys.stdout), color),
                  err=make_console(None, color, stderr=True))
     debug = "--debug" in argv
-    with _Interrupts() as interrupts:
+    with Interrupts() as interrupts:
         try:
             status = _run_reported(argv, rt, debug)
             if status != ExitStatus.OK or not sys.stderr.closed:  # (closed: the reader of stdout went away)
