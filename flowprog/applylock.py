@@ -10,7 +10,9 @@ Open_vSwitch row (:func:`flowprog.ovsdb.database_id`), so the lock holds
 however the database is reached.  The lock is ``flock(2)`` on a file named
 after it: the kernel drops it when its holder exits, however it exits, so a
 crashed apply leaves no stale lock.  The holder writes its pid, command line
-and start time into the file; a refused apply names them.
+and start time into the file (a refused apply names them), and removes the
+file when done, while still holding it (the next one checks that the file it
+locked is still the one at the path).
 """
 
 from __future__ import annotations
@@ -55,6 +57,27 @@ class ApplyLock:
     def __enter__(self) -> ApplyLock:
         try:
             self.path.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+        except OSError as e:
+            raise MvtepError(f"cannot make {self.path.parent} for the apply lock: {e.strerror}") from e
+        while True:
+            fd = self._lock()
+            # The file may have been removed by the holder this one waited
+            # for (it removes it when done): then this lock is on a file
+            # nobody else will open, so try again with the one at the path.
+            try:
+                if os.path.samestat(os.fstat(fd), os.stat(self.path)):
+                    break
+            except FileNotFoundError:
+                pass
+            os.close(fd)
+        me = {"pid": os.getpid(), "command": self.command, "since": time.strftime("%Y-%m-%d %H:%M:%S")}
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(me).encode() + b"\n", 0)
+        self._fd = fd
+        return self
+
+    def _lock(self) -> int:
+        try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         except OSError as e:
             raise MvtepError(f"cannot open the apply lock {self.path}: {e.strerror}") from e
@@ -69,16 +92,15 @@ class ApplyLock:
         except OSError as e:
             os.close(fd)
             raise MvtepError(f"cannot lock {self.path}: {e.strerror}") from e
-        me = {"pid": os.getpid(), "command": self.command, "since": time.strftime("%Y-%m-%d %H:%M:%S")}
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps(me).encode() + b"\n", 0)
-        self._fd = fd
-        return self
+        return fd
 
     def __exit__(self, *exc: object) -> None:
         fd, self._fd = self._fd, None
         if fd is not None:
-            os.ftruncate(fd, 0)  # (the file stays: removing it would race with the next locker)
+            try:
+                os.unlink(self.path)  # while still holding it: see __enter__
+            except OSError:
+                pass
             os.close(fd)  # and with it the lock
 
 
