@@ -52,18 +52,23 @@ def received_bytes(idl: Any) -> int:
 
 
 def sever(idl: Any) -> None:
-    """End the session for good: no reconnecting, and the socket shut down
-    (from any thread: ``shutdown`` wakes a ``recv`` in another)."""
+    """End the session for good: no reconnecting, the socket shut down (from
+    any thread: ``shutdown`` wakes a ``recv`` in another), and what the
+    kernel had already queued for it thrown away, so python-ovs's reader,
+    which is slow, reads the end of the stream next instead of that."""
     session = _session(idl)
     if session is None:
         return
     session.reconnect.set_max_tries(0)
     sock = getattr(getattr(getattr(session, "rpc", None), "stream", None), "socket", None)
-    if isinstance(sock, socket.socket):
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass  # already closed
+    if not isinstance(sock, socket.socket):
+        return
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+        while sock.recv(1 << 20, socket.MSG_DONTWAIT):  # b"": the queue is empty and reading is shut
+            pass
+    except OSError:
+        pass  # already closed, or nothing queued
 
 
 class Watchdog:

@@ -135,7 +135,7 @@ def test_an_endless_ovsdb_monitor_answer(serve: Callable[..., fp.Peer]) -> None:
     be looked at)."""
     peer = serve(fp.ovsdb_endless_monitor)
     before = threading.active_count()
-    e = fails_within(4 * TIMEOUT + 2, lambda: read_tables(peer.remote, "Open_vSwitch",
+    e = fails_within(2 * TIMEOUT + 1, lambda: read_tables(peer.remote, "Open_vSwitch",
                                                            {"Open_vSwitch": ("external_ids",)}, TIMEOUT))
     assert "did not send its tables within 1 s" in e.message
     stops_sending(peer)
