@@ -6,9 +6,15 @@ requests, and asks for flow statistics with the filters OpenFlow offers
 reply arrives.  It never sends a message that changes the switch: the only
 messages it builds are HELLO, ECHO_REPLY and the flow-stats request.
 
-Every wait has a deadline.  A connection that closes or times out part way
-through a dump raises :class:`~mvcore.errors.Unavailable` saying how many
-flows had arrived: a partial table is never passed off as the whole.
+Every request has one deadline (:class:`~flowprog.peer.Budget`): the
+connection with its HELLO, and each flow dump, may take ``timeout`` seconds
+of the switch's time in all (the caller's own time between two replies, as
+it decodes what arrived, is not counted), at most :data:`MAX_DUMP` bytes and
+:data:`MAX_MESSAGES` messages, all of the version agreed in the HELLO.  A
+switch that drips its header, sends garbage, or never ends a dump (the MORE
+flag on every reply) is cut off with :class:`~mvcore.errors.Unavailable` or
+:class:`~mvcore.errors.DecodeError`, saying how many flows had arrived: a
+partial table is never passed off as the whole.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from typing import Any
 from flowprog.flows import FlowEntry
 from flowprog.ofcodec import Codec
 from flowprog.ofdecode import OF13, OF15, entries
+from flowprog.peer import Budget, connect
 from mvcore.errors import DecodeError, Unavailable, UsageError
 
 __all__ = ["FlowFilter", "OpenFlowClient"]
@@ -31,6 +38,12 @@ _HELLO, _ERROR, _ECHO_REQUEST, _ECHO_REPLY, _MP_REQUEST, _MP_REPLY = 0, 1, 2, 3,
 _MP_MORE = 1
 _OFPTT_ALL, _OFPP_ANY, _OFPG_ANY = 0xFF, 0xFFFFFFFF, 0xFFFFFFFF
 _NAMES = {OF13: "OpenFlow 1.3", OF15: "OpenFlow 1.5"}
+# One flow dump: OVS packs its replies up to 64 KiB each, so a 1,000,000-flow
+# table is about 190 MiB in 3,000 messages.  (512 MiB is also the most a
+# support bundle member may hold.)
+MAX_DUMP = 512 << 20
+MAX_MESSAGES = 100_000
+_MAX_HELLO = 1 << 16  # what may arrive before the switch's HELLO is complete
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,31 +78,26 @@ class OpenFlowClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _open(self) -> socket.socket:
-        kind, _, where = self.remote.partition(":")
+    def _open(self, budget: Budget) -> socket.socket:
+        if not self.remote.startswith(("unix:", "tcp:")):
+            raise UsageError(f"OpenFlow remote {self.remote!r} is not unix:PATH or tcp:HOST:PORT")
         try:
-            if kind == "unix":
-                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                sock.settimeout(self.timeout)
-                sock.connect(where)
-            elif kind == "tcp":
-                host, _, port = where.rpartition(":")
-                sock = socket.create_connection((host.strip("[]"), int(port)), timeout=self.timeout)
-            else:
-                raise UsageError(f"OpenFlow remote {self.remote!r} is not unix:PATH or tcp:HOST:PORT")
+            return connect(self.remote, budget)
         except OSError as e:
             raise Unavailable(f"cannot connect to OpenFlow at {self.remote}: {e.strerror or e}",
                               hint="is ovs-vswitchd running?", topic="openflow") from e
-        sock.settimeout(self.timeout)
-        return sock
 
     def connect(self) -> None:
-        self._sock = self._open()
+        budget = Budget(self.remote, self.timeout, max_bytes=_MAX_HELLO)
+        self.close()
+        self._sock = self._open(budget)
+        self._buf.clear()
+        self.version = 0
         bitmap = sum(1 << v for v in self.versions)
         # HELLO with a version-bitmap element, so either version can be agreed.
         hello = _HDR.pack(max(self.versions), _HELLO, 16, self._next_xid()) + struct.pack("!HHI", 1, 8, bitmap)
-        self._send(hello)
-        version, kind, _xid, body = self._recv()
+        self._send(hello, budget)
+        version, kind, _xid, body = self._recv(budget, "say HELLO")
         if kind != _HELLO:
             raise Unavailable(f"{self.remote} did not answer HELLO (got message type {kind})",
                               hint="is this a bridge's OpenFlow management socket?")
@@ -122,35 +130,33 @@ class OpenFlowClient:
         self._xid += 1
         return self._xid
 
-    def _send(self, data: bytes) -> None:
+    def _send(self, data: bytes, budget: Budget) -> None:
         assert self._sock is not None
-        try:
-            self._sock.sendall(data)
-        except OSError as e:
-            raise Unavailable(f"OpenFlow connection to {self.remote} failed: {e.strerror or e}") from e
+        budget.sendall(self._sock, data, "take the request")
 
-    def _fill(self, need: int) -> None:
+    def _fill(self, need: int, budget: Budget, doing: str) -> None:
         assert self._sock is not None
         while len(self._buf) < need:
-            try:
-                chunk = self._sock.recv(1 << 18)
-            except TimeoutError as e:
-                raise Unavailable(f"{self.remote} sent nothing for {self.timeout:g} s") from e
-            except OSError as e:
-                raise Unavailable(f"OpenFlow connection to {self.remote} failed: {e.strerror or e}") from e
+            chunk = budget.recv(self._sock, doing, 1 << 18)
             if not chunk:
                 raise Unavailable(f"{self.remote} closed the OpenFlow connection")
             self._buf += chunk
 
-    def _recv(self) -> tuple[int, int, int, bytes]:
+    def _recv(self, budget: Budget, doing: str) -> tuple[int, int, int, bytes]:
         """One message: version, type, xid and body (after the 8-byte header)."""
-        self._fill(8)
+        self._fill(8, budget, doing)
         version, kind, length, xid = _HDR.unpack_from(self._buf)
         if length < 8:
-            raise DecodeError(f"OpenFlow message with length {length}")
-        self._fill(length)
+            raise DecodeError(f"{self.remote} sent an OpenFlow message with length {length}",
+                              hint="is this a bridge's OpenFlow management socket?")
+        if self.version and version != self.version:
+            raise DecodeError(f"{self.remote} sent a message of OpenFlow version {version} on a connection that "
+                              f"agreed on {_NAMES.get(self.version, self.version)}",
+                              hint="is this a bridge's OpenFlow management socket?")
+        self._fill(length, budget, doing)
         body = bytes(self._buf[8:length])
         del self._buf[:length]
+        budget.message()
         return version, kind, xid, body
 
     # -- flow statistics ----------------------------------------------------
@@ -175,12 +181,13 @@ class OpenFlowClient:
         8-byte multipart header), as they arrive."""
         if self._sock is None:
             raise Unavailable("OpenFlow client is not connected")
+        budget = Budget(self.remote, self.timeout, max_bytes=MAX_DUMP, max_messages=MAX_MESSAGES)
         xid = self._next_xid()
-        self._send(self._request(f, xid))
+        self._send(self._request(f, xid), budget)
         while True:
-            version, kind, rxid, body = self._recv()
+            version, kind, rxid, body = self._recv(budget, "send the flows")
             if kind == _ECHO_REQUEST:  # keep the switch from dropping us mid-dump
-                self._send(_HDR.pack(version, _ECHO_REPLY, 8 + len(body), rxid) + body)
+                self._send(_HDR.pack(version, _ECHO_REPLY, 8 + len(body), rxid) + body, budget)
                 continue
             if rxid != xid:
                 continue  # asynchronous messages: not ours
@@ -190,7 +197,8 @@ class OpenFlowClient:
             if kind != _MP_REPLY or len(body) < 8:
                 raise DecodeError(f"unexpected OpenFlow message type {kind} in reply to flow stats")
             _mp_type, flags = struct.unpack_from("!HH", body)
-            yield body[8:]
+            with budget.paused():  # the caller's time, decoding what arrived
+                yield body[8:]
             if not flags & _MP_MORE:
                 return
 
@@ -202,8 +210,9 @@ class OpenFlowClient:
                 for entry in entries(self.version, body):
                     count += 1
                     yield entry
-        except Unavailable as e:
+        except (Unavailable, DecodeError) as e:
             if count:
-                raise Unavailable(f"{e.message} after {count} flows: the table is incomplete",
-                                  hint="the flows read so far are not the whole table") from e
+                cut = type(e)(f"{e.message} after {count} flows: the table is incomplete",
+                              hint="the flows read so far are not the whole table", topic=e.topic)
+                raise cut from e
             raise

@@ -11,47 +11,27 @@ fresh subclass is made per connection.
 
 from __future__ import annotations
 
-import errno
 import logging
-import os
 import sys
 import uuid
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mvcore.errors import Unavailable
+from flowprog import idlguard
+from flowprog.ovsdb_fetch import SslFiles, database_id, fetch_schema, use_ssl
+from mvcore.errors import MvtepError, Unavailable
 from mvcore.ovsdb_rows import OVS_COLUMNS, SB_COLUMNS, OvsState, RowsInvalid, SbRows, ovs_state, sb_state
 
-__all__ = ["Rows", "MapOp", "SslFiles", "OvsdbMonitor", "read_tables", "write_map_keys", "DEFAULT_TIMEOUT",
+if TYPE_CHECKING:
+    from flowprog.keychange import KeyChange
+
+__all__ = ["Rows", "SslFiles", "OvsdbMonitor", "read_tables", "change_keys", "database_id", "DEFAULT_TIMEOUT",
            "typed_ovs", "typed_sb", "ovs_monitor", "sb_monitor", "read_ovs", "read_sb"]
 
 DEFAULT_TIMEOUT = 5.0
+MAX_CONTENTS = 512 << 20  # bytes of the tables' first contents (100,000 Port_Bindings are about 100 MiB)
 Rows = dict[str, list[dict[str, Any]]]
-MapOp = tuple[str, str, str, str, "str | None"]  # table, record, column, key, value (None: remove)
-
-
-@dataclass(frozen=True, slots=True)
-class SslFiles:
-    """Key, certificate and CA certificate for ``ssl:`` remotes."""
-
-    private_key: str
-    certificate: str
-    ca_cert: str
-
-
-def _use_ssl(ssl: SslFiles | None, remote: str) -> None:
-    if not any(r.strip().startswith("ssl:") for r in remote.split(",")):
-        return
-    if ssl is None:
-        raise Unavailable(f"{remote} is an ssl remote but no key, certificate and CA were given",
-                          topic="ovsdb-ssl")
-    import ovs.stream
-
-    ovs.stream.Stream.ssl_set_private_key_file(ssl.private_key)
-    ovs.stream.Stream.ssl_set_certificate_file(ssl.certificate)
-    ovs.stream.Stream.ssl_set_ca_cert_file(ssl.ca_cert)
 
 
 def _quiet() -> None:
@@ -95,108 +75,6 @@ def _import_poller() -> None:
             del sys.modules["eventlet"]
 
 
-def _fetch_schema(remote: str, schema: str, timeout: float) -> dict[str, Any]:
-    """``get_schema`` with a deadline (ovsdbapp's own fetch blocks forever on
-    a socket that accepts but never answers)."""
-    if remote.startswith(("unix:", "tcp:")):
-        return _fetch_schema_plain(remote, schema, timeout)
-    return _fetch_schema_ovs(remote, schema, timeout)
-
-
-def _fetch_schema_plain(remote: str, schema: str, timeout: float) -> dict[str, Any]:
-    """The same JSON-RPC exchange over a plain socket with the standard
-    library's (C) JSON parser: python-ovs's own parser is pure Python, and a
-    southbound schema takes it a tenth of a second."""
-    import json
-    import socket
-    import time
-
-    kind, _, where = remote.partition(":")
-    deadline = time.monotonic() + timeout
-    try:
-        if kind == "unix":
-            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            sock.settimeout(timeout)
-            sock.connect(where)
-        else:
-            host, _, port = where.rpartition(":")
-            sock = socket.create_connection((host.strip("[]"), int(port)), timeout=timeout)
-    except (OSError, ValueError) as e:
-        reason = os.strerror(e.errno) if isinstance(e, OSError) and e.errno else str(e)
-        raise Unavailable(f"cannot connect to OVSDB at {remote}: {reason}",
-                          hint="is ovsdb-server running?", topic="ovsdb") from e
-    decoder = json.JSONDecoder()
-    with sock:
-        try:
-            sock.sendall(json.dumps({"method": "get_schema", "params": [schema], "id": 0}).encode())
-            data = ""
-            while True:
-                sock.settimeout(max(0.01, deadline - time.monotonic()))
-                chunk = sock.recv(1 << 16)
-                if not chunk:
-                    raise Unavailable(f"{remote} closed the connection: not an OVSDB server?",
-                                      hint="is this the socket of ovsdb-server?")
-                data += chunk.decode("utf-8", errors="replace")
-                try:
-                    reply, _ = decoder.raw_decode(data.lstrip())
-                except json.JSONDecodeError:
-                    if data.lstrip()[:1] not in ("{", ""):
-                        raise Unavailable(f"{remote} did not speak OVSDB: Protocol error",
-                                          hint="is this the socket of ovsdb-server?") from None
-                    continue
-                break
-        except TimeoutError as e:
-            raise Unavailable(f"{remote} did not answer as an OVSDB server within {timeout:g} s",
-                              hint="is this the socket of ovsdb-server?") from e
-        except OSError as e:
-            raise Unavailable(f"{remote} did not speak OVSDB: {os.strerror(e.errno or 0)}") from e
-    if not isinstance(reply, dict) or reply.get("id") != 0:
-        raise Unavailable(f"{remote} did not speak OVSDB: Protocol error", hint="is this the socket of ovsdb-server?")
-    if reply.get("error") is not None or not isinstance(reply.get("result"), dict):
-        raise Unavailable(f"{remote} has no {schema} database", topic="ovsdb")
-    return dict(reply["result"])
-
-
-def _fetch_schema_ovs(remote: str, schema: str, timeout: float) -> dict[str, Any]:
-    """ssl: remotes: python-ovs's stream does the TLS."""
-    import ovs.jsonrpc
-    import ovs.poller
-    import ovs.stream
-    import ovs.timeval
-
-    deadline = ovs.timeval.msec() + int(timeout * 1000)
-    err, stream = ovs.stream.Stream.open_block(ovs.stream.Stream.open(remote), int(timeout * 1000))
-    if err:
-        raise Unavailable(f"cannot connect to OVSDB at {remote}: {os.strerror(err)}",
-                          hint="is ovsdb-server running?", topic="ovsdb")
-    rpc = ovs.jsonrpc.Connection(stream)
-    try:
-        request = ovs.jsonrpc.Message.create_request("get_schema", [schema])
-        err = rpc.send(request)
-        while not err:
-            err, reply = rpc.recv()
-            if err == errno.EAGAIN:
-                if ovs.timeval.msec() >= deadline:
-                    raise Unavailable(f"{remote} did not answer as an OVSDB server within {timeout:g} s",
-                                      hint="is this the socket of ovsdb-server?")
-                rpc.run()
-                poller = ovs.poller.Poller()
-                rpc.wait(poller)
-                rpc.recv_wait(poller)
-                poller.timer_wait_until(deadline)
-                poller.block()
-                err = 0
-                continue
-            if reply is not None and reply.id == request.id:
-                if reply.type == ovs.jsonrpc.Message.T_ERROR:
-                    raise Unavailable(f"{remote} has no {schema} database", topic="ovsdb")
-                return dict(reply.result)
-        raise Unavailable(f"{remote} did not speak OVSDB: {os.strerror(err)}",
-                          hint="is this the socket of ovsdb-server?")
-    finally:
-        rpc.close()
-
-
 class OvsdbMonitor:
     """A read-only IDL connection kept open: the server sends changes as they
     happen (OVSDB monitor), so each :meth:`rows` call copies the local replica
@@ -236,12 +114,12 @@ class OvsdbMonitor:
             from ovsdbapp.backend import ovs_idl as backend
             from ovsdbapp.backend.ovs_idl import connection, idlutils
 
-        _use_ssl(self.ssl, self.remote)
+        use_ssl(self.ssl, self.remote)
         schema_json: dict[str, Any] = {}
         failures = []
         for one in (r.strip() for r in self.remote.split(",") if r.strip()):  # ovn-remote may list several
             try:
-                schema_json = _fetch_schema(one, self.schema, self.timeout)
+                schema_json = fetch_schema(one, self.schema, self.timeout)
                 break
             except Unavailable as e:
                 failures.append(e)
@@ -261,17 +139,23 @@ class OvsdbMonitor:
             helper.register_columns(table, list(have))
             self._present[table] = have
         idl = ovs_idl.Idl(self.remote, helper)
+        # A hung server (not a dead one) must not look connected: probe it,
+        # so it is found out within one timeout of its last word.
+        idlguard.probe_every(idl, self.timeout / 2)
         self._conn = connection.Connection(idl, self.timeout)
         # A fresh class per connection: Backend stores the connection on the class.
-        api_cls = type("_Reader", (backend.Backend, ovsdbapp_api.API), {"_ovsdb_connection": None})
-        try:
-            self._api = api_cls(self._conn, auto_index=False)
-        except ovsdbapp_exc.TimeoutException as e:
-            self.stop()
-            raise Unavailable(f"OVSDB at {self.remote} did not send its tables within {self.timeout:g} s") from e
-        except (OSError, RuntimeError, ovsdbapp_exc.OvsdbAppException) as e:
-            self.stop()
-            raise Unavailable(f"reading OVSDB at {self.remote} failed: {type(e).__name__}") from e
+        # (``schema``: what ovsdbapp names in the error it raises when the connection fails)
+        api_cls = type("_Reader", (backend.Backend, ovsdbapp_api.API), {"_ovsdb_connection": None,
+                                                                       "schema": self.schema})
+        with idlguard.Watchdog(idl, self.timeout, MAX_CONTENTS) as dog:
+            try:
+                self._api = api_cls(self._conn, auto_index=False)
+            except (OSError, RuntimeError, ovsdbapp_exc.OvsdbAppException) as e:
+                self.stop()
+                if dog.fired or ovsdbapp_exc.TimeoutException in (type(e), type(e.__cause__)):
+                    why = dog.fired or f"did not send its tables within {self.timeout:g} s"
+                    raise Unavailable(f"OVSDB at {self.remote} {why}", topic="timeout") from e
+                raise Unavailable(f"reading OVSDB at {self.remote} failed: {type(e).__name__}") from e
 
     def connected(self) -> bool:
         """Whether the session to the server is up right now.  python-ovs's Idl
@@ -292,6 +176,12 @@ class OvsdbMonitor:
         if seqno == self._seqno:
             return self._cached
         out: Rows = {}
+        # The connection thread holds this lock while it reads updates; one
+        # that never ends (a server answering without end) must not hold us.
+        if not self._conn.lock.acquire(timeout=self.timeout):
+            idlguard.sever(self._conn.idl)
+            raise Unavailable(f"OVSDB at {self.remote} kept its connection busy for {self.timeout:g} s",
+                              hint="is ovsdb-server sending without end?", topic="timeout")
         try:
             for table, columns in self._present.items():
                 rows = self._api.db_list(table, columns=["_uuid", *columns]).execute(check_error=True,
@@ -299,61 +189,64 @@ class OvsdbMonitor:
                 out[table] = [{k: _plain(v) for k, v in row.items()} for row in rows]
         except (OSError, RuntimeError, ovsdbapp_exc.OvsdbAppException) as e:
             raise Unavailable(f"reading OVSDB at {self.remote} failed: {type(e).__name__}") from e
+        finally:
+            self._conn.lock.release()
         self._seqno, self._cached = seqno, out
         return out
 
-    def write(self, ops: Sequence[MapOp]) -> None:
-        """Set or remove keys of map columns, all in one transaction (committed
-        whole or not at all).  Each op is (table, record, column, key, value):
-        record is a row's ``name``, or ``"."`` for the table's only row; value
-        None removes the key.  Raises Unavailable when the transaction fails.
+    def change_keys(self, changes: Sequence[KeyChange], *, skip_changed: bool = False
+                    ) -> tuple[tuple[KeyChange, str | None], ...]:
+        """Make ``changes`` in one transaction, each only if its key still
+        holds ``old`` (:mod:`flowprog.ovsdb_keys`).  Without ``skip_changed``
+        a key that does not raises :class:`~flowprog.ovsdb_keys.KeysChanged`
+        and nothing is written; with it, the others are made and the ones
+        left alone are returned, each with what its key held instead.
+
+        Raises:
+            Unavailable: the transaction failed or did not commit in time.
         """
         from ovsdbapp import exceptions as ovsdbapp_exc
 
-        rows, api = self.rows(), self._api
+        from flowprog.keychange import KeysChanged
+        from flowprog.ovsdb_keys import ChangeKeys
+
+        if self._api is None:
+            raise Unavailable("OVSDB monitor is not started")
+        command = ChangeKeys(self._api, changes, skip_changed)
         try:
-            with api.transaction(check_error=True, log_errors=False) as txn:
-                for table, record, column, key, value in ops:
-                    uuid_ = _record_uuid(rows, table, record)
-                    if value is None:
-                        txn.add(api.db_remove(table, uuid_, column, key, if_exists=True))
-                    else:
-                        txn.add(api.db_set(table, uuid_, (column, {key: value})))
+            with self._api.transaction(check_error=True, log_errors=False) as txn:
+                txn.add(command)
+        except KeysChanged:
+            raise
         except ovsdbapp_exc.TimeoutException as e:
-            raise Unavailable(f"OVSDB at {self.remote} did not commit within {self.timeout:g} s") from e
-        except (RuntimeError, ovsdbapp_exc.OvsdbAppException) as e:
+            raise Unavailable(f"OVSDB at {self.remote} did not commit within {self.timeout:g} s",
+                              topic="timeout") from e
+        except (RuntimeError, ovsdbapp_exc.OvsdbAppException, MvtepError) as e:
             raise Unavailable(f"OVSDB transaction at {self.remote} failed: {e}") from e
+        return tuple(command.result or ())
 
     def stop(self) -> None:
         conn, self._conn, self._api = self._conn, None, None
         if conn is None:
             return
         if conn.thread is not None:
-            conn.stop(timeout=self.timeout)
+            thread = conn.thread
+            if not conn.stop(timeout=self.timeout):  # stuck reading a server that does not stop sending
+                idlguard.sever(conn.idl)
+                thread.join(self.timeout)
         else:
+            idlguard.sever(conn.idl)
             conn.idl.close()
 
 
-def write_map_keys(remote: str, ops: Sequence[MapOp], timeout: float = DEFAULT_TIMEOUT) -> None:
-    """Set or remove keys of map columns of the Open_vSwitch database in one
-    transaction; see :meth:`OvsdbMonitor.write`."""
+def change_keys(remote: str, changes: Sequence[KeyChange], timeout: float = DEFAULT_TIMEOUT, *,
+                skip_changed: bool = False) -> tuple[tuple[KeyChange, str | None], ...]:
+    """:meth:`OvsdbMonitor.change_keys` on the Open_vSwitch database at ``remote``."""
     tables: dict[str, tuple[str, ...]] = {}
-    for table, record, column, _key, _value in ops:
-        tables[table] = tuple(sorted({*tables.get(table, ()), column, *(() if record == "." else ("name",))}))
+    for c in changes:
+        tables[c.table] = tuple(sorted({*tables.get(c.table, ()), c.column, *(() if c.record == "." else ("name",))}))
     with OvsdbMonitor(remote, "Open_vSwitch", tables, timeout) as monitor:
-        monitor.write(ops)
-
-
-def _record_uuid(rows: Rows, table: str, record: str) -> str:
-    found = rows.get(table, [])
-    if record == ".":
-        if len(found) != 1:
-            raise Unavailable(f"table {table} has {len(found)} rows, not one")
-        return str(found[0]["_uuid"])
-    for row in found:
-        if row.get("name") == record:
-            return str(row["_uuid"])
-    raise Unavailable(f"no {table} named {record}")
+        return monitor.change_keys(changes, skip_changed=skip_changed)
 
 
 def read_tables(

@@ -13,13 +13,19 @@
     representors = ["enp1s0f0_*"]    # optional: VF representors of this PF by name pattern,
                                      # for nodes without the NICs (labs); else found in sysfs
 
-Every mistake is a :class:`SpecError` naming the line it is on.
+Every mistake is a :class:`SpecError` naming the line it is on, raised before
+anything reads the node: a spec is read only when it is a regular file of at
+most :data:`MAX_SPEC_BYTES`, holds UTF-8, and has at most :data:`MAX_VTEPS`
+VTEPs, so a wrong path (``/dev/zero``) or a generated file gone wrong is one
+line, not a process eating memory or reading thousands of routing tables.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
+import stat
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +33,11 @@ from typing import Any
 
 from mvcore.errors import UsageError
 
-__all__ = ["VtepSpec", "NodeSpec", "SpecError", "load_spec", "parse_spec"]
+__all__ = ["VtepSpec", "NodeSpec", "SpecError", "load_spec", "read_spec", "parse_spec", "MAX_SPEC_BYTES",
+           "MAX_VTEPS"]
+
+MAX_SPEC_BYTES = 1 << 20  # a spec of MAX_VTEPS tables is about 64 KiB
+MAX_VTEPS = 256  # VTEPs (PFs) one node can have; far more than any server has NICs
 
 _NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,15}$")  # a Linux interface name (IFNAMSIZ - 1)
 _KEYS = {"pf", "interface", "ip", "table", "overlay", "gateway", "priority", "representors"}
@@ -83,6 +93,8 @@ def parse_spec(text: str, where: str = "spec") -> NodeSpec:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise SpecError(f"{where}: {e}") from e
+    except RecursionError as e:  # tomllib recurses once per nested array or inline table
+        raise SpecError(f"{where}: arrays or tables nested too deeply") from e
 
     def fail(index: int | None, key: str, message: str) -> SpecError:
         return SpecError(f"{where}:{line_of(text, index, key)}: {message}")
@@ -94,6 +106,8 @@ def parse_spec(text: str, where: str = "spec") -> NodeSpec:
     raw = doc.get("vtep", [])
     if not isinstance(raw, list) or not raw:
         raise SpecError(f"{where}: no [[vtep]] table", hint="each PF with a VTEP needs a [[vtep]] table")
+    if len(raw) > MAX_VTEPS:
+        raise fail(MAX_VTEPS, "pf", f"{len(raw)} [[vtep]] tables: a node has at most {MAX_VTEPS} VTEPs")
     vteps = [_vtep(i, v, fail) for i, v in enumerate(raw)]
     for attr, what in (("ip", "VTEP IP"), ("pf", "PF"), ("interface", "interface"), ("table", "table")):
         seen: dict[Any, int] = {}
@@ -103,9 +117,21 @@ def parse_spec(text: str, where: str = "spec") -> NodeSpec:
                 raise fail(i, attr, f"{what} {value} is also in [[vtep]] {seen[value] + 1}")
             seen[value] = i
     default = doc.get("default_vtep")
+    if default is not None and not isinstance(default, str):
+        raise fail(None, "default_vtep", f"default_vtep {default!r} must be a string, one of the VTEP IPs")
     if default is not None and default not in {v.ip for v in vteps}:
         raise fail(None, "default_vtep", f"default_vtep {default} is not one of the VTEP IPs")
     return NodeSpec(tuple(vteps), default)
+
+
+# What each [[vtep]] key must hold, as TOML types: mistakes of type are named
+# as such, before any value is interpreted ("table = "6081"" is not a table id).
+_TYPES: dict[str, tuple[type, str]] = {
+    "pf": (str, "a string"), "interface": (str, "a string"), "ip": (str, "a string like \"10.0.0.1/23\""),
+    "table": (int, "a number"), "overlay": (str, "a string like \"10.1.0.0/16\""),
+    "gateway": (str, "a string like \"10.0.1.254\""), "priority": (int, "a number"),
+    "representors": (list, "a list of name patterns"),
+}
 
 
 def _vtep(i: int, v: Any, fail: Any) -> VtepSpec:
@@ -116,46 +142,74 @@ def _vtep(i: int, v: Any, fail: Any) -> VtepSpec:
     for key in ("pf", "interface", "ip", "table", "overlay", "gateway"):
         if key not in v:
             raise fail(i, "pf", f"[[vtep]] {i + 1} has no {key}")
+    for key, (kind, words) in _TYPES.items():
+        if key in v and (not isinstance(v[key], kind) or isinstance(v[key], bool)):
+            raise fail(i, key, f"{key} {v[key]!r} must be {words}")
     for key in ("pf", "interface"):
-        if not isinstance(v[key], str) or not _NAME.match(v[key]):
+        if not _NAME.match(v[key]):
             raise fail(i, key, f"{key} {v[key]!r} is not an interface name")
     try:
-        iface = ipaddress.ip_interface(str(v["ip"]))
+        iface = ipaddress.ip_interface(v["ip"])
     except ValueError:
         raise fail(i, "ip", f"ip {v['ip']!r} is not ADDRESS/PREFIX") from None
-    if "/" not in str(v["ip"]) or iface.version != 4:
+    if "/" not in v["ip"] or iface.version != 4:
         raise fail(i, "ip", f"ip {v['ip']!r} must be an IPv4 ADDRESS/PREFIX")
     if iface.ip in (iface.network.network_address, iface.network.broadcast_address) and iface.network.prefixlen < 31:
         raise fail(i, "ip", f"ip {v['ip']} is the network or broadcast address of its prefix")
     try:
-        overlay = ipaddress.ip_network(str(v["overlay"]), strict=True)
+        overlay = ipaddress.ip_network(v["overlay"], strict=True)
     except ValueError as e:
         raise fail(i, "overlay", f"overlay {v['overlay']!r} is not a network: {e}") from None
+    if overlay.version != iface.version:
+        # The kernel refuses an IPv6 route through an IPv4 gateway only when it
+        # is written, after the OVSDB transaction: say so before anything is.
+        raise fail(i, "overlay", f"overlay {overlay} is IPv{overlay.version}, the VTEP IP {iface.ip} is "
+                   f"IPv{iface.version}")
     try:
-        gateway = ipaddress.ip_address(str(v["gateway"]))
+        gateway = ipaddress.ip_address(v["gateway"])
     except ValueError:
         raise fail(i, "gateway", f"gateway {v['gateway']!r} is not an address") from None
     if gateway not in iface.network:
         raise fail(i, "gateway", f"gateway {gateway} is outside the VTEP's prefix {iface.network}")
     if gateway == iface.ip:
         raise fail(i, "gateway", f"gateway {gateway} is the VTEP IP itself")
-    table = v["table"]
-    if not isinstance(table, int) or isinstance(table, bool) or not 1 <= table <= 0xFFFFFFFF or table in (
-            253, 254, 255):
+    table: int = v["table"]
+    if not 1 <= table <= 0xFFFFFFFF or table in (253, 254, 255):
         raise fail(i, "table", f"table {table!r} must be a number other than 253-255 (default, main, local)")
-    priority = v.get("priority", table)
-    if not isinstance(priority, int) or isinstance(priority, bool) or not 1 <= priority < 32766:
+    priority: int = v.get("priority", table)
+    if not 1 <= priority < 32766:
         raise fail(i, "priority", f"priority {priority!r} must be between 1 and 32765")
     reps = v.get("representors", [])
-    if not isinstance(reps, list) or not all(isinstance(r, str) and r for r in reps):
+    if not all(isinstance(r, str) and r for r in reps):
         raise fail(i, "representors", "representors must be a list of name patterns")
     return VtepSpec(v["pf"], v["interface"], str(iface.ip), iface.network.prefixlen, table, str(overlay),
                     str(gateway), priority, tuple(reps))
 
 
-def load_spec(path: Path) -> NodeSpec:
+def read_spec(path: Path) -> str:
+    """The text of the spec at ``path``: a regular file of at most
+    :data:`MAX_SPEC_BYTES` holding UTF-8, checked before it is read whole."""
     try:
-        text = path.read_text()
+        # O_NONBLOCK: opening a FIFO must not wait for a writer (it has no
+        # effect on the regular file read below).
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        with open(fd, "rb") as f:
+            st = os.fstat(fd)  # of what was opened, not of what the name points to later
+            if not stat.S_ISREG(st.st_mode):
+                raise SpecError(f"{path} is not a regular file", hint="the spec is a TOML file")
+            if st.st_size > MAX_SPEC_BYTES:
+                raise SpecError(f"{path} is {st.st_size} bytes; a spec is at most {MAX_SPEC_BYTES} bytes")
+            data = f.read(MAX_SPEC_BYTES + 1)
     except OSError as e:
         raise SpecError(f"cannot read spec {path}: {e.strerror}") from e
-    return parse_spec(text, str(path))
+    if len(data) > MAX_SPEC_BYTES:  # it grew while being read
+        raise SpecError(f"{path} is larger than {MAX_SPEC_BYTES} bytes")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        raise SpecError(f"{path}:{line}: not UTF-8 (byte 0x{data[e.start]:02x})") from e
+
+
+def load_spec(path: Path) -> NodeSpec:
+    return parse_spec(read_spec(path), str(path))

@@ -14,28 +14,29 @@ pure-Python JSON parser (``ovs.json.Parser``, the only one when the package
 is built without libopenvswitch, as the PyPI one is) is quadratic in the
 number of escaped newlines of a reply string; measured with ovs 4.0.0, a
 dump of 500 700-byte flow lines took 5.7 s to parse and 2,000 lines 47 s.
-So the exchange is done here with the standard library (``socket``,
-``json``), following ``UnixctlClient.transact`` message for message, with
-a timeout on connecting and on every wait for reply data.
+So the exchange is done with :mod:`flowprog.jsonrpc` (the standard library's
+``socket`` and C ``json``), following ``UnixctlClient.transact`` message
+for message, with one deadline and a size bound for the whole call.
 
 Every failure leaves this module as :class:`mvcore.errors.Unavailable`.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
-import socket
 from collections.abc import Sequence
 from pathlib import Path
 
+from flowprog import jsonrpc
+from flowprog.peer import Budget
 from mvcore.errors import Unavailable
 
 __all__ = ["DAEMON", "control_socket", "call", "daemon_version", "datapaths", "dump_datapath_flows"]
 
 DAEMON = "ovs-vswitchd"
-_CHUNK = 1 << 16
-_ids = itertools.count()
+# The largest reply read: dpctl/dump-flows -m of a datapath at OVS's default
+# flow limit (other_config:flow-limit, 200,000 flows of under 1 KiB each).
+MAX_REPLY = 256 << 20
 
 
 def control_socket(rundir: Path, daemon: str = DAEMON) -> Path:
@@ -64,80 +65,27 @@ def control_socket(rundir: Path, daemon: str = DAEMON) -> Path:
 def call(path: Path, command: str, args: Sequence[str] = (), timeout: float = 5.0) -> str:
     """Run one unixctl ``command`` with ``args`` and return its text reply.
 
-    ``timeout`` bounds the connect and every wait for reply data, so a large
-    reply that keeps arriving is read to the end.
+    ``timeout`` is the deadline of the whole call, connecting included, and
+    the reply may be at most :data:`MAX_REPLY` bytes: a daemon that answers
+    without end, or one byte at a time, is cut off.
 
     Raises:
-        Unavailable: cannot connect, no answer in time, the connection ends
-            early, the answer is not JSON-RPC, or the daemon refuses the
-            command (its own error text is the message).
+        Unavailable: cannot connect, no whole answer in time, the connection
+            ends early, the answer is too large or not JSON-RPC, or the
+            daemon refuses the command (its own error text is the message).
     """
-    request_id = next(_ids)
-    request = json.dumps({"method": command, "params": list(args), "id": request_id}).encode()
     where = str(path)
+    budget = Budget(where, timeout, max_bytes=MAX_REPLY, max_messages=16)
     try:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    except OSError as e:
-        raise Unavailable(f"cannot create a unix socket: {e.strerror}") from e
-    try:
-        sock.settimeout(timeout)
-        try:
-            sock.connect(str(path))
-        except TimeoutError as e:
-            raise Unavailable(f"no connection to {where} within {timeout:g} s") from e
-        except OSError as e:
-            reason = e.strerror or str(e)
-            raise Unavailable(f"cannot connect to {where}: {reason}",
-                              hint="is the daemon running? is this its control socket?") from e
-        try:
-            sock.sendall(request)
-        except OSError as e:
-            raise Unavailable(f"cannot send {command} to {where}: {e.strerror or e}") from e
-        reply = _receive(sock, where, command, timeout)
-    finally:
-        sock.close()
-    return _result(reply, request_id, where, command)
+        reply = jsonrpc.call(f"unix:{where}", command, list(args), budget)
+    except jsonrpc.RpcFailed as e:
+        if e.kind == "connect":
+            raise Unavailable(e.message, hint="is the daemon running? is this its control socket?") from e
+        raise
+    return _result(reply, where, command)
 
 
-def _receive(sock: socket.socket, where: str, command: str, timeout: float) -> dict[str, object]:
-    """Read until the bytes received form one JSON object.
-
-    A decode is tried only when a chunk ends in ``}`` (the server writes the
-    reply object and nothing after it), so a big reply is decoded once."""
-    chunks: list[bytes] = []
-    decoder = json.JSONDecoder()
-    while True:
-        try:
-            chunk = sock.recv(_CHUNK)
-        except TimeoutError as e:
-            got = sum(map(len, chunks))
-            raise Unavailable(f"{where} did not answer {command} within {timeout:g} s"
-                              + (f" ({got} bytes of the reply had arrived)" if got else ""),
-                              hint="is the daemon busy or stuck?", topic="timeout") from e
-        except OSError as e:
-            raise Unavailable(f"reading the answer to {command} from {where}: {e.strerror or e}") from e
-        closed = not chunk
-        if closed and not chunks:
-            raise Unavailable(f"{where} closed the connection before answering {command}")
-        chunks.append(chunk)
-        if not closed and not chunk.rstrip().endswith(b"}"):
-            continue
-        try:
-            value, _ = decoder.raw_decode(b"".join(chunks).decode().lstrip())
-        except UnicodeDecodeError as e:
-            raise Unavailable(f"{where} answered {command} with bytes that are not UTF-8") from e
-        except json.JSONDecodeError as e:
-            if not closed:
-                continue  # a "}" inside the result string: more to come
-            raise Unavailable(f"{where} closed the connection in the middle of its answer to {command}") from e
-        if not isinstance(value, dict):
-            raise Unavailable(f"{where} did not answer as a unixctl server (not a JSON-RPC object)")
-        return value
-
-
-def _result(reply: dict[str, object], request_id: int, where: str, command: str) -> str:
-    if reply.get("id") != request_id:
-        raise Unavailable(f"{where} answered another request (id {reply.get('id')!r}, not {request_id})")
+def _result(reply: dict[str, object], where: str, command: str) -> str:
     error = reply.get("error")
     if error is not None:
         text = error if isinstance(error, str) else json.dumps(error)

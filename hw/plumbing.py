@@ -16,7 +16,8 @@ Values used (uapi headers):
 * ``RTN_UNICAST = 1``, ``RT_SCOPE_UNIVERSE = 0``, ``RT_SCOPE_LINK = 253``,
   ``RTPROT_STATIC = 4`` (linux/rtnetlink.h): what a new rule or route
   carries, as in the design document; an entry put back after a failed
-  apply keeps the protocol it was read with.
+  apply keeps the protocol it was read with, ``RTPROT_UNSPEC = 0`` (a rule
+  added without one) included.
 * Tables above 255 only fit in ``FRA_TABLE`` / ``RTA_TABLE`` (the header
   byte says ``RT_TABLE_COMPAT = 252``).
 
@@ -102,6 +103,12 @@ def _fail(what: str, code: str, meaning: str | None = None) -> PlumbingError:
     return PlumbingError(f"cannot {what}: {detail}", errno=code, hint=hint)
 
 
+def _protocol(read: int | None) -> int:
+    """What an added entry carries: its own protocol when it was read from the
+    kernel (put back as it was), ``proto static`` when it is new."""
+    return RTPROT_STATIC if read is None else read
+
+
 def _ipv4(value: str | None, verb: str, what: str) -> ipaddress.IPv4Network:
     try:
         net = ipaddress.ip_network(value or "")  # strict: no host bits beyond the prefix
@@ -142,13 +149,13 @@ class Plumbing(Closing):
         args = {"family": socket.AF_INET, "src": str(net.network_address), "src_len": net.prefixlen,
                 "table": rule.table, "priority": rule.priority, "action": _FR_ACT_TO_TBL}
         if verb == "add":
-            self._send(verb, what, lambda ipr: ipr.rule("add", protocol=rule.protocol or RTPROT_STATIC, **args))
+            self._send(verb, what, lambda ipr: ipr.rule("add", protocol=_protocol(rule.protocol), **args))
         else:
             self._send(verb, what, lambda ipr: ipr.rule("del", **args))
 
     def add_rule(self, rule: Rule) -> None:
         """``ip rule add from <src> lookup <table> priority <priority> proto static``
-        (or the rule's own protocol, when it was read with one)."""
+        (or the protocol the rule was read with, when it was read)."""
         self._rule(rule, "add")
 
     def delete_rule(self, rule: Rule) -> None:
@@ -178,7 +185,7 @@ class Plumbing(Closing):
             if route.gateway is not None:
                 args["gateway"] = route.gateway
             if verb == "add":
-                ipr.route("add", proto=route.protocol or RTPROT_STATIC, **args)
+                ipr.route("add", proto=_protocol(route.protocol), **args)
             else:
                 ipr.route("del", **args)
 
@@ -186,7 +193,7 @@ class Plumbing(Closing):
 
     def add_route(self, route: Route) -> None:
         """``ip route add <dst> [via <gw>] dev <dev> scope <scope> table <table> proto static``
-        (or the route's own protocol, when it was read with one)."""
+        (or the protocol the route was read with, when it was read)."""
         self._route(route, "add")
 
     def delete_route(self, route: Route) -> None:

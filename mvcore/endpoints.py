@@ -31,17 +31,25 @@ class Endpoints:
     bridge: str
 
 
-def check_remote(remote: str, what: str) -> str:
+def check_remote(remote: str, what: str, *, ssl: bool = True) -> str:
     """Return ``remote`` if it is a usable OVS remote, else raise UsageError.
+
+    ``ssl`` says whether ``ssl:`` is usable for this remote.  The node's own
+    OVSDB and OpenFlow sockets are not reached over TLS: python-ovs keeps one
+    TLS key, certificate and CA per process, which the southbound DB's
+    ``--sb-*`` files already take, and the OpenFlow client speaks plain
+    streams only.
 
     >>> check_remote("unix:/run/openvswitch/db.sock", "--db")
     'unix:/run/openvswitch/db.sock'
     """
+    if not ssl and remote.startswith("ssl:"):
+        raise UsageError(f"{what} {remote!r}: mvtep reaches it over unix:PATH or tcp:HOST:PORT, not ssl:",
+                         hint="the node's own sockets are under OVS_RUNDIR; ssl: is for the southbound DB (--sb)")
     if not _REMOTE.match(remote):
-        raise UsageError(
-            f"{what} {remote!r} is not an OVS remote",
-            hint="use unix:PATH, tcp:HOST:PORT or ssl:HOST:PORT",
-        )
+        raise UsageError(f"{what} {remote!r} is not an OVS remote",
+                         hint="use unix:PATH, tcp:HOST:PORT or ssl:HOST:PORT" if ssl else
+                         "use unix:PATH or tcp:HOST:PORT")
     return remote
 
 
@@ -65,7 +73,7 @@ def resolve(
     if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", bridge):
         raise UsageError(f"--bridge {bridge!r} is not a bridge name")
     return Endpoints(
-        db=check_remote(db or f"unix:{rundir}/db.sock", "--db"),
-        openflow=check_remote(openflow or f"unix:{rundir}/{bridge}.mgmt", "--openflow"),
+        db=check_remote(db or f"unix:{rundir}/db.sock", "--db", ssl=False),
+        openflow=check_remote(openflow or f"unix:{rundir}/{bridge}.mgmt", "--openflow", ssl=False),
         bridge=bridge,
     )

@@ -25,6 +25,7 @@ __all__ = [
     "SandboxError",
     "NotFound",
     "DecodeError",
+    "OutputFailed",
 ]
 
 
@@ -99,3 +100,10 @@ class DecodeError(MvtepError):
                  topic: str | None = None) -> None:
         super().__init__(message if offset is None else f"{message} (at byte {offset})", hint=hint, topic=topic)
         self.offset = offset
+
+
+class OutputFailed(MvtepError):
+    """The command's output could not be written (a full disk, a closed
+    standard output): it is lost, so the run did not succeed."""
+
+    code = "output-failed"

@@ -28,7 +28,7 @@ class Rule:
     priority: int
     src: str | None  # "10.0.0.1/32"; None = from all
     table: int
-    protocol: int = field(default=0, compare=False)
+    protocol: int | None = field(default=None, compare=False)
     plain: bool = field(default=True, compare=False)
 
 
@@ -41,7 +41,7 @@ class Route:
     dev: str | None  # None: no single device (multipath, blackhole)
     gateway: str | None
     scope: str  # "link" or "universe" (anything else: its number)
-    protocol: int = field(default=0, compare=False)
+    protocol: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,6 @@
 
 import sys
 
-from mvtep.cli.main import main
+from mvtep.cli.entry import main
 
 sys.exit(main())

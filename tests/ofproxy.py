@@ -72,10 +72,13 @@ class Relay:
                 return
             if not chunk:
                 break
-            if self.cut_after is not None and sent + len(chunk) > self.cut_after:
-                client.sendall(chunk[: self.cut_after - sent])
-                break
-            client.sendall(chunk)
+            try:
+                if self.cut_after is not None and sent + len(chunk) > self.cut_after:
+                    client.sendall(chunk[: self.cut_after - sent])
+                    break
+                client.sendall(chunk)
+            except OSError:
+                return  # the client hung up
             sent += len(chunk)
         try:
             client.shutdown(socket.SHUT_RDWR)

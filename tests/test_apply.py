@@ -146,10 +146,29 @@ def test_a_failure_midway_rolls_back(node: Sandbox, ns: str, tmp_path: Path) -> 
         (index,) = ipr.link_lookup(ifname="vtep2")
         ipr.link("set", index=index, state="down")
     status, _, err = mvtep(node, ns, "apply", "--yes", "--allow-software", tmp=tmp_path)
-    assert status == 2 and "rolled back" in err and "Traceback" not in err
-    assert "vtep2" in err.splitlines()[0]
+    assert status == 2 and "Traceback" not in err
+    (error,) = [line for line in err.splitlines() if line.startswith("mvtep: error: ")]
+    assert "vtep2" in error and "rolled back 9 change(s)" in error
+    undone = [line for line in err.splitlines() if line.startswith("undone: ")]
+    assert len(undone) == 9 and "undone: Interface enp1s0f0_1 external_ids:encap-ip" in undone
     assert kernel_state(ns) == ((), ((), (), ()))  # every rule and route removed again
     assert iface_ids(node, "enp1s0f0_1") == before_ovs  # and the OVSDB transaction undone
+
+
+def test_rollback_puts_removed_rules_back_with_their_protocol(node: Sandbox, ns: str, tmp_path: Path) -> None:
+    """Stale rules from the VTEP IPs: one added without a protocol (0, as
+    `ip rule add` leaves it), one `proto boot`.  apply removes them, fails
+    later, and puts each back as it was, not as `proto static`."""
+    with IPRoute(netns=ns, flags=0) as ipr:
+        ipr.rule("add", src="10.0.0.1", src_len=32, table=7001, priority=901)
+        ipr.rule("add", src="10.0.0.2", src_len=32, table=7002, priority=902, protocol=3)
+        (index,) = ipr.link_lookup(ifname="vtep2")
+        ipr.link("set", index=index, state="down")  # the routes through vtep2 will fail
+    before = {r.priority: r.protocol for r in current_rules(ns)}
+    assert before == {901: 0, 902: 3}
+    status, _, err = mvtep(node, ns, "apply", "--yes", "--allow-software", tmp=tmp_path)
+    assert status == 2 and "undone: rule from 10.0.0.1/32 lookup 7001 priority 901 (put back)" in err, err
+    assert {r.priority: r.protocol for r in current_rules(ns)} == before
 
 
 @pytest.mark.parametrize("edit,words", [
@@ -160,6 +179,9 @@ def test_a_failure_midway_rolls_back(node: Sandbox, ns: str, tmp_path: Path) -> 
     (lambda s: s.replace('pf = "enp3s0f0"', 'pf = "enp9s0f0"'), ":22: unknown PF enp9s0f0"),
     (lambda s: s.replace("table = 6083", "table = 6099"), ":25: table 6099 is in use by another rule"),
     (lambda s: s + "colour = 1\n", ":29: unknown key 'colour' in [[vtep]]"),
+    (lambda s: s.replace('overlay = "10.1.0.0/16"\ngateway = "10.0.1.254"\nrepresentors = ["enp2s0f0_*"]',
+                         'overlay = "fd00:1::/48"\ngateway = "10.0.1.254"\nrepresentors = ["enp2s0f0_*"]'),
+     ":17: overlay fd00:1::/48 is IPv6, the VTEP IP 10.0.0.2 is IPv4"),
 ])
 def test_bad_specs_change_nothing(node: Sandbox, ns: str, tmp_path: Path, edit: Any, words: str) -> None:
     with IPRoute(netns=ns, flags=0) as ipr:  # someone else's rule on table 6099

@@ -4,14 +4,17 @@ declared in a spec file, reviewed as a diff, then made so."""
 from __future__ import annotations
 
 import argparse
+import os
+import shlex
 import signal
 import sys
+import tempfile
 import threading
 from pathlib import Path
 from typing import Any
 
 from mvtep.cli.node_source import gatherer
-from mvtep.cli.options import add_host_options, add_node_options, netns_of
+from mvtep.cli.options import add_host_options, add_node_options, netns_of, seconds
 from mvtep.cli.runtime import Runtime
 from mvcore.endpoints import Endpoints, resolve
 from mvcore.errors import ExitStatus, UsageError
@@ -42,17 +45,18 @@ def register(sub: Any) -> None:
     _common(a)
     a.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     a.add_argument("--watch", action="store_true", help="then keep new VF ports' encap-ip right as they appear")
-    a.add_argument("--interval", type=float, default=1.0, help="--watch: seconds between checks")
+    a.add_argument("--interval", type=seconds, default=1.0, help="--watch: seconds between checks")
     a.set_defaults(func=run_apply)
 
 
 def _plan(args: argparse.Namespace, rt: Runtime) -> tuple[NodeSpec, Endpoints, str | None, Plan]:
     from flowprog.plan import check_against_node, make_plan
-    from flowprog.spec import load_spec
-    spec = load_spec(args.spec)
+    from flowprog.spec import parse_spec, read_spec
+    text = read_spec(args.spec)
+    spec = parse_spec(text, str(args.spec))
     ends = resolve(rt.env, db=args.db, openflow=args.openflow, bridge=args.bridge)
     cur = _current(args, rt, spec)
-    check_against_node(spec, cur, str(args.spec), args.spec.read_text())
+    check_against_node(spec, cur, str(args.spec), text)
     return spec, ends, netns_of(args, rt.env), make_plan(spec, cur, allow_software=args.allow_software)
 
 
@@ -84,23 +88,53 @@ def _status_of(plan: Plan) -> ExitStatus:
 def _confirm(rt: Runtime, count: int) -> bool:
     if not sys.stdin.isatty():
         raise UsageError("refusing to change the node without confirmation", hint="pass --yes")
-    rt.err.print(f"make these {count} change(s)? [y/N] ", end="", markup=False, highlight=False)
+    rt.err.print(f"make these {count} change(s)? [y/N] ", end="", markup=False, emoji=False, highlight=False)
     return sys.stdin.readline().strip().lower() in ("y", "yes")
 
 
+def _lock_dir() -> Path:
+    """Where apply locks live: /run/mvtep for root (who changes routing), else
+    a directory of the user's own."""
+    if os.geteuid() == 0:
+        return Path("/run/mvtep")
+    return Path(os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()) / f"mvtep-{os.getuid()}"
+
+
 def run_apply(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
-    from flowprog.apply import apply_plan
+    from flowprog.applylock import ApplyLock
+    from flowprog.ovsdb import database_id
+    # The lock is taken before the node is read: the plan must not be made
+    # from what another apply is in the middle of changing.
+    ends = resolve(rt.env, db=args.db, openflow=args.openflow, bridge=args.bridge)
+    node = database_id(ends.db, args.timeout)
+    with ApplyLock(_lock_dir(), node, shlex.join(["mvtep", *sys.argv[1:]])):
+        return _apply_locked(args, rt)
+
+
+def _apply_locked(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
+    from flowprog.apply import ApplyFailed, apply_plan
     from hw.plumbing import Plumbing
     from inspector.plan_view import render
+    from mvtep.cli.signals import StopRequests
     spec, ends, netns, plan = _plan(args, rt)
     rt.out.print(render(plan))
     if plan.todo:
         if not args.yes and not _confirm(rt, len(plan.todo)):
             rt.say("nothing changed")
             return ExitStatus.OK
-        with Plumbing(netns) as kernel:
-            done = apply_plan(plan, db=ends.db, kernel=kernel, timeout=args.timeout)
+        try:
+            with StopRequests() as stop, Plumbing(netns) as kernel:
+                done = apply_plan(plan, db=ends.db, kernel=kernel, timeout=args.timeout, stop=stop)
+        except ApplyFailed as e:
+            for what in e.undone:
+                rt.say(f"undone: {what}")
+            for what in e.not_restored:
+                rt.say(f"NOT restored: {what}")
+            raise
         rt.say(f"applied {len(done)} change(s)")
+        if stop.why:  # it came after the last look: everything was made, and stays
+            rt.say(f"mvtep: {stop.why} came after the last change: all {len(done)} change(s) stay")
+            return ExitStatus.INTERRUPTED
     if args.watch:
         _watch(args, rt, spec, ends, netns)
         return ExitStatus.INTERRUPTED
@@ -111,6 +145,7 @@ def _watch(args: argparse.Namespace, rt: Runtime, spec: NodeSpec, ends: Endpoint
     """Keep VF ports' encap-ip right as ports come and go, until SIGINT or
     SIGTERM.  The signals only set a flag: stopping between two passes never
     leaves a change half made or a netlink socket half closed."""
+    from flowprog.apply import ApplyFailed
     from flowprog.ovsdb import OvsdbMonitor
     rt.say(f"watching {ends.bridge} for new VF ports (Ctrl-C stops)")
     stop = threading.Event()
@@ -124,7 +159,11 @@ def _watch(args: argparse.Namespace, rt: Runtime, spec: NodeSpec, ends: Endpoint
                 if rows is seen:
                     continue
                 seen = rows
-                _correct_vifs(args, rt, spec, ends, netns)
+                try:
+                    _correct_vifs(args, rt, spec, ends, netns)
+                except ApplyFailed as e:  # (someone wrote the same keys meanwhile): again next time
+                    rt.say(f"could not correct the VF ports now: {e.message}")
+                    seen = None
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

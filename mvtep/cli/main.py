@@ -18,8 +18,9 @@ from mvtep.cli import (apply_cmd, collect_cmd, flows_cmd, paths_cmd, preflight_c
                        trace_cmd, verify_cmd)
 from mvtep.cli import exporter_cmd, fleet_cmd
 from mvtep.cli.options import COLORS, add_global_options, add_node_options
-from mvtep.cli.runtime import Runtime, make_console
-from mvcore.errors import ExitStatus, MvtepError, UsageError
+from mvtep.cli.runtime import Runtime, checked_stdout, make_console
+from mvtep.cli.signals import Interrupts
+from mvcore.errors import ExitStatus, MvtepError, OutputFailed, UsageError
 
 __all__ = ["main", "run", "build_parser"]
 
@@ -78,7 +79,7 @@ def _early_color(argv: Sequence[str]) -> str:
 
 
 def _runtime(color: str) -> Runtime:
-    return Runtime(env=os.environ, out=make_console(None, color, os.environ),
+    return Runtime(env=os.environ, out=make_console(checked_stdout(sys.stdout), color, os.environ),
                    err=make_console(None, color, os.environ, stderr=True))
 
 
@@ -106,10 +107,16 @@ def hint_of(e: MvtepError) -> str | None:
 
 
 def _report(rt: Runtime, e: MvtepError) -> None:
-    rt.err.print(f"mvtep: error: {e.message}", style="bold red", markup=False, highlight=False, soft_wrap=True)
+    plain: dict[str, Any] = {"markup": False, "emoji": False, "highlight": False, "soft_wrap": True}
+    rt.err.print(f"mvtep: error: {e.message}", style="bold red", **plain)  # (":b:" in a message is no emoji)
     hint = hint_of(e)
     if hint:
-        rt.err.print(f"hint: {hint}", style="dim", markup=False, highlight=False, soft_wrap=True)
+        rt.err.print(f"hint: {hint}", style="dim", **plain)
+
+
+def _interrupted(rt: Runtime) -> int:
+    rt.say("mvtep: interrupted")
+    return int(ExitStatus.INTERRUPTED)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -121,6 +128,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(e.exit_status)
     rt = _runtime(args.color)
     debug: bool = args.debug
+    with Interrupts() as interrupts:
+        try:
+            status = _run_reported(args, rt, debug)
+            if status != ExitStatus.OK or not sys.stderr.closed:  # (closed: the reader of stdout went away)
+                rt.out.file.flush()  # a full disk is reported, not found by the interpreter at exit
+        except OutputFailed as e:
+            _report(rt, e)
+            status = int(e.exit_status)
+        except KeyboardInterrupt:  # a second signal while the first was being reported
+            if debug:
+                raise
+            status = int(ExitStatus.INTERRUPTED)
+        if interrupts.received is not None and status != ExitStatus.INTERRUPTED:
+            status = _interrupted(rt)
+    return status
+
+
+def _run_reported(args: argparse.Namespace, rt: Runtime, debug: bool) -> int:
     try:
         return int(_call(args, rt))
     except MvtepError as e:
@@ -131,9 +156,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         if debug:
             raise
-        return int(ExitStatus.INTERRUPTED)
+        return _interrupted(rt)
     except BrokenPipeError:
-        # The reader went away (mvtep show | head): not an error of ours.
+        # The reader went away (mvtep show | head): not an error of ours.  What
+        # is still buffered goes nowhere, so the interpreter's own flush at exit
+        # does not fail (and turn the status into 120).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.stderr.close()
         return int(ExitStatus.OK)
     except Exception as e:  # a bug: still one line, the traceback on --debug

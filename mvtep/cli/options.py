@@ -4,12 +4,15 @@ building the parser must stay cheap, every command pays for it)."""
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Mapping
 from pathlib import Path
 
-__all__ = ["add_global_options", "add_node_options", "add_host_options", "netns_of", "DEFAULT_TIMEOUT", "COLORS"]
+__all__ = ["add_global_options", "add_node_options", "add_host_options", "netns_of", "seconds", "DEFAULT_TIMEOUT",
+           "MAX_SECONDS", "COLORS"]
 
-DEFAULT_TIMEOUT = 5.0  # seconds to wait for each answer (flowprog.ovsdb uses the same)
+DEFAULT_TIMEOUT = 5.0  # the deadline of each request to OVS, in seconds (flowprog.ovsdb uses the same)
+MAX_SECONDS = 86400.0  # a day: beyond it a socket timeout overflows, and nobody waits that long
 COLORS = ("auto", "always", "never")
 
 
@@ -25,6 +28,20 @@ def add_global_options(p: argparse.ArgumentParser, top: bool = False) -> None:
                    help="colour output (auto: only on a terminal, never with NO_COLOR)")
 
 
+def seconds(text: str) -> float:
+    """argparse type of ``--timeout``, ``--interval`` and ``--wait``: a finite
+    number of seconds above zero (``nan`` would pass every comparison, and 0
+    or less turns a deadline into none at all in python-ovs)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or not 0 < value <= MAX_SECONDS:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a number of seconds above 0 and at most "
+                                         f"{MAX_SECONDS:g}")
+    return value
+
+
 def add_node_options(p: argparse.ArgumentParser, top: bool = False) -> None:
     """The options every command that reads a node takes; accepted before the
     command (``mvtep --db X show``) and after it (``mvtep show --db X``)."""
@@ -33,8 +50,9 @@ def add_node_options(p: argparse.ArgumentParser, top: bool = False) -> None:
     p.add_argument("--openflow", default=default,
                    help="OpenFlow remote (default unix:$OVS_RUNDIR/<bridge>.mgmt)")
     p.add_argument("--bridge", default=default, help="integration bridge (default br-int)")
-    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT if top else argparse.SUPPRESS,
-                   help=f"seconds to wait for each answer (default {DEFAULT_TIMEOUT:g})")
+    p.add_argument("--timeout", type=seconds, default=DEFAULT_TIMEOUT if top else argparse.SUPPRESS,
+                   help=f"seconds each request to OVS may wait for its answer, all of it (default "
+                        f"{DEFAULT_TIMEOUT:g})")
 
 
 def add_host_options(p: argparse.ArgumentParser) -> None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from inspector.paths import SORTS
 from mvcore.errors import ExitStatus, NotFound, UsageError
 from mvtep.cli.node_source import add_from_option, add_sb_options, from_bundle, gatherer
-from mvtep.cli.options import add_host_options, add_node_options
+from mvtep.cli.options import add_host_options, add_node_options, seconds
 from mvtep.cli.runtime import Runtime
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run_paths)
     w = sub.add_parser("watch", help="the live view of per-VF paths (q quit, p problems, s sort)")
     _common(w)
-    w.add_argument("--interval", type=float, default=1.0, help="seconds between refreshes (default 1)")
+    w.add_argument("--interval", type=seconds, default=1.0, help="seconds between refreshes (default 1)")
     w.add_argument("--sort", choices=SORTS, default="status", help="initial sort")
     w.add_argument("--once", action="store_true", help="render one frame and exit (scripts, no TTY)")
     w.set_defaults(func=run_watch)

@@ -4,6 +4,7 @@ mode or on its Arm) ready for offloaded multi-VTEP?  Read-only."""
 from __future__ import annotations
 
 import argparse
+import ipaddress
 from typing import Any
 
 from hw.checks import CHECKS
@@ -20,7 +21,7 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print JSON (schema in the README)")
     p.add_argument("--only", nargs="+", metavar="CHECK", default=(),
                    help=f"run only these checks: {', '.join(CHECKS)}")
-    p.add_argument("--probe", action="append", default=[], metavar="IP",
+    p.add_argument("--probe", action="append", default=[], metavar="IP", type=_address,
                    help="a remote VTEP to ask the kernel the route to (repeatable)")
     p.add_argument("--overlay-mtu", type=int, help="the pods' MTU, to check the VTEP MTU leaves room for Geneve")
     p.add_argument("--dual-stack", action="store_true",
@@ -32,6 +33,14 @@ def register(sub: Any) -> None:
     add_host_options(p)
     add_from_option(p)
     p.set_defaults(func=run)
+
+
+def _address(text: str) -> str:
+    """argparse type of ``--probe``: an IP address, as the kernel is asked the route to it."""
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an IP address") from None
 
 
 def run(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
@@ -47,6 +56,11 @@ def run(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
     mapping = parse_pf_mapping(args.pf_mapping or "")
     if mapping.malformed:
         raise UsageError(f"--pf-mapping item {mapping.malformed[0]!r} is not PF:IP")
+    for pf, ip in mapping.pairs:
+        try:
+            ipaddress.ip_address(ip)
+        except ValueError:
+            raise UsageError(f"--pf-mapping item {pf}:{ip}: {ip!r} is not an IP address") from None
     if args.from_file:
         snap = from_bundle(args.from_file, ("sysfs", "host"))
     else:

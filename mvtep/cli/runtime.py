@@ -7,13 +7,60 @@ writing to ``StringIO``; ``main`` builds the real one.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 from rich.console import Console
 
-__all__ = ["Runtime", "make_console", "UNBOUNDED_WIDTH"]
+from mvcore.errors import OutputFailed
+
+__all__ = ["Runtime", "make_console", "checked_stdout", "UNBOUNDED_WIDTH"]
+
+
+class _CheckedStream:
+    """A text stream whose write errors are :class:`OutputFailed`: rich and
+    ``print`` would otherwise lose output to a full disk or a closed
+    descriptor (rich writes to a null file when ``sys.stdout`` is None).  A
+    broken pipe stays a BrokenPipeError: the reader going away is not a
+    failure of the command (``mvtep flows | head``)."""
+
+    def __init__(self, stream: TextIO | None) -> None:
+        self._stream = stream if stream is not None else open(os.devnull, "w")  # noqa: SIM115 (lives with us)
+        self._closed = stream is None
+
+    def _fail(self, e: OSError | None) -> OutputFailed:
+        why = "standard output is closed" if e is None else f"cannot write the output: {e.strerror or e}"
+        return OutputFailed(why, hint="the output is lost; write it somewhere with room, or to a pipe")
+
+    def write(self, text: str) -> int:
+        if self._closed:
+            raise self._fail(None)
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as e:
+            raise self._fail(e) from e
+
+    def flush(self) -> None:
+        if self._closed:
+            return
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as e:
+            raise self._fail(e) from e
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def checked_stdout(stream: TextIO | None) -> TextIO:
+    """``stream`` (``sys.stdout``, None when descriptor 1 was closed) with write errors raised."""
+    return cast(TextIO, _CheckedStream(stream))
 
 
 # The width of output that is not a terminal and has no COLUMNS: lines as
@@ -42,7 +89,7 @@ class Runtime:
 
     def say(self, message: str) -> None:
         """One line of progress or diagnostics on stderr, never re-wrapped."""
-        self.err.print(message, markup=False, highlight=False, soft_wrap=True)
+        self.err.print(message, markup=False, emoji=False, highlight=False, soft_wrap=True)
 
     def emit_json(self, document: Mapping[str, Any]) -> None:
         """Write one JSON document to stdout (never styled)."""

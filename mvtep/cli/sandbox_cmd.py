@@ -14,8 +14,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from mvtep.cli.options import seconds
 from mvtep.cli.runtime import Runtime
-from mvcore.errors import ExitStatus, SandboxError
+from mvcore.errors import ExitStatus, SandboxError, UsageError
 
 
 __all__ = ["register", "default_dir"]
@@ -56,7 +57,7 @@ def register(sub: Any) -> None:
     u.add_argument("--vteps", type=int, default=size.vteps, help="local VTEPs (PFs)")
     u.add_argument("--acls", type=int, default=size.acls,
                    help="extra network-policy ACLs, to scale the flows on br-int (about a dozen flows each)")
-    u.add_argument("--wait", type=float, default=None,
+    u.add_argument("--wait", type=seconds, default=None,
                    help="seconds to wait for ovn-controller to program br-int (default: 60, plus 0.005 per ACL)")
     u.set_defaults(func=_up)
 
@@ -83,7 +84,10 @@ def register(sub: Any) -> None:
 
 
 def _dir(args: argparse.Namespace) -> Path:
-    return (args.dir or default_dir()).absolute()
+    path: Path = (args.dir or default_dir()).absolute()
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"--dir {path} is not a directory", hint="give a directory, or one that does not exist yet")
+    return path
 
 
 def _running_dir(args: argparse.Namespace, rt: Runtime) -> Path:
