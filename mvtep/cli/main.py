@@ -121,27 +121,29 @@ def _interrupted(rt: Runtime) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    try:
-        args = build_parser().parse_args(argv)
-    except MvtepError as e:  # a usage error: its traceback would show argparse, not the mistake
-        _report(_runtime(_early_color(argv)), e)
-        return int(e.exit_status)
-    rt = _runtime(args.color)
-    debug: bool = args.debug
     with Interrupts() as interrupts:
+        rt: Runtime | None = None
+        debug = False
         try:
+            try:
+                args = build_parser().parse_args(argv)  # (registering the commands imports them)
+            except MvtepError as e:  # a usage error: its traceback would show argparse, not the mistake
+                _report(_runtime(_early_color(argv)), e)
+                return int(e.exit_status)
+            rt = _runtime(args.color)
+            debug = args.debug
             status = _run_reported(args, rt, debug)
             if status != ExitStatus.OK or not sys.stderr.closed:  # (closed: the reader of stdout went away)
                 rt.out.file.flush()  # a full disk is reported, not found by the interpreter at exit
         except OutputFailed as e:
-            _report(rt, e)
+            _report(rt or _runtime(_early_color(argv)), e)
             status = int(e.exit_status)
-        except KeyboardInterrupt:  # a second signal while the first was being reported
+        except KeyboardInterrupt:  # before the command ran, or a second signal while reporting the first
             if debug:
                 raise
-            status = int(ExitStatus.INTERRUPTED)
+            status = _interrupted(rt or _runtime(_early_color(argv)))
         if interrupts.received is not None and status != ExitStatus.INTERRUPTED:
-            status = _interrupted(rt)
+            status = _interrupted(rt or _runtime(_early_color(argv)))
     return status
 
 
