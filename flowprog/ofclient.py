@@ -158,7 +158,7 @@ class OpenFlowClient:
     def _request(self, f: FlowFilter, xid: int) -> bytes:
         ofp, ofpp = (self.codec.v13, self.codec.v13_parser) if self.version == OF13 else (
             self.codec.v15, self.codec.v15_parser)
-        dp = self.codec.protocol.ProtocolDesc(self.version)
+        dp = self.codec.datapath(self.version)
         cls = ofpp.OFPFlowStatsRequest if self.version == OF13 else ofpp.OFPFlowDescStatsRequest
         try:
             match = ofpp.OFPMatch(**dict(f.match or {}))
