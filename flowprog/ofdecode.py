@@ -3,22 +3,32 @@
 :func:`entries` splits a multipart reply body into :class:`FlowEntry`
 objects with ``struct`` alone (the fixed headers of OpenFlow 1.3
 ``ofp_flow_stats`` and 1.5 ``ofp_flow_desc`` plus its OXS counters), which
-is cheap enough to run on every flow of a large table.  :meth:`Decoder.decode` runs
-ryu's codec (extended by :mod:`flowprog.ofext`) on one entry and converts
-its match and instructions into the project's model; a flow the codec cannot
-decode comes back with ``undecoded`` set and nothing lost.
+is cheap enough to run on every flow of a large table.
+:meth:`Decoder.decode` runs ryu's codec (extended by :mod:`flowprog.ofext`)
+on one entry and converts its match (:mod:`flowprog.ofmatch`) and
+instructions (:mod:`flowprog.ofactions`) into the project's model.
+
+Only the codec's own failures are turned into marks: every call into the
+codec goes through :func:`flowprog.ofcodec.call`, which raises
+:class:`DecodeError` for whatever the codec raises, and the framing checks
+here raise :class:`DecodeError` themselves.  A part
+that cannot be decoded -- the match, or one action -- is marked in place
+and the rest of the flow kept; a bug in a converter is not caught.
 """
 
 from __future__ import annotations
 
 import struct
 from collections.abc import Iterator
+from operator import itemgetter
 from typing import Any
 
-from flowprog.fieldnames import lookup, xreg_halves
 from flowprog.flows import Action, FieldMatch, Flow, FlowEntry
-from flowprog.ofactions import UnknownAction, convert
-from flowprog.ofcodec import Codec
+from flowprog.mfields import MField, by_codec
+from flowprog.ofactions import Context, UnknownAction, convert_one, instruction
+from flowprog.ofcodec import Codec, call as _codec
+from flowprog.ofext import knows_action
+from flowprog.ofmatch import CONTEXT, DL_TYPE, PROTO, SIMPLE, Pieces, build, fields
 from mvcore.errors import DecodeError
 
 __all__ = ["entries", "Decoder", "OF13", "OF15"]
@@ -28,37 +38,53 @@ _H13 = struct.Struct("!HBxIIHHHH4xQQQ")  # ofp_flow_stats up to the match (48 by
 _H15 = struct.Struct("!H2xBxHHHHHQ")  # ofp_flow_desc up to the match (24 bytes)
 _MATCH_HDR = struct.Struct("!HH")
 _OXS_CLASS = 0x8002
-_CT_STATE = ("new", "est", "rel", "rpl", "inv", "trk", "snat", "dnat")
-_TCP_FLAGS = ("fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr", "ns")
+_OFPAT_EXPERIMENTER, _NX_VENDOR, _NX_CT, _NX_CLONE = 0xFFFF, 0x2320, 35, 42
+# Nicira actions whose codec parser walks a nested action list, and where it starts.
+_NESTED = {_NX_CT: 24, _NX_CLONE: 16}
+# OVS turns instructions into actions in this order, whatever order they
+# came in (lib/ofp-actions.c ofpacts_pull_openflow_instructions).
+_INSTRUCTION_ORDER = {6: 0, 4: 1, 5: 2, 3: 3, 2: 4, 1: 5}  # meter, apply, clear, write, write_metadata, goto
+
+_FIRST = itemgetter(0)
 
 
 def _pad8(n: int) -> int:
     return (n + 7) & ~7
 
 
-def _counters15(body: bytes, offset: int, end: int) -> tuple[float, int, int, int]:
-    """OXS stats after the match: duration, packets, bytes, and where they end."""
+def _counters15(body: bytes, offset: int, end: int) -> tuple[int, int, int, int, int | None, int]:
+    """OXS stats after the match: duration (s, ns), packets, bytes, idle age,
+    and where they end."""
     if offset + 4 > end:
         raise DecodeError("flow desc truncated before its stats", offset=offset)
     _reserved, length = _MATCH_HDR.unpack_from(body, offset)
     if length < 4 or offset + length > end:
         raise DecodeError(f"bad OXS stats length {length}", offset=offset)
-    duration, packets, nbytes = 0.0, 0, 0
+    sec = nsec = packets = nbytes = 0
+    idle: int | None = None
     pos, stop = offset + 4, offset + length
     while pos + 4 <= stop:
         (header,) = struct.unpack_from("!I", body, pos)
         cls, field, size = header >> 16, (header >> 9) & 0x7F, header & 0xFF
         if pos + 4 + size > stop:
             raise DecodeError("OXS field overruns its stats", offset=pos)
-        if cls == _OXS_CLASS and field == 0 and size == 8:
-            sec, nsec = struct.unpack_from("!II", body, pos + 4)
-            duration = sec + nsec / 1e9
-        elif cls == _OXS_CLASS and field == 4 and size == 8:
-            (packets,) = struct.unpack_from("!Q", body, pos + 4)
-        elif cls == _OXS_CLASS and field == 5 and size == 8:
-            (nbytes,) = struct.unpack_from("!Q", body, pos + 4)
+        if cls == _OXS_CLASS and size == 8:
+            if field == 0:
+                sec, nsec = struct.unpack_from("!II", body, pos + 4)
+            elif field == 1:
+                (idle,) = struct.unpack_from("!I", body, pos + 4)
+            elif field == 4:
+                (packets,) = struct.unpack_from("!Q", body, pos + 4)
+            elif field == 5:
+                (nbytes,) = struct.unpack_from("!Q", body, pos + 4)
         pos += 4 + size
-    return duration, packets, nbytes, offset + _pad8(length)
+    return sec, nsec, packets, nbytes, idle, offset + _pad8(length)
+
+
+# What OVS sends as a flow's OXS stats (lib/ox-stat.c oxs_put_stats): the
+# stats header, then duration, idle time, packet and byte counts, padded to 8.
+_OXS_USUAL = struct.Struct("!2xHIQIQIQIQ4x")
+_OXS_HEADERS = (52, 0x80020008, 0x80020208, 0x80020808, 0x80020A08)
 
 
 def _entry(version: int, body: bytes) -> FlowEntry:
@@ -66,15 +92,26 @@ def _entry(version: int, body: bytes) -> FlowEntry:
         if len(body) < _H13.size + 4:
             raise DecodeError(f"flow stats entry of {len(body)} bytes is too short")
         (_l, table, sec, nsec, prio, idle, hard, flags, cookie, packets, nbytes) = _H13.unpack_from(body)
-        return FlowEntry(version, table, prio, cookie, packets, nbytes, sec + nsec / 1e9, idle, hard, flags, 0, body)
+        _type, match_len = _MATCH_HDR.unpack_from(body, _H13.size)
+        inst_at = _H13.size + _pad8(match_len) if 4 <= match_len and _H13.size + _pad8(match_len) <= len(body) else 0
+        return FlowEntry(version, table, prio, cookie, packets, nbytes, sec + nsec / 1e9, idle, hard, flags, 0, body,
+                         sec, nsec, None, match_len, inst_at)
     if len(body) < _H15.size + 4:
         raise DecodeError(f"flow desc entry of {len(body)} bytes is too short")
     (_l, table, prio, idle, hard, flags, importance, cookie) = _H15.unpack_from(body)
     _type, match_len = _MATCH_HDR.unpack_from(body, _H15.size)
     if match_len < 4:
         raise DecodeError(f"bad match length {match_len}", offset=_H15.size)
-    duration, packets, nbytes, _ = _counters15(body, _H15.size + _pad8(match_len), len(body))
-    return FlowEntry(version, table, prio, cookie, packets, nbytes, duration, idle, hard, flags, importance, body)
+    at = _H15.size + _pad8(match_len)
+    if at + 56 <= len(body):
+        (length, h_dur, dur, h_idle, idle_ns, h_pkt, packets, h_byte, nbytes) = _OXS_USUAL.unpack_from(body, at)
+        if (length, h_dur, h_idle, h_pkt, h_byte) == _OXS_HEADERS:
+            return FlowEntry(version, table, prio, cookie, packets, nbytes, (dur >> 32) + (dur & 0xFFFFFFFF) / 1e9,
+                             idle, hard, flags, importance, body, dur >> 32, dur & 0xFFFFFFFF, idle_ns >> 32,
+                             match_len, at + 56)
+    sec, nsec, packets, nbytes, idle_age, inst_at = _counters15(body, at, len(body))
+    return FlowEntry(version, table, prio, cookie, packets, nbytes, sec + nsec / 1e9, idle, hard, flags, importance,
+                     body, sec, nsec, idle_age, match_len, inst_at)
 
 
 def entries(version: int, data: bytes, offset: int = 0) -> Iterator[FlowEntry]:
@@ -90,87 +127,10 @@ def entries(version: int, data: bytes, offset: int = 0) -> Iterator[FlowEntry]:
         offset += length
 
 
-def _flag_text(names: tuple[str, ...], value: int, mask: int | None, full: int) -> str:
-    """ovs-ofctl's flag notation: ``+trk-est`` when masked, ``new|trk`` when exact."""
-    if mask is None or mask & full == full:
-        return "|".join(n for i, n in enumerate(names) if value >> i & 1) or "0"
-    if not mask:
-        return "0/0"
-    return "".join(("+" if value >> i & 1 else "-") + (names[i] if i < len(names) else f"[{1 << i:#x}]")
-                   for i in range(32) if mask >> i & 1)
-
-
-def _frag_text(value: int, mask: int | None) -> str:
-    m = 3 if mask is None else mask & 3
-    if m == 3:
-        return {0: "no", 1: "first", 3: "later"}.get(value & 3, f"{value:#x}/{m:#x}")
-    if m == 1:
-        return "yes" if value & 1 else "no"
-    if m == 2:
-        return "later" if value & 2 else "not_later"
-    return f"{value:#x}/{m:#x}"
-
-
-def _vlan(value: int, mask: int | None) -> FieldMatch:
-    """OXM vlan_vid (VID plus the "present" bit 0x1000) as OVS shows it:
-    ``dl_vlan=N`` for an exact VID, otherwise the 802.1Q TCI bits."""
-    m = 0x1FFF if mask is None else mask & 0x1FFF
-    if m == 0x1FFF and value & 0x1000:
-        return FieldMatch("dl_vlan", value & 0xFFF)
-    return FieldMatch("vlan_tci", value & 0x1FFF, m)
-
-
-def _field(codec_name: str, value: Any, mask: Any) -> list[FieldMatch]:
-    """One codec match field as the field(s) OVS shows."""
-    names = lookup(codec_name)
-    if codec_name.startswith("xreg"):
-        return [FieldMatch(n, v, m) for n, v, m in xreg_halves(int(codec_name[4:]), value, mask)]
-    if names.kind == "ct_state":
-        return [FieldMatch("ct_state", _flag_text(_CT_STATE, value, mask, 0xFF))]
-    if names.kind == "tcp_flags":
-        return [FieldMatch("tcp_flags", _flag_text(_TCP_FLAGS, value, mask, 0xFFF))]
-    if names.kind == "frag":
-        return [FieldMatch("nw_frag", _frag_text(value, mask))]
-    if codec_name == "vlan_vid":
-        return [_vlan(value, mask)]
-    if codec_name == "ip_dscp":  # OVS shows DSCP in the TOS byte
-        return [FieldMatch("nw_tos", value << 2, None if mask is None else mask << 2)]
-    return [FieldMatch(names.match, value, mask)]
-
-
-def _instructions(insts: Any) -> tuple[Action, ...]:
-    out: list[Action] = []
-    for inst in insts:
-        kind = type(inst).__name__
-        if kind == "OFPInstructionActions":
-            actions = convert(inst.actions)
-            if inst.type == 4:  # APPLY_ACTIONS: the common case, shown bare
-                out.extend(actions)
-            elif inst.type == 3:
-                out.append(Action("write_actions", (), f"write_actions({','.join(a.text for a in actions)})", actions))
-            else:
-                out.append(Action("clear_actions", (), "clear_actions"))
-        elif kind == "OFPInstructionGotoTable":
-            out.append(Action("goto_table", (("table", inst.table_id),), f"goto_table:{inst.table_id}"))
-        elif kind == "OFPInstructionWriteMetadata":
-            text = f"write_metadata:{inst.metadata:#x}/{inst.metadata_mask:#x}"
-            out.append(Action("write_metadata", (("value", inst.metadata), ("mask", inst.metadata_mask)), text))
-        elif kind == "OFPInstructionMeter":
-            out.append(Action("meter", (("meter", inst.meter_id),), f"meter:{inst.meter_id}"))
-        else:
-            raise UnknownAction(kind)
-    return tuple(out)
-
-
-# Nicira actions that carry a nested action list, and where it starts:
-# ct (35) after its 24-byte fixed part, clone (42) after 16 bytes.
-_NESTED = {35: 24, 42: 16}
-
-
 def _check_actions(data: bytes, pos: int, end: int, depth: int = 0) -> None:
-    """Check an action list's framing before the codec walks it: the codec
-    loops forever on a zero-length action inside ``ct`` and reads past an
-    action whose length overruns its list."""
+    """Check the framing of an action list the codec will walk itself (the
+    one inside ``ct``, and whatever nests in it): the codec loops forever on
+    an action of length 0 there and reads past one that overruns its list."""
     if depth > 8:
         raise DecodeError("actions nested too deep", offset=pos)
     while pos < end:
@@ -179,100 +139,227 @@ def _check_actions(data: bytes, pos: int, end: int, depth: int = 0) -> None:
         atype, length = struct.unpack_from("!HH", data, pos)
         if length < 8 or length % 8 or pos + length > end:
             raise DecodeError(f"action length {length} does not fit its list", offset=pos)
-        if atype == 0xFFFF and length >= 16:
+        if atype == _OFPAT_EXPERIMENTER and length >= 16:
             vendor, subtype = struct.unpack_from("!IH", data, pos + 4)
-            if vendor == 0x2320 and subtype in _NESTED and length >= _NESTED[subtype]:
+            if vendor == _NX_VENDOR and subtype in _NESTED and length >= _NESTED[subtype]:
                 _check_actions(data, pos + _NESTED[subtype], pos + length, depth + 1)
         pos += length
+
+
+def _undecoded_reasons(actions: tuple[Action, ...]) -> list[str]:
+    out = []
+    for a in actions:
+        if a.name == "undecoded":
+            out.append(str(a.arg("reason")))
+        out += _undecoded_reasons(a.nested)
+    return out
+
+
+def _undecoded(reason: str, raw: bytes) -> Action:
+    return Action("undecoded", (("reason", reason), ("raw", raw.hex())), f"<undecoded: {reason}>")
 
 
 class Decoder:
     """Decodes flows with one codec, remembering what it has decoded.
 
-    OVN's tables repeat themselves: the same ``metadata=0x1`` match field
-    and the same action lists recur across thousands of flows.  The codec
-    decodes each distinct OXM field and each distinct instruction list once;
-    later flows reuse the result (the caches are bounded).
+    Flow tables repeat themselves: OVN's br-int holds a hundred thousand
+    flows made of a few thousand distinct match fields and a few hundred
+    distinct action lists.  The codec decodes each distinct OXM field and
+    each distinct instruction list once; later flows reuse the result (the
+    caches are bounded).
     """
 
     _LIMIT = 200_000
 
     def __init__(self, codec: Codec) -> None:
         self.codec = codec
-        self._fields: dict[bytes, tuple[FieldMatch, ...]] = {}
-        self._insts: dict[bytes, tuple[Action, ...]] = {}
+        self._tlvs: dict[int, dict[bytes, tuple[int, int, Any, tuple[MField, int, int | None]]]] = {
+            OF13: {}, OF15: {}}
+        self._pieces = Pieces()
+        self._insts: dict[tuple[int, bytes], tuple[tuple[Action, ...], str, str | None]] = {}
+        self._contexts = {OF13: Context(codec.v13), OF15: Context(codec.v15)}
 
     def decode(self, entry: FlowEntry) -> Flow:
-        """Fully decode one flow; a body that cannot be decoded is marked, never raised."""
+        """Fully decode one flow.  What the codec cannot decode is marked in
+        place, never raised: the match (``<undecoded match: ...>``) or an
+        action (``<undecoded: ...>``)."""
         try:
-            match, insts = self._split(entry)
-            return Flow(entry, self._match(entry.version, match), self._instructions(entry.version, insts))
-        except UnknownAction as e:
-            return Flow(entry, (), (), undecoded=f"no converter for {e}")
+            match_bytes, inst_bytes = self._split(entry)
         except DecodeError as e:
-            return Flow(entry, (), (), undecoded=e.message)
-        except Exception as e:  # the codec asserts, overruns and mis-sizes in many ways
-            return Flow(entry, (), (), undecoded=f"{type(e).__name__}: {e}"[:200])
+            return Flow(entry, (), (), e.message, f"<undecoded match: {e.message}>", f"<undecoded: {e.message}>")
+        version = entry.version
+        actions, actions_text, reason = self._insts.get((version, inst_bytes)) or self._instructions(
+            version, inst_bytes)
+        try:
+            match, match_text = self._match(version, match_bytes)
+        except DecodeError as e:
+            reason = e.message if reason is None else f"{e.message}; {reason}"
+            return Flow(entry, (), actions, reason, f"<undecoded match: {e.message}>", actions_text)
+        return Flow(entry, match, actions, reason, match_text, actions_text)
 
     @staticmethod
     def _split(entry: FlowEntry) -> tuple[bytes, bytes]:
         """The OXM fields and the instructions of an entry, as byte strings."""
         body = entry.body
         start = _H13.size if entry.version == OF13 else _H15.size
+        if entry.inst_at:  # entries() has found them
+            return body[start + 4:start + entry.match_len], body[entry.inst_at:]
         _type, length = _MATCH_HDR.unpack_from(body, start)
         if length < 4 or start + _pad8(length) > len(body):
             raise DecodeError(f"match length {length} does not fit the flow", offset=start)
-        fields = body[start + 4:start + length]
+        fields_ = body[start + 4:start + length]
         after = start + _pad8(length)
         if entry.version == OF15:
-            after = _counters15(body, after, len(body))[3]
-        return fields, body[after:]
+            after = _counters15(body, after, len(body))[-1]
+        return fields_, body[after:]
 
-    def _match(self, version: int, data: bytes) -> tuple[FieldMatch, ...]:
+    # -- match --------------------------------------------------------------
+
+    def _tlv(self, version: int, tlv: bytes) -> tuple[MField, int, int | None]:
         ofp = self.codec.v13 if version == OF13 else self.codec.v15
-        out: list[FieldMatch] = []
+        num, value, mask, used = _codec(ofp.oxm_parse, tlv, 0)
+        if used != len(tlv):
+            raise DecodeError("OXM field length mismatch")
+        name = _codec(ofp.oxm_to_user_header, num)
+        f = by_codec(name)
+        if f is None:
+            raise DecodeError(f"OXM field {name} is not an OVS field")
+        if not f.variable and len(value) != f.n_bytes:
+            raise DecodeError(f"OXM field {f.name} of {len(value)} bytes, not {f.n_bytes}")
+        return f, int.from_bytes(value, "big"), None if mask is None else int.from_bytes(mask, "big")
+
+    def _field(self, version: int, tlv: bytes) -> tuple[int, int, Any, tuple[MField, int, int | None]]:
+        entry = self._tlv(version, tlv)
+        classified = (*self._pieces.classify(entry), entry)
+        self._remember(self._tlvs[version], tlv, classified)
+        return classified
+
+    def _match(self, version: int, data: bytes) -> tuple[tuple[FieldMatch, ...], str]:
+        """The match's items and text.  The common case -- every OXM field
+        known, no two setting one member -- is put together from each
+        field's remembered items (:class:`flowprog.ofmatch.Pieces`); the
+        rest goes through :func:`~flowprog.ofmatch.build` whole.  (This runs
+        for every flow of a dump: it is written for speed.)"""
+        cache = self._tlvs[version]
+        pieces: list[tuple[int, FieldMatch]] = []
+        extend = pieces.extend
+        context: list[Any] = []
+        seen, dl_type, nw_proto = 0, None, None
+        pos, end = 0, len(data)
+        while pos < end:
+            if pos + 4 > end:
+                raise DecodeError("truncated OXM header", offset=pos)
+            size = 4 + data[pos + 3]
+            if pos + size > end:
+                raise DecodeError("OXM field overruns the match", offset=pos)
+            tlv = data[pos:pos + size]
+            kind, bits, payload, _entry = cache.get(tlv) or self._field(version, tlv)
+            if seen & bits:
+                return self._whole(version, data)
+            seen |= bits
+            if kind == SIMPLE:
+                extend(payload)
+            elif kind == CONTEXT:
+                context.append(payload)
+            elif kind == DL_TYPE:
+                dl_type = payload
+            elif kind == PROTO:
+                nw_proto = payload
+            else:
+                return self._whole(version, data)
+            pos += size
+        key = (dl_type, nw_proto)
+        if dl_type is not None or nw_proto is not None:
+            extend(self._pieces.protocol(key))
+        for payload in context:
+            extend(payload[1].get(key) or self._pieces.context(payload, key))
+        pieces.sort(key=_FIRST)
+        match = tuple([f for _, f in pieces])
+        return match, ",".join([f.text for f in match if f.text])
+
+    def _whole(self, version: int, data: bytes) -> tuple[tuple[FieldMatch, ...], str]:
+        """The match set field by field into OVS's struct match, then printed."""
+        cache = self._tlvs[version]
+        entries = []
+        pos = 0
+        while pos < len(data):
+            size = 4 + data[pos + 3]
+            tlv = data[pos:pos + size]
+            entries.append((cache.get(tlv) or self._field(version, tlv))[3])
+            pos += size
+        match = fields(build(entries))
+        return match, ",".join([f.text for f in match if f.text])
+
+    # -- instructions and actions -------------------------------------------
+
+    def _instructions(self, version: int, data: bytes) -> tuple[tuple[Action, ...], str, str | None]:
+        """An instruction list's actions, their text and why any could not
+        be decoded; remembered."""
+        try:
+            actions = self._decode_instructions(version, data)
+        except DecodeError as e:
+            actions = (_undecoded(e.message, data),)
+        text = ",".join(a.text for a in actions) or "drop"
+        found = (actions, text, "; ".join(_undecoded_reasons(actions)) or None)
+        self._remember(self._insts, (version, data), found)
+        return found
+
+    def _decode_instructions(self, version: int, data: bytes) -> tuple[Action, ...]:
+        ofpp = self.codec.v13_parser if version == OF13 else self.codec.v15_parser
+        ctx = self._contexts[version]
+        found: list[tuple[int, list[Action]]] = []
         pos = 0
         while pos < len(data):
             if pos + 4 > len(data):
-                raise DecodeError("truncated OXM header", offset=pos)
-            size = 4 + data[pos + 3]
-            if pos + size > len(data):
-                raise DecodeError("OXM field overruns the match", offset=pos)
-            tlv = data[pos:pos + size]
-            cached = self._fields.get(tlv)
-            if cached is None:
-                n, value, mask, used = ofp.oxm_parse(tlv, 0)
-                if used != size:
-                    raise DecodeError("OXM field length mismatch", offset=pos)
-                name, user = ofp.oxm_to_user(n, value, mask)
-                v, m = user if isinstance(user, tuple) else (user, None)
-                cached = tuple(_field(name, v, m))
-                self._remember(self._fields, tlv, cached)
-            out.extend(cached)
-            pos += size
-        return tuple(out)
+                raise DecodeError("truncated instruction", offset=pos)
+            itype, length = struct.unpack_from("!HH", data, pos)
+            if length < 8 or length % 8 or pos + length > len(data):
+                raise DecodeError(f"instruction length {length} does not fit", offset=pos)
+            if itype in (3, 4):  # WRITE_ACTIONS, APPLY_ACTIONS: an 8-byte header, then actions
+                actions = self._actions(ofpp, ctx, data, pos + 8, pos + length)
+                if itype == 3:
+                    text = f"write_actions({','.join(a.text for a in actions) or 'drop'})"
+                    actions = [Action("write_actions", (), text, tuple(actions))]
+            elif itype == 5:
+                actions = [Action("clear_actions", (), "clear_actions")]
+            elif itype in (1, 2, 6):
+                inst = _codec(ofpp.OFPInstruction.parser, data, pos)
+                try:
+                    actions = [instruction(inst)]
+                except UnknownAction as e:
+                    actions = [_undecoded(f"no converter for {e}", data[pos:pos + length])]
+            else:
+                actions = [_undecoded(f"instruction type {itype}", data[pos:pos + length])]
+            found.append((_INSTRUCTION_ORDER.get(itype, 6), actions))
+            pos += length
+        found.sort(key=lambda item: item[0])
+        return tuple(a for _, actions in found for a in actions)
 
-    def _instructions(self, version: int, data: bytes) -> tuple[Action, ...]:
-        cached = self._insts.get(data)
-        if cached is None:
-            ofpp = self.codec.v13_parser if version == OF13 else self.codec.v15_parser
-            insts, pos = [], 0
-            while pos < len(data):
-                if pos + 4 > len(data):
-                    raise DecodeError("truncated instruction", offset=pos)
-                (length,) = struct.unpack_from("!H", data, pos + 2)
-                if length < 8 or length % 8 or pos + length > len(data):
-                    raise DecodeError(f"instruction length {length} does not fit", offset=pos)
-                (itype,) = struct.unpack_from("!H", data, pos)
-                if itype in (3, 4):  # WRITE_ACTIONS, APPLY_ACTIONS: 8-byte header, then actions
-                    _check_actions(data, pos + 8, pos + length)
-                insts.append(ofpp.OFPInstruction.parser(data, pos))
-                pos += length
-            cached = _instructions(insts)
-            self._remember(self._insts, data, cached)
-        return cached
+    def _actions(self, ofpp: Any, ctx: Context, data: bytes, pos: int, end: int) -> list[Action]:
+        """An action list, each action decoded on its own: one the codec
+        cannot decode is marked, the others kept."""
+        out = []
+        while pos < end:
+            if pos + 4 > end:
+                raise DecodeError("truncated action header", offset=pos)
+            atype, length = struct.unpack_from("!HH", data, pos)
+            if length < 8 or length % 8 or pos + length > end:
+                raise DecodeError(f"action length {length} does not fit its list", offset=pos)
+            raw = data[pos:pos + length]
+            try:
+                if not knows_action(ofpp, atype):
+                    raise DecodeError(f"action type {atype} unknown to the codec")
+                _check_actions(data, pos, pos + length)
+                codec_action = _codec(ofpp.OFPAction.parser, data, pos)
+                out.append(convert_one(codec_action, ctx))
+            except DecodeError as e:
+                out.append(_undecoded(e.message, raw))
+            except UnknownAction as e:
+                out.append(_undecoded(f"no converter for {e}", raw))
+            pos += length
+        return out
 
-    def _remember(self, cache: dict[bytes, Any], key: bytes, value: Any) -> None:
+    def _remember(self, cache: dict[Any, Any], key: Any, value: Any) -> None:
         if len(cache) >= self._LIMIT:
             cache.clear()
         cache[key] = value

@@ -11,8 +11,7 @@ import pytest
 from mvcore.errors import Unavailable, UsageError
 from mvtep.sandbox.node import Sandbox
 from tests.conftest import run_cli
-from tests.flowdump import ofctl_flows
-from tests.ofp_oracle import compare
+from tests.flowdump import differences, ofctl_flows
 from tests.ofproxy import Relay
 
 pytestmark = pytest.mark.sandbox
@@ -26,7 +25,7 @@ def test_text_pastes_like_ovs_ofctl(sandbox: Sandbox) -> None:
     res = run_cli(["flows", "--table", "0"], env=_env(sandbox))
     assert res.status == 0
     lines = res.out.splitlines()
-    assert lines and compare(ofctl_flows(sandbox, 6, "table=0"), lines) == []
+    assert lines and differences(ofctl_flows(sandbox, 6, "table=0"), lines) == []
 
 
 def test_json_by_interface_name(sandbox: Sandbox) -> None:
