@@ -22,6 +22,7 @@ from typing import Any
 from flowprog.flows import FlowEntry
 from flowprog.ofcodec import Codec
 from flowprog.ofdecode import OF13, OF15, entries
+from flowprog.ofvalues import port_to_ofp11
 from mvcore.errors import DecodeError, Unavailable, UsageError
 
 __all__ = ["FlowFilter", "OpenFlowClient"]
@@ -38,10 +39,10 @@ class FlowFilter:
     """What to ask the switch for; everything unset means every flow."""
 
     table: int | None = None
-    out_port: int | None = None
+    out_port: int | None = None  # an OpenFlow 1.0 port number: LOCAL is 0xfffe
     cookie: int = 0
     cookie_mask: int = 0
-    match: Mapping[str, Any] | None = None  # codec OFPMatch keyword arguments, e.g. {"in_port": 7}
+    match: Mapping[str, Any] | None = None  # codec OFPMatch keyword arguments, e.g. {"in_port": 7} (LOCAL: 0xfffe)
 
 
 class OpenFlowClient:
@@ -160,12 +161,16 @@ class OpenFlowClient:
             self.codec.v15, self.codec.v15_parser)
         dp = self.codec.datapath(self.version)
         cls = ofpp.OFPFlowStatsRequest if self.version == OF13 else ofpp.OFPFlowDescStatsRequest
+        fields = dict(f.match or {})
+        if isinstance(fields.get("in_port"), int):  # OpenFlow 1.1+ numbers the reserved ports 0xffffff00 up
+            fields["in_port"] = port_to_ofp11(fields["in_port"])
         try:
-            match = ofpp.OFPMatch(**dict(f.match or {}))
+            match = ofpp.OFPMatch(**fields)
         except (KeyError, TypeError, ValueError) as e:
-            raise UsageError(f"cannot match on {dict(f.match or {})}: {e}") from e
-        req = cls(dp, 0, _OFPTT_ALL if f.table is None else f.table,
-                  _OFPP_ANY if f.out_port is None else f.out_port, _OFPG_ANY, f.cookie, f.cookie_mask, match)
+            raise UsageError(f"cannot match on {fields}: {e}") from e
+        out_port = _OFPP_ANY if f.out_port is None else port_to_ofp11(f.out_port)
+        req = cls(dp, 0, _OFPTT_ALL if f.table is None else f.table, out_port, _OFPG_ANY, f.cookie,
+                  f.cookie_mask, match)
         req.xid = xid
         req.serialize()
         return bytes(req.buf)
