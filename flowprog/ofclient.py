@@ -199,16 +199,21 @@ class OpenFlowClient:
             if not flags & _MP_MORE:
                 return
 
-    def flows(self, f: FlowFilter = FlowFilter()) -> Iterator[FlowEntry]:
-        """The flows matching ``f``, one by one as the replies arrive."""
+    def flow_batches(self, f: FlowFilter = FlowFilter()) -> Iterator[list[FlowEntry]]:
+        """The flows matching ``f``, a reply's worth at a time as they arrive."""
         count = 0
         try:
             for body in self.replies(f):
-                for entry in entries(self.version, body):
-                    count += 1
-                    yield entry
+                batch = list(entries(self.version, body))
+                count += len(batch)
+                yield batch
         except Unavailable as e:
             if count:
                 raise Unavailable(f"{e.message} after {count} flows: the table is incomplete",
                                   hint="the flows read so far are not the whole table") from e
             raise
+
+    def flows(self, f: FlowFilter = FlowFilter()) -> Iterator[FlowEntry]:
+        """The flows matching ``f``, one by one as the replies arrive."""
+        for batch in self.flow_batches(f):
+            yield from batch

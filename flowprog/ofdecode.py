@@ -114,10 +114,45 @@ def _entry(version: int, body: bytes) -> FlowEntry:
                      body, sec, nsec, idle_age, match_len, inst_at)
 
 
+# The fixed headers with the match's length, in one read (the match type, OXM, is skipped).
+_E13 = struct.Struct("!HBxIIHHHH4xQQQ2xH")
+_E15 = struct.Struct("!H2xBxHHHHHQ2xH")
+
+
 def entries(version: int, data: bytes, offset: int = 0) -> Iterator[FlowEntry]:
-    """The flows in a flow-stats multipart reply body (after its 16-byte header)."""
+    """The flows in a flow-stats multipart reply body (after its 16-byte header).
+
+    Runs for every flow of a dump, so the usual entry is read with as few
+    ``struct`` calls as it takes; anything else goes through :func:`_entry`,
+    which checks every length."""
     end = len(data)
+    if version == OF13:
+        head, fixed = _E13, _H13.size
+    else:
+        head, fixed = _E15, _H15.size
+    oxs, usual, size = _OXS_USUAL.unpack_from, _OXS_HEADERS, head.size
     while offset < end:
+        if offset + size <= end:
+            found = head.unpack_from(data, offset)
+            length, match_len = found[0], found[-1]
+            at = fixed + _pad8(match_len)
+            if size <= length and offset + length <= end and match_len >= 4 and at <= length:
+                body = data[offset:offset + length]
+                if version == OF13:
+                    (_l, table, sec, nsec, prio, idle, hard, flags, cookie, packets, nbytes, _m) = found
+                    yield FlowEntry(version, table, prio, cookie, packets, nbytes, sec + nsec / 1e9, idle, hard,
+                                    flags, 0, body, sec, nsec, None, match_len, at)
+                    offset += length
+                    continue
+                if at + 56 <= length:
+                    (_l, table, prio, idle, hard, flags, importance, cookie, _m) = found
+                    (slen, h_dur, dur, h_idle, idle_ns, h_pkt, packets, h_byte, nbytes) = oxs(body, at)
+                    if (slen, h_dur, h_idle, h_pkt, h_byte) == usual:
+                        sec, nsec = dur >> 32, dur & 0xFFFFFFFF
+                        yield FlowEntry(version, table, prio, cookie, packets, nbytes, sec + nsec / 1e9, idle, hard,
+                                        flags, importance, body, sec, nsec, idle_ns >> 32, match_len, at + 56)
+                        offset += length
+                        continue
         if offset + 2 > end:
             raise DecodeError("trailing byte after the last flow", offset=offset)
         (length,) = struct.unpack_from("!H", data, offset)
@@ -183,11 +218,16 @@ class Decoder:
         """Fully decode one flow.  What the codec cannot decode is marked in
         place, never raised: the match (``<undecoded match: ...>``) or an
         action (``<undecoded: ...>``)."""
-        try:
-            match_bytes, inst_bytes = self._split(entry)
-        except DecodeError as e:
-            return Flow(entry, (), (), e.message, f"<undecoded match: {e.message}>", f"<undecoded: {e.message}>")
-        version = entry.version
+        version, body, inst_at = entry.version, entry.body, entry.inst_at
+        if inst_at:  # entries() has found match and instructions
+            start = _H13.size if version == OF13 else _H15.size
+            match_bytes, inst_bytes = body[start + 4:start + entry.match_len], body[inst_at:]
+        else:
+            try:
+                match_bytes, inst_bytes = self._split(entry)
+            except DecodeError as e:
+                return Flow(entry, (), (), e.message, f"<undecoded match: {e.message}>",
+                            f"<undecoded: {e.message}>")
         actions, actions_text, reason = self._insts.get((version, inst_bytes)) or self._instructions(
             version, inst_bytes)
         try:
@@ -228,7 +268,12 @@ class Decoder:
             raise DecodeError(f"OXM field {f.name} of {len(value)} bytes, not {f.n_bytes}")
         return f, int.from_bytes(value, "big"), None if mask is None else int.from_bytes(mask, "big")
 
-    def _field(self, version: int, tlv: bytes) -> tuple[int, int, Any, tuple[MField, int, int | None]]:
+    def _field(self, version: int, tlv: bytes, pos: int = 0, end: int = 1 << 16
+               ) -> tuple[int, int, Any, tuple[MField, int, int | None]]:
+        """Decode one OXM field the caches do not hold yet; ``pos`` and
+        ``end`` say where it is in its match, to tell one cut short."""
+        if pos + len(tlv) > end or len(tlv) < 4 or len(tlv) != 4 + tlv[3]:
+            raise DecodeError("OXM field overruns the match", offset=pos)
         entry = self._tlv(version, tlv)
         classified = (*self._pieces.classify(entry), entry)
         self._remember(self._tlvs[version], tlv, classified)
@@ -240,39 +285,37 @@ class Decoder:
         field's remembered items (:class:`flowprog.ofmatch.Pieces`); the
         rest goes through :func:`~flowprog.ofmatch.build` whole.  (This runs
         for every flow of a dump: it is written for speed.)"""
-        cache = self._tlvs[version]
+        get = self._tlvs[version].get
         pieces: list[tuple[int, FieldMatch]] = []
-        extend = pieces.extend
         context: list[Any] = []
         seen, dl_type, nw_proto = 0, None, None
         pos, end = 0, len(data)
-        while pos < end:
-            if pos + 4 > end:
-                raise DecodeError("truncated OXM header", offset=pos)
-            size = 4 + data[pos + 3]
-            if pos + size > end:
-                raise DecodeError("OXM field overruns the match", offset=pos)
-            tlv = data[pos:pos + size]
-            kind, bits, payload, _entry = cache.get(tlv) or self._field(version, tlv)
-            if seen & bits:
-                return self._whole(version, data)
-            seen |= bits
-            if kind == SIMPLE:
-                extend(payload)
-            elif kind == CONTEXT:
-                context.append(payload)
-            elif kind == DL_TYPE:
-                dl_type = payload
-            elif kind == PROTO:
-                nw_proto = payload
-            else:
-                return self._whole(version, data)
-            pos += size
+        try:
+            while pos < end:
+                size = 4 + data[pos + 3]
+                tlv = data[pos:pos + size]
+                kind, bits, payload, _entry = get(tlv) or self._field(version, tlv, pos, end)
+                if seen & bits:
+                    return self._whole(version, data)
+                seen |= bits
+                if kind == SIMPLE:
+                    pieces += payload
+                elif kind == CONTEXT:
+                    context.append(payload)
+                elif kind == DL_TYPE:
+                    dl_type = payload
+                elif kind == PROTO:
+                    nw_proto = payload
+                else:
+                    return self._whole(version, data)
+                pos += size
+        except IndexError:  # data[pos + 3]: the last header is cut short
+            raise DecodeError("truncated OXM header", offset=pos) from None
         key = (dl_type, nw_proto)
         if dl_type is not None or nw_proto is not None:
-            extend(self._pieces.protocol(key))
+            pieces += self._pieces.protocol(key)
         for payload in context:
-            extend(payload[1].get(key) or self._pieces.context(payload, key))
+            pieces += payload[1].get(key) or self._pieces.context(payload, key)
         pieces.sort(key=_FIRST)
         match = tuple([f for _, f in pieces])
         return match, ",".join([f.text for f in match if f.text])
@@ -283,9 +326,11 @@ class Decoder:
         entries = []
         pos = 0
         while pos < len(data):
+            if pos + 4 > len(data):
+                raise DecodeError("truncated OXM header", offset=pos)
             size = 4 + data[pos + 3]
             tlv = data[pos:pos + size]
-            entries.append((cache.get(tlv) or self._field(version, tlv))[3])
+            entries.append((cache.get(tlv) or self._field(version, tlv, pos, len(data)))[3])
             pos += size
         match = fields(build(entries))
         return match, ",".join([f.text for f in match if f.text])

@@ -32,21 +32,27 @@ def flags_text(flags: int) -> str:
     return "".join(f"{name} " for bit, name in _FLAGS if flags & bit)
 
 
+def _options(e: FlowEntry) -> str:
+    """The flow's options after its counters: timeouts, flags, importance,
+    and the idle age OpenFlow 1.5 reports."""
+    out = ""
+    if e.idle_timeout:
+        out += f"idle_timeout={e.idle_timeout}, "
+    if e.hard_timeout:
+        out += f"hard_timeout={e.hard_timeout}, "
+    if e.flags:
+        out += flags_text(e.flags)
+    if e.importance:
+        out += f"importance={e.importance}, "
+    if e.idle_age is not None:
+        out += f"idle_age={e.idle_age}, "
+    return out
+
+
 def format_header(e: FlowEntry) -> str:
     """Everything before the match, with its trailing separator."""
-    head = (f"cookie={e.cookie:#x}, duration={duration_text(e.duration_sec, e.duration_nsec)}, table={e.table}, "
-            f"n_packets={e.packet_count}, n_bytes={e.byte_count}, ")
-    if e.idle_timeout:
-        head += f"idle_timeout={e.idle_timeout}, "
-    if e.hard_timeout:
-        head += f"hard_timeout={e.hard_timeout}, "
-    if e.flags:
-        head += flags_text(e.flags)
-    if e.importance:
-        head += f"importance={e.importance}, "
-    if e.idle_age is not None:
-        head += f"idle_age={e.idle_age}, "
-    return head
+    return (f"cookie={e.cookie:#x}, duration={duration_text(e.duration_sec, e.duration_nsec)}, table={e.table}, "
+            f"n_packets={e.packet_count}, n_bytes={e.byte_count}, {_options(e)}")
 
 
 def match_text(flow: Flow) -> str:
@@ -62,9 +68,24 @@ def actions_text(flow: Flow) -> str:
 
 
 def format_flow(flow: Flow) -> str:
-    """One ``ovs-ofctl dump-flows`` line (without its leading space)."""
+    """One ``ovs-ofctl dump-flows`` line (without its leading space).
+
+    This runs for every flow of a dump: :func:`format_header`,
+    :func:`match_text` and :func:`actions_text` are inlined for the usual
+    flow (a duration in whole milliseconds, as OVS keeps it)."""
     e = flow.entry
-    match = match_text(flow)
+    match = flow.match_text
+    if match is None:
+        match = match_text(flow)
+    actions = flow.actions_text
+    if actions is None:
+        actions = actions_text(flow)
+    nsec = e.duration_nsec
+    duration = f"{e.duration_sec}.{nsec // 1_000_000:03d}s" if nsec and not nsec % 1_000_000 else duration_text(
+        e.duration_sec, nsec)
+    options = _options(e) if e.idle_age is not None or e.flags or e.idle_timeout or e.hard_timeout \
+        or e.importance else ""
     if e.priority != _DEFAULT_PRIORITY:
         match = f"priority={e.priority},{match}" if match else f"priority={e.priority}"
-    return f"{format_header(e)}{match + ' ' if match else ''}actions={actions_text(flow)}"
+    return (f"cookie={e.cookie:#x}, duration={duration}, table={e.table}, n_packets={e.packet_count}, "
+            f"n_bytes={e.byte_count}, {options}{match + ' ' if match else ''}actions={actions}")

@@ -19,7 +19,6 @@ __all__ = ["register", "VERSIONS", "open_client", "parse_cookie"]
 _OF13, _OF15 = 4, 6  # flowprog.ofdecode's OF13/OF15 (not imported here: the CLI starts without the codec)
 VERSIONS = {"1.5": (_OF15,), "1.3": (_OF13,), "auto": (_OF15, _OF13)}
 SCHEMA = 1
-_BATCH = 256  # lines written at a time
 
 
 def register(sub: Any) -> None:
@@ -84,33 +83,27 @@ def run(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
     out = rt.out.file
     with open_client(args, rt, ends) as client:
         decode = Decoder(client.codec).decode
-        flows = (decode(e) for e in client.flows(filt))
-        batch: list[str] = []
-        try:
-            if not args.json:
-                for flow in flows:  # streamed: the first flows print while the rest arrive
-                    batch.append(f" {format_flow(flow)}\n")
-                    if len(batch) >= _BATCH:
-                        out.write("".join(batch))
-                        batch.clear()
-                return ExitStatus.OK
-            # Streamed too, one flow per line.  The closing bracket and the
-            # count come last: a dump cut short leaves a document that does
-            # not parse, never one that looks whole.
-            version = "1.5" if client.version == _OF15 else "1.3"
-            out.write(f'{{"schema": {SCHEMA}, "kind": "flows", "bridge": {json.dumps(ends.bridge)}, '
-                      f'"openflow": "{version}", "flows": [')
-            render = JsonPieces().flow
-            undecoded, sep = 0, "\n"
-            for flow in flows:
-                batch.append(sep + render(flow))
-                sep = ",\n"
-                undecoded += flow.undecoded is not None
-                if len(batch) >= _BATCH:
-                    out.write("".join(batch))
-                    batch.clear()
-            batch.append(f'\n], "undecoded": {undecoded}}}\n')
-            return ExitStatus.OK
-        finally:
-            out.write("".join(batch))
+        batches = client.flow_batches(filt)  # a reply's flows at a time: the first print while the rest arrive
+        if not args.json:
+            for batch in batches:
+                out.write("".join([f" {format_flow(decode(e))}\n" for e in batch]))
             out.flush()
+            return ExitStatus.OK
+        # Streamed too, one flow per line.  The closing bracket and the count
+        # come last: a dump cut short leaves a document that does not parse,
+        # never one that looks whole.
+        version = "1.5" if client.version == _OF15 else "1.3"
+        out.write(f'{{"schema": {SCHEMA}, "kind": "flows", "bridge": {json.dumps(ends.bridge)}, '
+                  f'"openflow": "{version}", "flows": [')
+        render = JsonPieces().flow
+        undecoded, sep = 0, "\n"
+        try:
+            for batch in batches:
+                flows = [decode(e) for e in batch]
+                undecoded += sum(1 for f in flows if f.undecoded is not None)
+                out.write(sep + ",\n".join([render(f) for f in flows]))
+                sep = ",\n"
+            out.write(f'\n], "undecoded": {undecoded}}}\n')
+        finally:
+            out.flush()
+    return ExitStatus.OK
