@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flowprog.flows import Flow, FlowEntry
 
-__all__ = ["format_flow", "format_header", "duration_text", "flags_text", "match_text", "actions_text"]
+__all__ = ["format_flow", "line", "format_header", "duration_text", "flags_text", "match_text", "actions_text"]
 
 _DEFAULT_PRIORITY = 0x8000
 # lib/ofp-flow.c ofputil_flow_mod_flags_format: OFPFF_* bits, in its order.
@@ -68,18 +68,18 @@ def actions_text(flow: Flow) -> str:
 
 
 def format_flow(flow: Flow) -> str:
-    """One ``ovs-ofctl dump-flows`` line (without its leading space).
-
-    This runs for every flow of a dump: :func:`format_header`,
-    :func:`match_text` and :func:`actions_text` are inlined for the usual
-    flow (a duration in whole milliseconds, as OVS keeps it)."""
-    e = flow.entry
+    """One ``ovs-ofctl dump-flows`` line (without its leading space)."""
     match = flow.match_text
-    if match is None:
-        match = match_text(flow)
     actions = flow.actions_text
-    if actions is None:
-        actions = actions_text(flow)
+    return line(flow.entry, match_text(flow) if match is None else match,
+                actions_text(flow) if actions is None else actions)
+
+
+def line(e: FlowEntry, match: str, actions: str) -> str:
+    """The line of a flow with this header, match text and actions text.
+
+    This runs for every flow of a dump: :func:`format_header` is inlined for
+    the usual flow (a duration in whole milliseconds, as OVS keeps it)."""
     nsec = e.duration_nsec
     duration = f"{e.duration_sec}.{nsec // 1_000_000:03d}s" if nsec and not nsec % 1_000_000 else duration_text(
         e.duration_sec, nsec)

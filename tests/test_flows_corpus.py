@@ -24,7 +24,9 @@ from hypothesis import strategies as st
 
 from flowprog.flowjson import JsonPieces, flow_json
 from flowprog.mfields import FIELDS as MFIELDS
-from flowprog.ofdecode import OF13, OF15
+from flowprog.ofcodec import load
+from flowprog.ofdecode import OF13, OF15, Decoder
+from flowprog.ofext import install
 from flowprog.offormat import actions_text, format_flow
 from tests.flowcatalog import ACTIONS, BASES, FIELDS, SETUP, compatible, corpus
 from tests.flowdump import differences, read_flows, strip_stats
@@ -72,6 +74,16 @@ def test_every_flow_prints_as_ovs_ofctl_prints_it(corpus_bridge: tuple[OvsBridge
     assert len(reference) == count, "the switch holds fewer flows than the corpus added"
     problems = differences(reference, mine)
     assert not problems, f"{len(problems)} of {count} flows differ:\n" + "\n".join(problems[:40])
+
+
+@pytest.mark.parametrize("version", [OF15, OF13], ids=["of15", "of13"])
+def test_the_text_path_prints_the_same_lines(corpus_bridge: tuple[OvsBridge, int], version: int) -> None:
+    """``mvtep flows`` prints with :meth:`Decoder.lines`, which skips the
+    model: its lines are the model's, flow for flow."""
+    br, _ = corpus_bridge
+    entries = [f.entry for f in read_flows(br.remote, version)]
+    decoder = Decoder(install(load(os.environ)))
+    assert decoder.lines(entries) == [format_flow(decoder.decode(e)) for e in entries]
 
 
 @pytest.mark.parametrize("version", [OF15, OF13], ids=["of15", "of13"])

@@ -73,7 +73,6 @@ def run(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
     from flowprog.flowjson import JsonPieces
     from flowprog.ofclient import FlowFilter
     from flowprog.ofdecode import Decoder
-    from flowprog.offormat import format_flow
     ends = resolve(rt.env, db=args.db, openflow=args.openflow, bridge=args.bridge)
     if args.table is not None and not 0 <= args.table <= 254:
         raise UsageError(f"--table {args.table} is not a table number (0-254)")
@@ -82,11 +81,12 @@ def run(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
     filt = FlowFilter(table=args.table, cookie=cookie, cookie_mask=cookie_mask, match=match)
     out = rt.out.file
     with open_client(args, rt, ends) as client:
-        decode = Decoder(client.codec).decode
+        decoder = Decoder(client.codec)
+        decode = decoder.decode
         batches = client.flow_batches(filt)  # a reply's flows at a time: the first print while the rest arrive
         if not args.json:
             for batch in batches:
-                out.write("".join([f" {format_flow(decode(e))}\n" for e in batch]))
+                out.write("".join([f" {text}\n" for text in decoder.lines(batch)]))
             out.flush()
             return ExitStatus.OK
         # Streamed too, one flow per line.  The closing bracket and the count
