@@ -94,7 +94,7 @@ def _entry(version: int, body: bytes) -> FlowEntry:
             raise DecodeError(f"flow stats entry of {len(body)} bytes is too short")
         (_l, table, sec, nsec, prio, idle, hard, flags, cookie, packets, nbytes) = _H13.unpack_from(body)
         _type, match_len = _MATCH_HDR.unpack_from(body, _H13.size)
-        inst_at = _H13.size + _pad8(match_len) if 4 <= match_len and _H13.size + _pad8(match_len) <= len(body) else 0
+        inst_at = _H13.size + _pad8(match_len) if match_len >= 4 and _H13.size + _pad8(match_len) <= len(body) else 0
         return FlowEntry(version, table, prio, cookie, packets, nbytes, sec + nsec / 1e9, idle, hard, flags, 0, body,
                          sec, nsec, None, match_len, inst_at)
     if len(body) < _H15.size + 4:

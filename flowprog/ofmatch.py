@@ -334,7 +334,7 @@ def fields(st: MatchState) -> tuple[FieldMatch, ...]:
     icmp4 = dl_type == _ETH_IP and nw_proto == _ICMP
     icmp6 = dl_type == _ETH_IPV6 and nw_proto == _ICMPV6
     tp_names = ("icmp_type", "icmp_code") if icmp4 or icmp6 else ("tp_src", "tp_dst")
-    for member, name in zip(("tp_src", "tp_dst"), tp_names):
+    for member, name in zip(("tp_src", "tp_dst"), tp_names, strict=True):
         if (x := g(member)) is not None:
             _fm(out, name, x[0], _opt(x[1], 0xFFFF), f"{name}={_dec16(*x)}")
     if icmp6:

@@ -14,7 +14,8 @@ import socket
 from flowprog.mfields import (CT_STATE, DEC, ETH, FRAG, HEX, IPV4, IPV6, PACKET_TYPE, PORT, PORT_OXM, TCP_FLAGS,
                               TNL_FLAGS, MField)
 
-__all__ = ["hex_text", "port_text", "port_from_ofp11", "port_to_ofp11", "port_from_text", "ip_text", "ip_masked", "ipv6_text", "ipv6_masked",
+__all__ = ["hex_text", "port_text", "port_from_ofp11", "port_to_ofp11", "port_from_text",
+           "ip_text", "ip_masked", "ipv6_text", "ipv6_masked",
            "eth_text", "eth_masked", "flags_text", "flags_masked", "packet_type_masked", "frag_text",
            "mf_format", "RESERVED_PORTS", "CT_STATE_NAMES", "TCP_FLAG_NAMES", "TNL_FLAG_NAMES"]
 

@@ -347,7 +347,7 @@ ACTIONS: list[Case] = [
         ("vlan", "set_vlan_vid:5"), ("vlan", "set_vlan_pcp:1"),
         ("ip", "dec_ttl"), ("ip", "dec_ttl(1,2,3)"), ("ip", "dec_ttl(0)"), ("ip", "dec_ttl(65535)"),
         ("mpls", "set_mpls_label:5"), ("mpls", "set_mpls_label:0x10"), ("mpls", "set_mpls_tc:3"),
-        ("mpls", "set_mpls_ttl:64"), ("mpls", "dec_mpls_ttl"), 
+        ("mpls", "set_mpls_ttl:64"), ("mpls", "dec_mpls_ttl"),
         ("any", "check_pkt_larger(1500)->reg0[0]"), ("any", "check_pkt_larger(8000)->NXM_NX_REG9[10]"),
         ("any", "check_pkt_larger(0)->xxreg1[127]"), ("any", "delete_field:tun_metadata0"),
         ("any", "delete_field:tun_metadata63"),

@@ -16,7 +16,6 @@ import json
 import os
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, reject, settings
@@ -93,7 +92,7 @@ def test_json_carries_the_same_facts(corpus_bridge: tuple[OvsBridge, int], versi
     for flow in read_flows(br.remote, version):
         doc = json.loads(pieces.flow(flow))
         assert doc == flow_json(flow)
-        assert ",".join(a["text"] for a in doc["actions"]) or "drop" == actions_text(flow)
+        assert (",".join(a["text"] for a in doc["actions"]) or "drop") == actions_text(flow)
         assert "undecoded" not in doc, format_flow(flow)
 
 
