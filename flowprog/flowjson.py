@@ -10,7 +10,9 @@ speed of the text output.  Both give the same document.
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Iterable
+from operator import itemgetter
+from typing import Any, cast
 
 from flowprog.flows import Action, FieldMatch, Flow
 
@@ -53,38 +55,66 @@ def flow_json(f: Flow) -> dict[str, Any]:
     return doc
 
 
-class JsonPieces:
-    """The JSON text of match items and action lists already seen.
+_SECOND = itemgetter(1)
 
-    Keyed by the object's id, with the object kept alongside so that the id
-    cannot be reused while the entry lives; bounded like the decoder's
-    caches, whose objects these are."""
+
+class JsonPieces:
+    """The JSON text of match items and action lists already seen, and how
+    many flows it has rendered undecoded.
+
+    Keyed by the object's id, with the object kept alive alongside so that
+    the id cannot be reused while the entry lives; bounded like the
+    decoder's caches, whose objects these are."""
 
     _LIMIT = 200_000
 
     def __init__(self) -> None:
-        self._seen: dict[int, tuple[object, str]] = {}
+        self._texts: dict[int, str] = {}
+        self._alive: list[object] = []
+        self.undecoded = 0
 
     def _text(self, obj: object, make: Any) -> str:
-        found = self._seen.get(id(obj))
-        if found is None:
-            if len(self._seen) >= self._LIMIT:
-                self._seen.clear()
-            found = self._seen[id(obj)] = (obj, json.dumps(make(obj)))
-        return found[1]
+        if len(self._texts) >= self._LIMIT:
+            self._texts.clear()
+            self._alive.clear()
+        self._alive.append(obj)
+        text = self._texts[id(obj)] = json.dumps(make(obj))
+        return text
+
+    def _document(self, table: int, priority: int, cookie: int, n_packets: int, n_bytes: int, duration: float,
+                  idle_timeout: int, hard_timeout: int, flags: int, importance: int, match: Iterable[FieldMatch],
+                  actions: tuple[Action, ...]) -> str:
+        """The document's text up to its closing brace: ``flow_json``'s keys,
+        in its order."""
+        get = self._texts.get
+        match = tuple(match)
+        found = list(map(get, map(id, match)))
+        items = cast(list[str], found) if None not in found else [
+            get(id(m)) or self._text(m, _match_json) for m in match]
+        acts = get(id(actions)) or self._text(actions, lambda acts: [action_json(a) for a in acts])
+        return (f'{{"table": {table}, "priority": {priority}, "cookie": {cookie}, '
+                f'"packets": {n_packets}, "bytes": {n_bytes}, "duration": {round(duration, 3)!r}, '
+                f'"idle_timeout": {idle_timeout}, "hard_timeout": {hard_timeout}, "importance": {importance}, '
+                f'"flags": {flags}, "match": [{", ".join(items)}], "actions": {acts}')
 
     def flow(self, f: Flow) -> str:
         """``json.dumps(flow_json(f))``, faster."""
         e = f.entry
-        match = ", ".join([self._text(m, _match_json) for m in f.match])
-        actions = self._text(f.actions, lambda acts: [action_json(a) for a in acts])
-        text = (f'{{"table": {e.table}, "priority": {e.priority}, "cookie": {e.cookie}, '
-                f'"packets": {e.packet_count}, "bytes": {e.byte_count}, "duration": {round(e.duration, 3)!r}, '
-                f'"idle_timeout": {e.idle_timeout}, "hard_timeout": {e.hard_timeout}, "importance": {e.importance}, '
-                f'"flags": {e.flags}, "match": [{match}], "actions": {actions}')
+        text = self._document(e.table, e.priority, e.cookie, e.packet_count, e.byte_count, e.duration,
+                              e.idle_timeout, e.hard_timeout, e.flags, e.importance, f.match, f.actions)
         if f.undecoded:
+            self.undecoded += 1
             text += f', "undecoded": {json.dumps(f.undecoded)}, "raw": "{e.body.hex()}"'
         return text + "}"
+
+    def row(self, table: int, priority: int, cookie: int, n_packets: int, n_bytes: int, sec: int, nsec: int,
+            idle_timeout: int, hard_timeout: int, flags: int, importance: int, idle_age: int | None,
+            match: list[tuple[int, FieldMatch]], actions: tuple[tuple[Action, ...], str, str | None]) -> str:
+        """:meth:`flow`'s text from the flow's parts, as
+        :meth:`flowprog.ofdecode.Decoder.rows` gives them (with ``clean``:
+        every action decoded)."""
+        return self._document(table, priority, cookie, n_packets, n_bytes, sec + nsec / 1e9, idle_timeout,
+                              hard_timeout, flags, importance, map(_SECOND, match), actions[0]) + "}"
 
 
 def flow_json_text(f: Flow, pieces: JsonPieces | None = None) -> str:

@@ -15,15 +15,17 @@ from __future__ import annotations
 
 import socket
 import struct
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from flowprog.flows import FlowEntry
 from flowprog.ofcodec import Codec
 from flowprog.ofdecode import OF13, OF15, entries
 from flowprog.ofvalues import port_to_ofp11
 from mvcore.errors import DecodeError, Unavailable, UsageError
+
+T = TypeVar("T")
 
 __all__ = ["FlowFilter", "OpenFlowClient"]
 
@@ -199,12 +201,22 @@ class OpenFlowClient:
             if not flags & _MP_MORE:
                 return
 
-    def flow_batches(self, f: FlowFilter = FlowFilter()) -> Iterator[list[FlowEntry]]:
-        """The flows matching ``f``, a reply's worth at a time as they arrive."""
+    @overload
+    def flow_batches(self, f: FlowFilter = ...) -> Iterator[list[FlowEntry]]: ...
+
+    @overload
+    def flow_batches(self, f: FlowFilter, split: Callable[[int, bytes], list[T]]) -> Iterator[list[T]]: ...
+
+    def flow_batches(self, f: FlowFilter = FlowFilter(),
+                     split: Callable[[int, bytes], list[Any]] | None = None) -> Iterator[list[Any]]:
+        """The flows matching ``f``, a reply's worth at a time as they
+        arrive: as :class:`FlowEntry` objects, or as ``split(version,
+        body)`` makes them of each reply body (``mvtep flows`` turns a
+        body straight into lines)."""
         count = 0
         try:
             for body in self.replies(f):
-                batch = list(entries(self.version, body))
+                batch = split(self.version, body) if split is not None else list(entries(self.version, body))
                 count += len(batch)
                 yield batch
         except Unavailable as e:

@@ -18,8 +18,9 @@ and the rest of the flow kept; a bug in a converter is not caught.
 
 from __future__ import annotations
 
+import itertools
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from operator import itemgetter
 from typing import Any
 
@@ -29,10 +30,10 @@ from flowprog.ofactions import Context, UnknownAction, convert_one, instruction
 from flowprog.ofcodec import Codec, call as _codec
 from flowprog.ofext import knows_action
 from flowprog.ofmatch import CONTEXT, DL_TYPE, PROTO, SIMPLE, Pieces, build, fields
-from flowprog.offormat import format_flow, line
+from flowprog.offormat import format_flow, text_row
 from mvcore.errors import DecodeError
 
-__all__ = ["entries", "Decoder", "OF13", "OF15"]
+__all__ = ["entries", "Decoder", "Row", "OF13", "OF15"]
 
 OF13, OF15 = 4, 6
 _H13 = struct.Struct("!HBxIIHHHH4xQQQ")  # ofp_flow_stats up to the match (48 bytes)
@@ -46,7 +47,25 @@ _NESTED = {_NX_CT: 24, _NX_CLONE: 16}
 # came in (lib/ofp-actions.c ofpacts_pull_openflow_instructions).
 _INSTRUCTION_ORDER = {6: 0, 4: 1, 5: 2, 3: 3, 2: 4, 1: 5}  # meter, apply, clear, write, write_metadata, goto
 
-_FIRST = itemgetter(0)
+_FIRST, _FRAME_ID = itemgetter(0), itemgetter(4)
+Piece = tuple[int, FieldMatch]  # an item of a match and its rank in ovs-ofctl's order
+# One OXM field, classified (flowprog.ofmatch.Pieces.classify): kind, the
+# members it sets as bits, payload, the field and its value and mask, and
+# its frame id (see Decoder._match).
+Classified = tuple[int, int, Any, tuple[MField, int, int | None], int]
+# A frame: the match's items without its CONTEXT fields', the (Ethernet
+# type, IP protocol) those are printed for, and for each CONTEXT field its
+# index among the match's fields and where its one item goes, with what rank.
+Frame = tuple[list[Piece], tuple[int | None, int | None], list[tuple[int, int, int]]]
+_NO_FRAME: Frame = ([], (None, None), [])  # for matches that are put together the long way
+
+# What makes the usual flow's line or document in Decoder.rows: table,
+# priority, cookie, packets, bytes, duration (s, ns), idle and hard
+# timeouts, flags, importance, idle age (None: OpenFlow 1.3), the match's
+# (rank, item) pairs in print order, and (actions, their text, why any is
+# undecoded).
+Row = Callable[[int, int, int, int, int, int, int, int, int, int, int, int | None,
+                list[tuple[int, FieldMatch]], tuple[tuple[Action, ...], str, str | None]], str]
 
 
 def _pad8(n: int) -> int:
@@ -209,10 +228,16 @@ class Decoder:
 
     def __init__(self, codec: Codec) -> None:
         self.codec = codec
-        self._tlvs: dict[int, dict[bytes, tuple[int, int, Any, tuple[MField, int, int | None]]]] = {
+        self._tlvs: dict[int, dict[bytes, Classified]] = {
             OF13: {}, OF15: {}}
         self._pieces = Pieces()
-        self._insts: dict[tuple[int, bytes], tuple[tuple[Action, ...], str, str | None]] = {}
+        self._insts: dict[int, dict[bytes, tuple[tuple[Action, ...], str, str | None]]] = {OF13: {}, OF15: {}}
+        # How a match of this length and first OXM header splits into its
+        # fields: a struct format of their sizes (see _classified).
+        self._shapes: dict[tuple[int, bytes], Callable[[bytes], tuple[bytes, ...]]] = {}
+        self._next_id = itertools.count().__next__
+        self._context_ids: dict[tuple[bytes, int], int] = {}
+        self._frames: dict[tuple[int, ...], Frame] = {}
         self._contexts = {OF13: Context(codec.v13), OF15: Context(codec.v15)}
 
     def decode(self, entry: FlowEntry) -> Flow:
@@ -229,33 +254,76 @@ class Decoder:
             except DecodeError as e:
                 return Flow(entry, (), (), e.message, f"<undecoded match: {e.message}>",
                             f"<undecoded: {e.message}>")
-        actions, actions_text, reason = self._insts.get((version, inst_bytes)) or self._instructions(
+        actions, actions_text, reason = self._insts[version].get(inst_bytes) or self._instructions(
             version, inst_bytes)
         try:
-            match, match_text = self._match(version, match_bytes)
+            match = tuple([f for _, f in self._match(version, match_bytes)])
         except DecodeError as e:
             reason = e.message if reason is None else f"{e.message}; {reason}"
             return Flow(entry, (), actions, reason, f"<undecoded match: {e.message}>", actions_text)
-        return Flow(entry, match, actions, reason, match_text, actions_text)
+        return Flow(entry, match, actions, reason, None, actions_text)  # the match's text: joined when printed
 
-    def lines(self, batch: list[FlowEntry]) -> list[str]:
-        """``format_flow(self.decode(e))`` for each entry, without building
-        the model on the way (``mvtep flows``' text output)."""
-        out = []
-        insts, match, h13, h15 = self._insts, self._match, _H13.size, _H15.size
-        for e in batch:
-            version, body, inst_at = e.version, e.body, e.inst_at
-            if inst_at:
-                start = h13 if version == OF13 else h15
-                inst_bytes = body[inst_at:]
-                found = insts.get((version, inst_bytes)) or self._instructions(version, inst_bytes)
-                try:
-                    out.append(line(e, match(version, body[start + 4:start + e.match_len], False)[1], found[1]))
-                    continue
-                except DecodeError:
-                    pass
-            out.append(format_flow(self.decode(e)))  # whatever is unusual
+    def rows(self, version: int, data: bytes, row: Row, other: Callable[[Flow], str],
+             clean: bool = False) -> list[str]:
+        """``other(self.decode(e)) for e in entries(version, data)``, the
+        usual flow made by ``row`` instead: the whole-dump path of ``mvtep
+        flows`` (:func:`flowprog.offormat.text_row`,
+        :meth:`flowprog.flowjson.JsonPieces.row`), one multipart reply body
+        at a time.
+
+        The usual flow -- the fixed header, OVS's usual OXS counters, a
+        match that decodes, and (``clean``) actions that all decode -- is
+        read here and given to ``row`` as its numbers, its match's items in
+        print order as (rank, item) pairs, and its instructions as
+        (actions, text, why any is undecoded), without an entry or model on
+        the way; whatever else goes through :func:`entries` and
+        :meth:`decode`, with every check they make.  (This runs for every
+        flow of a dump: it is written for speed.)"""
+        out: list[str] = []
+        insts, match = self._insts[version], self._match
+        of13 = version == OF13
+        head, fixed = (_E13, _H13.size) if of13 else (_E15, _H15.size)
+        unpack, size, oxs, usual = head.unpack_from, head.size, _OXS_USUAL.unpack_from, _OXS_HEADERS
+        offset, end = 0, len(data)
+        while offset < end:
+            if offset + size <= end:
+                found = unpack(data, offset)
+                length, match_len = found[0], found[-1]
+                at = fixed + ((match_len + 7) & ~7)
+                stop = offset + length
+                if size <= length and stop <= end and match_len >= 4 and at <= length:
+                    if of13:
+                        (_l, table, sec, nsec, prio, idle, hard, flags, cookie, packets, nbytes, _m) = found
+                        importance, idle_age = 0, None
+                    elif at + 56 <= length:
+                        (_l, table, prio, idle, hard, flags, importance, cookie, _m) = found
+                        (slen, h_dur, dur, h_idle, idle_ns, h_pkt, packets, h_byte, nbytes) = oxs(data, offset + at)
+                        sec, nsec, idle_age = dur >> 32, dur & 0xFFFFFFFF, idle_ns >> 32
+                        at = at + 56 if (slen, h_dur, h_idle, h_pkt, h_byte) == usual else 0
+                    else:
+                        at = 0
+                    if at:
+                        inst_bytes = data[offset + at:stop]
+                        acts = insts.get(inst_bytes) or self._instructions(version, inst_bytes)
+                        try:
+                            pieces = match(version, data[offset + fixed + 4:offset + fixed + match_len])
+                        except DecodeError:
+                            pieces = None
+                        if pieces is not None and not (clean and acts[2]):
+                            out.append(row(table, prio, cookie, packets, nbytes, sec, nsec, idle, hard, flags,
+                                           importance, idle_age, pieces, acts))
+                            offset = stop
+                            continue
+            # Anything unusual: one entry, read with every check.
+            e = next(entries(version, data, offset))
+            out.append(other(self.decode(e)))
+            offset += len(e.body)
         return out
+
+    def text_lines(self, version: int, data: bytes) -> list[str]:
+        """``format_flow(self.decode(e)) for e in entries(version, data)``:
+        the lines of ``mvtep flows`` for one multipart reply body."""
+        return self.rows(version, data, text_row, format_flow)
 
     @staticmethod
     def _split(entry: FlowEntry) -> tuple[bytes, bytes]:
@@ -288,74 +356,148 @@ class Decoder:
             raise DecodeError(f"OXM field {f.name} of {len(value)} bytes, not {f.n_bytes}")
         return f, int.from_bytes(value, "big"), None if mask is None else int.from_bytes(mask, "big")
 
-    def _field(self, version: int, tlv: bytes, pos: int = 0, end: int = 1 << 16
-               ) -> tuple[int, int, Any, tuple[MField, int, int | None]]:
+    def _field(self, version: int, tlv: bytes, pos: int = 0, end: int = 1 << 16) -> Classified:
         """Decode one OXM field the caches do not hold yet; ``pos`` and
         ``end`` say where it is in its match, to tell one cut short."""
         if pos + len(tlv) > end or len(tlv) < 4 or len(tlv) != 4 + tlv[3]:
             raise DecodeError("OXM field overruns the match", offset=pos)
         entry = self._tlv(version, tlv)
-        classified = (*self._pieces.classify(entry), entry)
+        kind, bits, payload = self._pieces.classify(entry)
+        if kind == CONTEXT:  # one frame id per header (the field, masked or not, its size) and members
+            frame_id = self._context_ids.setdefault((tlv[:4], bits), self._next_id())
+        else:  # one per distinct field
+            frame_id = self._next_id()
+        classified = (kind, bits, payload, entry, frame_id)
         self._remember(self._tlvs[version], tlv, classified)
         return classified
 
-    def _match(self, version: int, data: bytes, model: bool = True) -> tuple[tuple[FieldMatch, ...], str]:
-        """The match's items and text.  The common case -- every OXM field
-        known, no two setting one member -- is put together from each
-        field's remembered items (:class:`flowprog.ofmatch.Pieces`); the
-        rest goes through :func:`~flowprog.ofmatch.build` whole.  (This runs
-        for every flow of a dump: it is written for speed.)"""
+    def _classified(self, version: int, data: bytes) -> list[Classified]:
+        """Each OXM field of a match, classified (:meth:`_field`).
+
+        A large table repeats a few hundred match layouts, so a match is
+        first split the way the last one of its length and first header
+        was, in one ``struct`` call.  That split is right when every piece
+        is a field seen before: each remembered field's length byte gives
+        its own size, so pieces that are all remembered fields and tile the
+        match are exactly what walking it field by field finds.  Otherwise
+        the match is walked, and its layout remembered."""
         get = self._tlvs[version].get
-        pieces: list[tuple[int, FieldMatch]] = []
-        context: list[Any] = []
-        seen, dl_type, nw_proto = 0, None, None
+        key = (len(data), data[:4])
+        split = self._shapes.get(key)
+        if split is not None:
+            found = [get(tlv) for tlv in split(data)]
+            if None not in found:
+                return found  # type: ignore[return-value]
+        walked = []
+        sizes = ""
         pos, end = 0, len(data)
         try:
             while pos < end:
                 size = 4 + data[pos + 3]
                 tlv = data[pos:pos + size]
-                kind, bits, payload, _entry = get(tlv) or self._field(version, tlv, pos, end)
-                if seen & bits:
-                    return self._whole(version, data)
-                seen |= bits
-                if kind == SIMPLE:
-                    pieces += payload
-                elif kind == CONTEXT:
-                    context.append(payload)
-                elif kind == DL_TYPE:
-                    dl_type = payload
-                elif kind == PROTO:
-                    nw_proto = payload
-                else:
-                    return self._whole(version, data)
+                walked.append(get(tlv) or self._field(version, tlv, pos, end))
+                sizes += f"{size}s"
                 pos += size
         except IndexError:  # data[pos + 3]: the last header is cut short
             raise DecodeError("truncated OXM header", offset=pos) from None
-        key = (dl_type, nw_proto)
-        if dl_type is not None or nw_proto is not None:
-            pieces += self._pieces.protocol(key)
-        for payload in context:
-            pieces += payload[1].get(key) or self._pieces.context(payload, key)
-        pieces.sort(key=_FIRST)
-        if not model:  # the text alone
-            return (), ",".join([f.text for _, f in pieces if f.text])
-        match = tuple([f for _, f in pieces])
-        return match, ",".join([f.text for f in match if f.text])
+        if split is None:
+            self._remember(self._shapes, key, struct.Struct("!" + sizes).unpack_from)
+        return walked
 
-    def _whole(self, version: int, data: bytes) -> tuple[tuple[FieldMatch, ...], str]:
+    def _match(self, version: int, data: bytes) -> list[Piece]:
+        """The match's items, in the order ovs-ofctl prints them (each with
+        its rank in that order).
+
+        A large table's matches differ mostly in fields whose text depends
+        on the flow's Ethernet type and IP protocol (addresses, ports: the
+        CONTEXT fields of :class:`flowprog.ofmatch.Pieces`).  So the items
+        of the other fields, put in order, are remembered as the match's
+        frame, keyed by those fields and the CONTEXT fields' headers; a
+        match with a frame only puts each CONTEXT field's item where the
+        frame says it goes.  (This runs for every flow of a dump: it is
+        written for speed.)"""
+        found = self._classified(version, data)
+        key = tuple(map(_FRAME_ID, found))
+        frame = self._frames.get(key)
+        if frame is None:
+            frame = self._frame(version, data, found, key)
+        if frame is _NO_FRAME:
+            return self._combine(version, data, found)
+        base, proto, holes = frame
+        if not holes:
+            return base.copy()
+        pieces = base.copy()
+        context = self._pieces.context
+        for index, at, rank in holes:  # in the order of ``at``: each lands where it was found
+            payload = found[index][2]
+            item = payload[1].get(proto) or context(payload, proto)
+            if len(item) != 1 or item[0][0] != rank:  # not printed as the frame's match printed it
+                return self._combine(version, data, found)
+            pieces.insert(at, item[0])
+        return pieces
+
+    def _frame(self, version: int, data: bytes, found: list[Classified], key: tuple[int, ...]) -> Frame:
+        """The frame of a match (:meth:`_match`), remembered; ``_NO_FRAME``
+        for a match put together the long way every time."""
+        pieces = self._combine(version, data, found)
+        frame = _NO_FRAME
+        proto = self._proto(found)
+        if proto is not None:
+            holes = []
+            for index, c in enumerate(found):
+                if c[0] == CONTEXT:
+                    item = c[2][1].get(proto) or self._pieces.context(c[2], proto)
+                    if len(item) != 1:
+                        break
+                    holes.append((index, next(at for at, p in enumerate(pieces) if p is item[0]), item[0][0]))
+            else:
+                holes.sort(key=lambda hole: hole[1])
+                taken = {at for _, at, _ in holes}
+                frame = ([p for at, p in enumerate(pieces) if at not in taken], proto, holes)
+        self._remember(self._frames, key, frame)
+        return frame
+
+    @staticmethod
+    def _proto(found: list[Classified]) -> tuple[int | None, int | None] | None:
+        """The (Ethernet type, IP protocol) of a match that is put together
+        from its fields' items; None for one that goes through
+        :func:`~flowprog.ofmatch.build` whole."""
+        seen, dl_type, nw_proto = 0, None, None
+        for kind, bits, payload, _entry, _id in found:
+            if seen & bits:  # two fields set one member
+                return None
+            seen |= bits
+            if kind == DL_TYPE:
+                dl_type = payload
+            elif kind == PROTO:
+                nw_proto = payload
+            elif kind != SIMPLE and kind != CONTEXT:
+                return None
+        return dl_type, nw_proto
+
+    def _combine(self, version: int, data: bytes, found: list[Classified]) -> list[Piece]:
+        """The match put together the long way: in the common case -- no
+        two fields setting one member, none of the rare kinds -- from each
+        field's remembered items (:class:`flowprog.ofmatch.Pieces`), sorted;
+        otherwise through :func:`~flowprog.ofmatch.build` whole."""
+        proto = self._proto(found)
+        if proto is None:
+            return self._whole(version, data)
+        pieces: list[Piece] = []
+        for kind, _bits, payload, _entry, _id in found:
+            if kind == SIMPLE:
+                pieces += payload
+        if proto != (None, None):
+            pieces += self._pieces.protocol(proto)
+        for kind, _bits, payload, _entry, _id in found:
+            if kind == CONTEXT:
+                pieces += payload[1].get(proto) or self._pieces.context(payload, proto)
+        pieces.sort(key=_FIRST)
+        return pieces
+
+    def _whole(self, version: int, data: bytes) -> list[tuple[int, FieldMatch]]:
         """The match set field by field into OVS's struct match, then printed."""
-        cache = self._tlvs[version]
-        entries = []
-        pos = 0
-        while pos < len(data):
-            if pos + 4 > len(data):
-                raise DecodeError("truncated OXM header", offset=pos)
-            size = 4 + data[pos + 3]
-            tlv = data[pos:pos + size]
-            entries.append((cache.get(tlv) or self._field(version, tlv, pos, len(data)))[3])
-            pos += size
-        match = fields(build(entries))
-        return match, ",".join([f.text for f in match if f.text])
+        return [(0, f) for f in fields(build([c[3] for c in self._classified(version, data)]))]
 
     # -- instructions and actions -------------------------------------------
 
@@ -368,7 +510,7 @@ class Decoder:
             actions = (_undecoded(e.message, data),)
         text = ",".join(a.text for a in actions) or "drop"
         found = (actions, text, "; ".join(_undecoded_reasons(actions)) or None)
-        self._remember(self._insts, (version, data), found)
+        self._remember(self._insts[version], data, found)
         return found
 
     def _decode_instructions(self, version: int, data: bytes) -> tuple[Action, ...]:

@@ -8,9 +8,10 @@ flow options, the match (:mod:`flowprog.ofmatch`, lib/match.c
 
 from __future__ import annotations
 
-from flowprog.flows import Flow, FlowEntry
+from flowprog.flows import Action, FieldMatch, Flow, FlowEntry
 
-__all__ = ["format_flow", "line", "format_header", "duration_text", "flags_text", "match_text", "actions_text"]
+__all__ = ["format_flow", "line", "text_row", "stats_line", "options_text", "format_header", "duration_text",
+           "flags_text", "match_text", "actions_text"]
 
 _DEFAULT_PRIORITY = 0x8000
 # lib/ofp-flow.c ofputil_flow_mod_flags_format: OFPFF_* bits, in its order.
@@ -33,19 +34,23 @@ def flags_text(flags: int) -> str:
 
 
 def _options(e: FlowEntry) -> str:
+    return options_text(e.idle_timeout, e.hard_timeout, e.flags, e.importance, e.idle_age)
+
+
+def options_text(idle_timeout: int, hard_timeout: int, flags: int, importance: int, idle_age: int | None) -> str:
     """The flow's options after its counters: timeouts, flags, importance,
     and the idle age OpenFlow 1.5 reports."""
     out = ""
-    if e.idle_timeout:
-        out += f"idle_timeout={e.idle_timeout}, "
-    if e.hard_timeout:
-        out += f"hard_timeout={e.hard_timeout}, "
-    if e.flags:
-        out += flags_text(e.flags)
-    if e.importance:
-        out += f"importance={e.importance}, "
-    if e.idle_age is not None:
-        out += f"idle_age={e.idle_age}, "
+    if idle_timeout:
+        out += f"idle_timeout={idle_timeout}, "
+    if hard_timeout:
+        out += f"hard_timeout={hard_timeout}, "
+    if flags:
+        out += flags_text(flags)
+    if importance:
+        out += f"importance={importance}, "
+    if idle_age is not None:
+        out += f"idle_age={idle_age}, "
     return out
 
 
@@ -76,16 +81,35 @@ def format_flow(flow: Flow) -> str:
 
 
 def line(e: FlowEntry, match: str, actions: str) -> str:
-    """The line of a flow with this header, match text and actions text.
-
-    This runs for every flow of a dump: :func:`format_header` is inlined for
-    the usual flow (a duration in whole milliseconds, as OVS keeps it)."""
-    nsec = e.duration_nsec
-    duration = f"{e.duration_sec}.{nsec // 1_000_000:03d}s" if nsec and not nsec % 1_000_000 else duration_text(
-        e.duration_sec, nsec)
+    """The line of a flow with this header, match text and actions text."""
     options = _options(e) if e.idle_age is not None or e.flags or e.idle_timeout or e.hard_timeout \
         or e.importance else ""
-    if e.priority != _DEFAULT_PRIORITY:
-        match = f"priority={e.priority},{match}" if match else f"priority={e.priority}"
-    return (f"cookie={e.cookie:#x}, duration={duration}, table={e.table}, n_packets={e.packet_count}, "
-            f"n_bytes={e.byte_count}, {options}{match + ' ' if match else ''}actions={actions}")
+    return stats_line(e.cookie, e.duration_sec, e.duration_nsec, e.table, e.packet_count, e.byte_count, options,
+                      e.priority, match, actions)
+
+
+def text_row(table: int, priority: int, cookie: int, n_packets: int, n_bytes: int, sec: int, nsec: int,
+             idle_timeout: int, hard_timeout: int, flags: int, importance: int, idle_age: int | None,
+             match: list[tuple[int, FieldMatch]], actions: tuple[tuple[Action, ...], str, str | None]) -> str:
+    """:func:`format_flow`'s line from the flow's parts, as
+    :meth:`flowprog.ofdecode.Decoder.rows` gives them: ``match`` the
+    (rank, item) pairs in print order, ``actions`` (actions, text, why any
+    is undecoded)."""
+    if idle_timeout or hard_timeout or flags or importance:
+        options = options_text(idle_timeout, hard_timeout, flags, importance, idle_age)
+    else:
+        options = "" if idle_age is None else f"idle_age={idle_age}, "
+    return stats_line(cookie, sec, nsec, table, n_packets, n_bytes, options, priority,
+                      ",".join([t for _, f in match if (t := f.text)]), actions[1])
+
+
+def stats_line(cookie: int, sec: int, nsec: int, table: int, n_packets: int, n_bytes: int, options: str,
+               priority: int, match: str, actions: str) -> str:
+    """The line from the flow's numbers, its options (:func:`_options`) and
+    its match and actions texts.  This runs for every flow of a dump: the
+    usual duration (whole milliseconds, as OVS keeps it) is written here."""
+    duration = f"{sec}.{nsec // 1_000_000:03d}s" if nsec and not nsec % 1_000_000 else duration_text(sec, nsec)
+    if priority != _DEFAULT_PRIORITY:
+        match = f"priority={priority},{match}" if match else f"priority={priority}"
+    return (f"cookie={cookie:#x}, duration={duration}, table={table}, n_packets={n_packets}, "
+            f"n_bytes={n_bytes}, {options}{match + ' ' if match else ''}actions={actions}")

@@ -24,7 +24,8 @@ from hypothesis import strategies as st
 from flowprog.flowjson import JsonPieces, flow_json
 from flowprog.mfields import FIELDS as MFIELDS
 from flowprog.ofcodec import load
-from flowprog.ofdecode import OF13, OF15, Decoder
+from flowprog.ofclient import OpenFlowClient
+from flowprog.ofdecode import OF13, OF15, Decoder, entries
 from flowprog.ofext import install
 from flowprog.offormat import actions_text, format_flow
 from tests.flowcatalog import ACTIONS, BASES, FIELDS, SETUP, compatible, corpus
@@ -76,13 +77,19 @@ def test_every_flow_prints_as_ovs_ofctl_prints_it(corpus_bridge: tuple[OvsBridge
 
 
 @pytest.mark.parametrize("version", [OF15, OF13], ids=["of15", "of13"])
-def test_the_text_path_prints_the_same_lines(corpus_bridge: tuple[OvsBridge, int], version: int) -> None:
-    """``mvtep flows`` prints with :meth:`Decoder.lines`, which skips the
-    model: its lines are the model's, flow for flow."""
+def test_the_dump_path_prints_the_same_lines(corpus_bridge: tuple[OvsBridge, int], version: int) -> None:
+    """``mvtep flows`` prints each reply with :meth:`Decoder.rows`, which
+    skips the entries and the model for the usual flow: its lines and JSON
+    documents are the model's, flow for flow."""
     br, _ = corpus_bridge
-    entries = [f.entry for f in read_flows(br.remote, version)]
-    decoder = Decoder(install(load(os.environ)))
-    assert decoder.lines(entries) == [format_flow(decoder.decode(e)) for e in entries]
+    codec = install(load(os.environ))
+    with OpenFlowClient(br.remote, codec, versions=(version,)) as client:
+        bodies = list(client.replies())
+    decoder, pieces = Decoder(codec), JsonPieces()
+    for body in bodies:
+        flows = [decoder.decode(e) for e in entries(version, body)]
+        assert decoder.text_lines(version, body) == [format_flow(f) for f in flows]
+        assert decoder.rows(version, body, pieces.row, pieces.flow, clean=True) == [pieces.flow(f) for f in flows]
 
 
 @pytest.mark.parametrize("version", [OF15, OF13], ids=["of15", "of13"])

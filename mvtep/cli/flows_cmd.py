@@ -82,28 +82,30 @@ def run(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
     out = rt.out.file
     with open_client(args, rt, ends) as client:
         decoder = Decoder(client.codec)
-        decode = decoder.decode
-        batches = client.flow_batches(filt)  # a reply's flows at a time: the first print while the rest arrive
+        # A reply's flows at a time: the first print while the rest arrive.
         if not args.json:
-            for batch in batches:
-                out.write("".join([f" {text}\n" for text in decoder.lines(batch)]))
+            for lines in client.flow_batches(filt, decoder.text_lines):
+                out.write("".join([f" {text}\n" for text in lines]))
             out.flush()
             return ExitStatus.OK
+        render = JsonPieces()
+
+        def documents(version: int, body: bytes) -> list[str]:
+            return decoder.rows(version, body, render.row, render.flow, clean=True)
+
         # Streamed too, one flow per line.  The closing bracket and the count
         # come last: a dump cut short leaves a document that does not parse,
         # never one that looks whole.
         version = "1.5" if client.version == _OF15 else "1.3"
         out.write(f'{{"schema": {SCHEMA}, "kind": "flows", "bridge": {json.dumps(ends.bridge)}, '
                   f'"openflow": "{version}", "flows": [')
-        render = JsonPieces().flow
-        undecoded, sep = 0, "\n"
+        sep = "\n"
         try:
-            for batch in batches:
-                flows = [decode(e) for e in batch]
-                undecoded += sum(1 for f in flows if f.undecoded is not None)
-                out.write(sep + ",\n".join([render(f) for f in flows]))
-                sep = ",\n"
-            out.write(f'\n], "undecoded": {undecoded}}}\n')
+            for docs in client.flow_batches(filt, documents):
+                if docs:
+                    out.write(sep + ",\n".join(docs))
+                    sep = ",\n"
+            out.write(f'\n], "undecoded": {render.undecoded}}}\n')
         finally:
             out.flush()
     return ExitStatus.OK
