@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 RYU    := .venv-ryu
 # The decode tests, run a second time on the original ryu's codec.
-CODEC_TESTS := tests/test_ofcodec.py tests/test_ofdecode_robust.py tests/test_ofclient.py tests/test_flows_oracle.py
+CODEC_TESTS := tests/test_ofcodec.py tests/test_ofdecode_robust.py tests/test_ofclient.py tests/test_flows_oracle.py tests/test_flows_corpus.py
 
 # Where `mvtep sandbox` caches the OVN releases it fetches (mvtep/sandbox/packages.py).
 OVN_CACHE = $${XDG_CACHE_HOME:-$$HOME/.cache}/multivtep

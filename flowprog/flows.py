@@ -4,15 +4,16 @@ A :class:`FlowEntry` is what the client yields for each flow in a flow-stats
 reply: the fixed header (table, priority, cookie, counters) decoded at once,
 and the entry's own bytes kept so match and actions are decoded only when
 asked (:meth:`flowprog.ofdecode.Decoder.decode`), which is what makes reading a large
-table cheap.  A :class:`Flow` is the full decode; a flow the codec cannot
-decode still becomes a Flow, with ``undecoded`` saying why and ``raw`` kept.
+table cheap.  A :class:`Flow` is the full decode.  A part the codec cannot
+decode (the match, or one action) is marked in place, with ``undecoded``
+saying why; everything else is kept.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = ["FieldMatch", "Action", "FlowEntry", "Flow", "RegLoad"]
 
@@ -21,12 +22,18 @@ Value = int | str  # integers for numeric fields; text for addresses and flag se
 
 @dataclass(frozen=True, slots=True)
 class FieldMatch:
-    """One match field: ``reg13=0x10000/0xffff0000`` is
-    ``FieldMatch("reg13", 0x10000, 0xffff0000)``."""
+    """One match field as ovs-ofctl prints it: ``reg13=0x10000/0xffff0000``
+    is ``FieldMatch("reg13", 0x10000, 0xffff0000, "reg13=0x10000/0xffff0000")``.
+
+    ``value`` and ``mask`` are integers, addresses as text; ``mask`` is None
+    for an exact match.  ``text`` is what ovs-ofctl prints for it: a protocol
+    shorthand (``tcp``) is the ``dl_type`` field's text, and the ``nw_proto``
+    it folds in has an empty one."""
 
     name: str
-    value: Value
+    value: Value | None
     mask: Value | None = None
+    text: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +42,9 @@ class Action:
 
     ``args`` holds JSON-ready values (``set_field`` has ``field``, ``value``,
     ``mask``; ``output`` has ``port``; ``resubmit`` has ``table``...);
-    ``nested`` holds the actions inside ``ct(exec(...))`` and ``clone(...)``.
+    ``nested`` holds the actions inside ``ct(exec(...))``, ``clone(...)`` and
+    ``write_actions(...)``.  An action the codec could not decode has the
+    name ``undecoded`` and its raw bytes in ``args``.
     """
 
     name: str
@@ -72,9 +81,12 @@ class RegLoad:
         return (self.value & want) >> lo if self.mask & want == want else None
 
 
-@dataclass(frozen=True, slots=True)
-class FlowEntry:
-    """A flow's header, decoded eagerly, and its undecoded body."""
+class FlowEntry(NamedTuple):
+    """A flow's header, decoded eagerly, and its undecoded body.
+
+    A NamedTuple rather than a frozen dataclass, like :class:`Flow`: a dump
+    makes one per flow, a hundred thousand on a large br-int, and a frozen
+    dataclass takes six times as long to build."""
 
     version: int  # OpenFlow wire version: 4 (1.3) or 6 (1.5)
     table: int
@@ -85,19 +97,26 @@ class FlowEntry:
     duration: float  # seconds
     idle_timeout: int
     hard_timeout: int
-    flags: int
+    flags: int  # OFPFF_*: send_flow_rem, check_overlap, reset_counts, no_packet_counts, no_byte_counts
     importance: int
     body: bytes  # the whole flow-stats entry as the switch sent it
+    duration_sec: int = 0
+    duration_nsec: int = 0
+    idle_age: int | None = None  # seconds since the flow last matched (OpenFlow 1.5 only)
+    match_len: int = 0  # the match's length (its header included); 0: read it from the body
+    inst_at: int = 0  # where the instructions start in the body; 0: find them
 
 
-@dataclass(frozen=True, slots=True)
-class Flow:
-    """A fully decoded flow."""
+class Flow(NamedTuple):
+    """A fully decoded flow (a NamedTuple for the reason given at
+    :class:`FlowEntry`)."""
 
     entry: FlowEntry
     match: tuple[FieldMatch, ...]
     actions: tuple[Action, ...]
-    undecoded: str | None = None  # why match/actions could not be decoded
+    undecoded: str | None = None  # why the match or an action could not be decoded
+    match_text: str | None = None  # the match as ovs-ofctl prints it (None: joined from ``match``)
+    actions_text: str | None = None  # likewise the actions
 
     @property
     def table(self) -> int:
@@ -122,8 +141,10 @@ class Flow:
         return out
 
     def outputs(self) -> list[int]:
-        """Ports this flow outputs to directly (``output:N``)."""
-        return [a.arg("port") for a in _walk(self.actions) if a.name == "output" and isinstance(a.arg("port"), int)]
+        """Ports this flow outputs to directly (``output:N``; not the reserved
+        ports such as ``NORMAL``)."""
+        return [p for a in _walk(self.actions) if a.name == "output" and isinstance(p := a.arg("port"), int)
+                and p < 0xFF00]
 
 
 def _walk(actions: tuple[Action, ...]) -> list[Action]:

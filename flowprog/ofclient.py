@@ -21,15 +21,18 @@ from __future__ import annotations
 
 import socket
 import struct
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from flowprog.flows import FlowEntry
 from flowprog.ofcodec import Codec
 from flowprog.ofdecode import OF13, OF15, entries
 from flowprog.peer import Budget, connect
+from flowprog.ofvalues import port_to_ofp11
 from mvcore.errors import DecodeError, Unavailable, UsageError
+
+T = TypeVar("T")
 
 __all__ = ["FlowFilter", "OpenFlowClient"]
 
@@ -51,10 +54,10 @@ class FlowFilter:
     """What to ask the switch for; everything unset means every flow."""
 
     table: int | None = None
-    out_port: int | None = None
+    out_port: int | None = None  # an OpenFlow 1.0 port number: LOCAL is 0xfffe
     cookie: int = 0
     cookie_mask: int = 0
-    match: Mapping[str, Any] | None = None  # codec OFPMatch keyword arguments, e.g. {"in_port": 7}
+    match: Mapping[str, Any] | None = None  # codec OFPMatch keyword arguments, e.g. {"in_port": 7} (LOCAL: 0xfffe)
 
 
 class OpenFlowClient:
@@ -164,14 +167,18 @@ class OpenFlowClient:
     def _request(self, f: FlowFilter, xid: int) -> bytes:
         ofp, ofpp = (self.codec.v13, self.codec.v13_parser) if self.version == OF13 else (
             self.codec.v15, self.codec.v15_parser)
-        dp = self.codec.protocol.ProtocolDesc(self.version)
+        dp = self.codec.datapath(self.version)
         cls = ofpp.OFPFlowStatsRequest if self.version == OF13 else ofpp.OFPFlowDescStatsRequest
+        fields = dict(f.match or {})
+        if isinstance(fields.get("in_port"), int):  # OpenFlow 1.1+ numbers the reserved ports 0xffffff00 up
+            fields["in_port"] = port_to_ofp11(fields["in_port"])
         try:
-            match = ofpp.OFPMatch(**dict(f.match or {}))
+            match = ofpp.OFPMatch(**fields)
         except (KeyError, TypeError, ValueError) as e:
-            raise UsageError(f"cannot match on {dict(f.match or {})}: {e}") from e
-        req = cls(dp, 0, _OFPTT_ALL if f.table is None else f.table,
-                  _OFPP_ANY if f.out_port is None else f.out_port, _OFPG_ANY, f.cookie, f.cookie_mask, match)
+            raise UsageError(f"cannot match on {fields}: {e}") from e
+        out_port = _OFPP_ANY if f.out_port is None else port_to_ofp11(f.out_port)
+        req = cls(dp, 0, _OFPTT_ALL if f.table is None else f.table, out_port, _OFPG_ANY, f.cookie,
+                  f.cookie_mask, match)
         req.xid = xid
         req.serialize()
         return bytes(req.buf)
@@ -202,17 +209,32 @@ class OpenFlowClient:
             if not flags & _MP_MORE:
                 return
 
-    def flows(self, f: FlowFilter = FlowFilter()) -> Iterator[FlowEntry]:
-        """The flows matching ``f``, one by one as the replies arrive."""
+    @overload
+    def flow_batches(self, f: FlowFilter = ...) -> Iterator[list[FlowEntry]]: ...
+
+    @overload
+    def flow_batches(self, f: FlowFilter, split: Callable[[int, bytes], list[T]]) -> Iterator[list[T]]: ...
+
+    def flow_batches(self, f: FlowFilter = FlowFilter(),
+                     split: Callable[[int, bytes], list[Any]] | None = None) -> Iterator[list[Any]]:
+        """The flows matching ``f``, a reply's worth at a time as they
+        arrive: as :class:`FlowEntry` objects, or as ``split(version,
+        body)`` makes them of each reply body (``mvtep flows`` turns a
+        body straight into lines)."""
         count = 0
         try:
             for body in self.replies(f):
-                for entry in entries(self.version, body):
-                    count += 1
-                    yield entry
+                batch = split(self.version, body) if split is not None else list(entries(self.version, body))
+                count += len(batch)
+                yield batch
         except (Unavailable, DecodeError) as e:
             if count:
                 cut = type(e)(f"{e.message} after {count} flows: the table is incomplete",
                               hint="the flows read so far are not the whole table", topic=e.topic)
                 raise cut from e
             raise
+
+    def flows(self, f: FlowFilter = FlowFilter()) -> Iterator[FlowEntry]:
+        """The flows matching ``f``, one by one as the replies arrive."""
+        for batch in self.flow_batches(f):
+            yield from batch

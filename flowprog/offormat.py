@@ -1,106 +1,115 @@
-"""Flows as ovs-ofctl prints them, so they paste into the usual tools.
+"""Flows as ``ovs-ofctl dump-flows`` prints them, so they paste into the usual tools.
 
-The match follows ovs-ofctl's ``match_format`` conventions: protocol
-shorthands (``tcp``, ``icmp6``, ``arp``...) instead of ``dl_type``/
-``nw_proto``, CIDR prefixes for contiguous address masks, decimal for small
-protocol numbers and hex for registers and metadata.
+The line is lib/ofp-flow.c ``ofputil_flow_stats_format``: the statistics and
+flow options, the match (:mod:`flowprog.ofmatch`, lib/match.c
+``match_format``) after its priority, and the actions
+(:mod:`flowprog.ofactions`).
 """
 
 from __future__ import annotations
 
-import ipaddress
+from flowprog.flows import Action, FieldMatch, Flow, FlowEntry
 
-from flowprog.flows import FieldMatch, Flow, FlowEntry
+__all__ = ["format_flow", "line", "text_row", "stats_line", "options_text", "format_header", "duration_text",
+           "flags_text", "match_text", "actions_text"]
 
-__all__ = ["format_flow", "format_match", "format_header", "PROTOCOLS", "DECIMAL_FIELDS"]
-
-# (dl_type, nw_proto or None) -> shorthand, as ovs-ofctl folds them.
-PROTOCOLS: dict[tuple[int, int | None], str] = {
-    (0x0800, None): "ip", (0x0800, 1): "icmp", (0x0800, 2): "igmp", (0x0800, 6): "tcp", (0x0800, 17): "udp",
-    (0x0800, 132): "sctp", (0x86DD, None): "ipv6", (0x86DD, 58): "icmp6", (0x86DD, 6): "tcp6",
-    (0x86DD, 17): "udp6", (0x86DD, 132): "sctp6", (0x0806, None): "arp", (0x8035, None): "rarp",
-    (0x8847, None): "mpls", (0x8848, None): "mplsm",
-}
-DECIMAL_FIELDS = frozenset({"in_port", "tp_src", "tp_dst", "icmp_type", "icmp_code", "nw_ttl", "nw_tos", "nw_ecn",
-                      "nw_proto", "arp_op", "ct_zone", "conj_id", "ct_nw_proto", "dl_vlan_pcp", "dl_vlan", "ct_tp_src",
-                      "ct_tp_dst", "actset_output"})
-# The order in which ovs-ofctl prints fields; others follow in decode order.
-_ORDER = ["pkt_mark", "recirc_id", "dp_hash", "conj_id", "actset_output", "ct_state", "ct_zone", "ct_mark",
-          "ct_label", "ct_nw_src", "ct_ipv6_src", "ct_nw_dst", "ct_ipv6_dst", "ct_nw_proto", "ct_tp_src",
-          "ct_tp_dst", "<proto>", *[f"reg{i}" for i in range(16)], *[f"xxreg{i}" for i in range(4)],
-          "tun_id", "tun_src", "tun_dst", "tun_ipv6_src", "tun_ipv6_dst", "tun_flags",
-          *[f"tun_metadata{i}" for i in range(64)], "metadata", "in_port", "dl_vlan", "vlan_tci", "dl_vlan_pcp",
-          "dl_src", "dl_dst", "dl_type", "ipv6_src", "ipv6_dst", "ipv6_label", "arp_spa", "arp_tpa", "nw_src",
-          "nw_dst", "nw_proto", "nw_tos", "nw_ecn", "arp_op", "arp_sha", "arp_tha", "nw_ttl", "nw_frag",
-          "icmp_type", "icmp_code", "nd_target", "nd_sll", "nd_tll", "tp_src", "tp_dst", "tcp_flags"]
-_RANK = {name: i for i, name in enumerate(_ORDER)}
+_DEFAULT_PRIORITY = 0x8000
+# lib/ofp-flow.c ofputil_flow_mod_flags_format: OFPFF_* bits, in its order.
+_FLAGS = ((1, "send_flow_rem"), (2, "check_overlap"), (4, "reset_counts"), (8, "no_packet_counts"),
+          (16, "no_byte_counts"))
 
 
-def _addr_mask(value: str, mask: str) -> str:
-    try:
-        net = ipaddress.ip_network(f"{value}/{mask}", strict=False)
-        if str(net.netmask) == str(ipaddress.ip_address(mask)):
-            return f"{value}/{net.prefixlen}"
-    except ValueError:
-        pass
-    return f"{value}/{mask}"
+def duration_text(sec: int, nsec: int) -> str:
+    """lib/ofp-print.c ``ofp_print_duration``: milliseconds when they are
+    exact, every significant nanosecond digit otherwise."""
+    if not nsec:
+        return f"{sec}s"
+    if nsec % 1_000_000 == 0:
+        return f"{sec}.{nsec // 1_000_000:03d}s"
+    return f"{sec}.{nsec:09d}".rstrip("0") + "s"
 
 
-def _value(f: FieldMatch) -> str:
-    v, m = f.value, f.mask
-    if isinstance(v, str):
-        if m is None:
-            return v
-        return _addr_mask(v, str(m)) if ("." in v or ":" in v) and v.count(":") != 5 else f"{v}/{m}"
-    if f.name == "vlan_tci":  # the TCI is shown as four hex digits
-        return f"0x{v:04x}" + (f"/0x{m:04x}" if isinstance(m, int) else "")
-    if m is None:
-        return str(v) if f.name in DECIMAL_FIELDS else f"{v:#x}" if v else "0"
-    return f"{v:#x}/{m:#x}" if v else f"0/{m:#x}"
+def flags_text(flags: int) -> str:
+    return "".join(f"{name} " for bit, name in _FLAGS if flags & bit)
 
 
-def format_match(match: tuple[FieldMatch, ...]) -> str:
-    """``icmp6,in_port=9,icmp_type=2`` -- the fields in ovs-ofctl's order."""
-    fields = list(match)
-    dl_type = next((f.value for f in fields if f.name == "dl_type" and f.mask is None), None)
-    nw_proto = next((f.value for f in fields if f.name == "nw_proto" and f.mask is None), None)
-    proto = None
-    if isinstance(dl_type, int):
-        key = (dl_type, nw_proto if isinstance(nw_proto, int) else None)
-        proto = PROTOCOLS.get(key)
-        if proto is None and key[1] is not None:
-            proto = PROTOCOLS.get((dl_type, None))
-            key = (dl_type, None)
-        if proto is not None:
-            fields = [f for f in fields if f.name != "dl_type" and not (key[1] is not None and f.name == "nw_proto")]
-    ordered = sorted(enumerate(fields), key=lambda p: (_RANK.get(p[1].name, len(_RANK)), p[0]))
-    parts = [f"{f.name}={_value(f)}" for _, f in ordered]
-    if proto is not None:
-        at = sum(1 for _, f in ordered if _RANK.get(f.name, len(_RANK)) < _RANK["<proto>"])
-        parts.insert(at, proto)
-    return ",".join(parts)
+def _options(e: FlowEntry) -> str:
+    return options_text(e.idle_timeout, e.hard_timeout, e.flags, e.importance, e.idle_age)
+
+
+def options_text(idle_timeout: int, hard_timeout: int, flags: int, importance: int, idle_age: int | None) -> str:
+    """The flow's options after its counters: timeouts, flags, importance,
+    and the idle age OpenFlow 1.5 reports."""
+    out = ""
+    if idle_timeout:
+        out += f"idle_timeout={idle_timeout}, "
+    if hard_timeout:
+        out += f"hard_timeout={hard_timeout}, "
+    if flags:
+        out += flags_text(flags)
+    if importance:
+        out += f"importance={importance}, "
+    if idle_age is not None:
+        out += f"idle_age={idle_age}, "
+    return out
 
 
 def format_header(e: FlowEntry) -> str:
-    parts = [f"cookie={e.cookie:#x}", f"duration={e.duration:.3f}s", f"table={e.table}",
-             f"n_packets={e.packet_count}", f"n_bytes={e.byte_count}"]
-    if e.idle_timeout:
-        parts.append(f"idle_timeout={e.idle_timeout}")
-    if e.hard_timeout:
-        parts.append(f"hard_timeout={e.hard_timeout}")
-    if e.importance:
-        parts.append(f"importance={e.importance}")
-    return ", ".join(parts)
+    """Everything before the match, with its trailing separator."""
+    return (f"cookie={e.cookie:#x}, duration={duration_text(e.duration_sec, e.duration_nsec)}, table={e.table}, "
+            f"n_packets={e.packet_count}, n_bytes={e.byte_count}, {_options(e)}")
+
+
+def match_text(flow: Flow) -> str:
+    if flow.match_text is not None:
+        return flow.match_text
+    return ",".join(t for f in flow.match if (t := f.text))
+
+
+def actions_text(flow: Flow) -> str:
+    if flow.actions_text is not None:
+        return flow.actions_text
+    return ",".join(a.text for a in flow.actions) or "drop"
 
 
 def format_flow(flow: Flow) -> str:
     """One ``ovs-ofctl dump-flows`` line (without its leading space)."""
-    match = format_match(flow.match)
-    prio = f"priority={flow.priority}" if flow.priority != 0x8000 else ""
-    head = ",".join(p for p in (prio, match) if p)
-    if flow.undecoded:
-        return f"{format_header(flow.entry)}, {head} actions=<undecoded: {flow.undecoded}>"
-    actions = ",".join(a.text for a in flow.actions) or "drop"
-    return f"{format_header(flow.entry)}, {head + ' ' if head else ''}actions={actions}"
+    match = flow.match_text
+    actions = flow.actions_text
+    return line(flow.entry, match_text(flow) if match is None else match,
+                actions_text(flow) if actions is None else actions)
 
 
+def line(e: FlowEntry, match: str, actions: str) -> str:
+    """The line of a flow with this header, match text and actions text."""
+    options = _options(e) if e.idle_age is not None or e.flags or e.idle_timeout or e.hard_timeout \
+        or e.importance else ""
+    return stats_line(e.cookie, e.duration_sec, e.duration_nsec, e.table, e.packet_count, e.byte_count, options,
+                      e.priority, match, actions)
+
+
+def text_row(table: int, priority: int, cookie: int, n_packets: int, n_bytes: int, sec: int, nsec: int,
+             idle_timeout: int, hard_timeout: int, flags: int, importance: int, idle_age: int | None,
+             match: list[tuple[int, FieldMatch]], actions: tuple[tuple[Action, ...], str, str | None]) -> str:
+    """:func:`format_flow`'s line from the flow's parts, as
+    :meth:`flowprog.ofdecode.Decoder.rows` gives them: ``match`` the
+    (rank, item) pairs in print order, ``actions`` (actions, text, why any
+    is undecoded)."""
+    if idle_timeout or hard_timeout or flags or importance:
+        options = options_text(idle_timeout, hard_timeout, flags, importance, idle_age)
+    else:
+        options = "" if idle_age is None else f"idle_age={idle_age}, "
+    return stats_line(cookie, sec, nsec, table, n_packets, n_bytes, options, priority,
+                      ",".join([t for _, f in match if (t := f.text)]), actions[1])
+
+
+def stats_line(cookie: int, sec: int, nsec: int, table: int, n_packets: int, n_bytes: int, options: str,
+               priority: int, match: str, actions: str) -> str:
+    """The line from the flow's numbers, its options (:func:`_options`) and
+    its match and actions texts.  This runs for every flow of a dump: the
+    usual duration (whole milliseconds, as OVS keeps it) is written here."""
+    duration = f"{sec}.{nsec // 1_000_000:03d}s" if nsec and not nsec % 1_000_000 else duration_text(sec, nsec)
+    if priority != _DEFAULT_PRIORITY:
+        match = f"priority={priority},{match}" if match else f"priority={priority}"
+    return (f"cookie={cookie:#x}, duration={duration}, table={table}, n_packets={n_packets}, "
+            f"n_bytes={n_bytes}, {options}{match + ' ' if match else ''}actions={actions}")

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from mvcore.errors import Unavailable, UsageError
+from mvtep.cli.main import run
+from mvtep.cli.runtime import Runtime
 from mvtep.sandbox.node import Sandbox
 from tests.conftest import run_cli
-from tests.flowdump import ofctl_flows
-from tests.ofp_oracle import compare
+from tests.flowdump import differences, ofctl_flows
 from tests.ofproxy import Relay
 
 pytestmark = pytest.mark.sandbox
@@ -26,7 +29,7 @@ def test_text_pastes_like_ovs_ofctl(sandbox: Sandbox) -> None:
     res = run_cli(["flows", "--table", "0"], env=_env(sandbox))
     assert res.status == 0
     lines = res.out.splitlines()
-    assert lines and compare(ofctl_flows(sandbox, 6, "table=0"), lines) == []
+    assert lines and differences(ofctl_flows(sandbox, 6, "table=0"), lines) == []
 
 
 def test_json_by_interface_name(sandbox: Sandbox) -> None:
@@ -45,10 +48,25 @@ def test_bad_table_is_a_usage_error(sandbox: Sandbox) -> None:
         run_cli(["flows", "--table", "300"], env=_env(sandbox))
 
 
-def test_json_is_not_written_for_a_partial_table(sandbox: Sandbox, tmp_path: Path) -> None:
+def test_json_is_streamed_and_a_partial_table_never_parses(sandbox: Sandbox, tmp_path: Path) -> None:
+    """The document is written as the flows arrive; cut short, what was
+    written is not a complete document (and the error says so)."""
+    out = io.StringIO()
+    rt = Runtime(env=_env(sandbox), out=Console(file=out, color_system=None), err=Console(file=io.StringIO()))
     relay = Relay(f"{sandbox.rundir}/br-int.mgmt", tmp_path / "r.sock", cut_after=150_000)
     try:
         with pytest.raises(Unavailable, match="incomplete"):
-            run_cli(["--openflow", relay.remote, "flows", "--json"], env=_env(sandbox))
+            run(["--openflow", relay.remote, "flows", "--json"], rt)
     finally:
         relay.close()
+    assert out.getvalue().count("\n") > 100  # flows were written before the cut
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(out.getvalue())
+
+
+def test_reserved_ports_by_name(sandbox: Sandbox) -> None:
+    """--in-port LOCAL and the bridge's own port name ask for OpenFlow's
+    LOCAL (0xfffffffe), which the switch takes."""
+    for port in ("LOCAL", "br-int"):
+        res = run_cli(["flows", "--in-port", port], env=_env(sandbox))
+        assert res.status == 0 and all("in_port=LOCAL" in line for line in res.out.splitlines())

@@ -6,7 +6,7 @@ from mvcore.errors import Unavailable
 
 def test_codec_round_trips_an_openflow15_message() -> None:
     codec = load({})
-    dp = codec.protocol.ProtocolDesc(codec.v15.OFP_VERSION)
+    dp = codec.datapath(codec.v15.OFP_VERSION)
     req = codec.v15_parser.OFPEchoRequest(dp, data=b"mvtep")
     req.serialize()
     version, msg_type, msg_len, xid = codec.parser.header(bytes(req.buf))

@@ -1,31 +1,31 @@
-"""``mvtep flows``: br-int's flows over OpenFlow, in ovs-ofctl syntax or JSON."""
+"""``mvtep flows``: a bridge's flows over OpenFlow, in ovs-ofctl syntax or JSON."""
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import json
+from typing import TYPE_CHECKING, Any
 
-from mvtep.cli.runtime import Runtime
-from flowprog.ofdecode import OF13, OF15
-from mvtep.cli.options import add_node_options
 from mvcore.endpoints import Endpoints, resolve
 from mvcore.errors import ExitStatus, NotFound, UsageError
-
-from typing import TYPE_CHECKING
+from mvtep.cli.options import add_node_options
+from mvtep.cli.runtime import Runtime
 
 if TYPE_CHECKING:
     from flowprog.ofclient import OpenFlowClient
 
 __all__ = ["register", "VERSIONS", "open_client", "parse_cookie"]
 
-VERSIONS = {"1.5": (OF15,), "1.3": (OF13,), "auto": (OF15, OF13)}
+_OF13, _OF15 = 4, 6  # flowprog.ofdecode's OF13/OF15 (not imported here: the CLI starts without the codec)
+VERSIONS = {"1.5": (_OF15,), "1.3": (_OF13,), "auto": (_OF15, _OF13)}
 SCHEMA = 1
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser("flows", help="dump the bridge's OpenFlow flows, decoded (ovs-ofctl syntax or JSON)")
     p.add_argument("--table", type=int, help="only this table")
-    p.add_argument("--in-port", help="only flows matching this in_port (ofport number or interface name)")
+    p.add_argument("--in-port", help="only flows matching this in_port (ofport number, reserved name such as "
+                                     "LOCAL, or interface name)")
     p.add_argument("--cookie", type=parse_cookie, help="only flows with this cookie (VALUE or VALUE/MASK)")
     p.add_argument("--of-version", choices=sorted(VERSIONS), default="auto",
                    help="OpenFlow version to speak (auto: 1.5, else 1.3)")
@@ -43,9 +43,14 @@ def parse_cookie(text: str) -> tuple[int, int]:
 
 
 def _ofport(port: str, ends: Endpoints, timeout: float) -> int:
+    """The in_port to ask for, as OVS numbers ports (LOCAL is 0xfffe; the
+    client sends the OpenFlow 1.1+ number): a reserved port's name, a
+    number, or an interface's name (the bridge's own is LOCAL)."""
+    from flowprog.ofvalues import port_from_text
     from flowprog.ovsdb import read_tables
-    if port.isdigit():
-        return int(port)
+    number = port_from_text(port)
+    if number is not None:
+        return number
     rows = read_tables(ends.db, "Open_vSwitch", {"Interface": ("name", "ofport")}, timeout=timeout)
     for row in rows["Interface"]:
         if row["name"] == port and isinstance(row["ofport"], int) and row["ofport"] > 0:
@@ -65,28 +70,42 @@ def open_client(args: argparse.Namespace, rt: Runtime, ends: Endpoints) -> OpenF
 
 
 def run(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
-    from flowprog.flowjson import flow_json
+    from flowprog.flowjson import JsonPieces
     from flowprog.ofclient import FlowFilter
     from flowprog.ofdecode import Decoder
-    from flowprog.offormat import format_flow
     ends = resolve(rt.env, db=args.db, openflow=args.openflow, bridge=args.bridge)
     if args.table is not None and not 0 <= args.table <= 254:
         raise UsageError(f"--table {args.table} is not a table number (0-254)")
     match = {"in_port": _ofport(args.in_port, ends, args.timeout)} if args.in_port else None
     cookie, cookie_mask = args.cookie or (0, 0)
     filt = FlowFilter(table=args.table, cookie=cookie, cookie_mask=cookie_mask, match=match)
+    out = rt.out.file
     with open_client(args, rt, ends) as client:
         decoder = Decoder(client.codec)
-        flows = (decoder.decode(e) for e in client.flows(filt))
-        if args.json:
-            # Collected first: a dump cut short raises before any JSON is written.
-            docs = [flow_json(f) for f in flows]
-            version = "1.5" if client.version == OF15 else "1.3"
-            rt.emit_json({"schema": SCHEMA, "kind": "flows", "bridge": ends.bridge, "openflow": version,
-                          "flows": docs, "undecoded": sum(1 for d in docs if "undecoded" in d)})
+        # A reply's flows at a time: the first print while the rest arrive.
+        if not args.json:
+            for lines in client.flow_batches(filt, decoder.text_lines):
+                out.write("".join([f" {text}\n" for text in lines]))
+            out.flush()
             return ExitStatus.OK
-        out = rt.out.file
-        for flow in flows:  # streamed: the first flows print while the rest arrive
-            out.write(" " + format_flow(flow) + "\n")
-        out.flush()
+        render = JsonPieces()
+
+        def documents(version: int, body: bytes) -> list[str]:
+            return decoder.rows(version, body, render.row, render.flow, clean=True)
+
+        # Streamed too, one flow per line.  The closing bracket and the count
+        # come last: a dump cut short leaves a document that does not parse,
+        # never one that looks whole.
+        version = "1.5" if client.version == _OF15 else "1.3"
+        out.write(f'{{"schema": {SCHEMA}, "kind": "flows", "bridge": {json.dumps(ends.bridge)}, '
+                  f'"openflow": "{version}", "flows": [')
+        sep = "\n"
+        try:
+            for docs in client.flow_batches(filt, documents):
+                if docs:
+                    out.write(sep + ",\n".join(docs))
+                    sep = ",\n"
+            out.write(f'\n], "undecoded": {render.undecoded}}}\n')
+        finally:
+            out.flush()
     return ExitStatus.OK
