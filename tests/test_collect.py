@@ -119,3 +119,35 @@ def test_preflight_on_modelled_hardware(tree: str, tmp_path: Path) -> None:
         assert run_cli(["collect", "-o", str(path), *args[:-2]]).status == 0
     offline = run_cli(["preflight", "--from", str(path), "--pf-mapping", "enp3s0f0np0:10.0.0.1,enp3s0f1np1:10.0.0.2"])
     assert offline.out == live.out and offline.status == live.status
+
+
+FLOWS = [["flows"], ["flows", "--json"], ["flows", "--table", "0"], ["flows", "--in-port", "enp1s0f0_0"],
+         ["flows", "--in-port", "LOCAL"], ["flows", "--cookie", "0x0/0xffffffff00000000"]]
+
+
+def _timeless(text: str) -> str:
+    """Without what changes by itself between two reads of an idle node: ages."""
+    import re
+    text = re.sub(r"duration=[0-9.]+s, ", "", text)
+    text = re.sub(r"(idle|hard)_age=[0-9]+, ", "", text)
+    return re.sub(r'"(duration|idle_age|hard_age)": [0-9.]+, ', "", text)
+
+
+@pytest.mark.parametrize("argv", FLOWS, ids=" ".join)
+def test_flows_from_prints_what_live_printed(sandbox: Sandbox, tmp_path: Path, argv: list[str]) -> None:
+    env = env_of(sandbox)
+    path = tmp_path / "node.tar.gz"
+    live = run_cli(argv, env=env)
+    assert run_cli(["collect", "-o", str(path)], env=env).status == 0
+    offline = run_cli([*argv, "--from", str(path)], env={k: v for k, v in os.environ.items()
+                                                         if k not in ("OVS_RUNDIR", "MVTEP_NETNS")})
+    assert live.out.count("\n") >= (0 if "LOCAL" in argv else 1 if "--in-port" in argv else 10)
+    assert _timeless(offline.out) == _timeless(live.out)
+
+
+def test_flows_from_a_bundle_without_the_table(sandbox: Sandbox, tmp_path: Path) -> None:
+    saved = tmp_path / "verify.tar.gz"
+    run_cli(["verify", "--save", str(saved)], env=env_of(sandbox))
+    assert run_cli(["flows", "--table", "0", "--from", str(saved)]).out.count("\n") > 10
+    with pytest.raises(BundleInvalid, match="holds only the flows of table"):
+        run_cli(["flows", "--table", "12", "--from", str(saved)])

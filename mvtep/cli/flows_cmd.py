@@ -8,11 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 from mvcore.endpoints import Endpoints, resolve
 from mvcore.errors import ExitStatus, NotFound, UsageError
+from mvtep.cli.node_source import add_from_option, from_bundle
 from mvtep.cli.options import add_node_options
 from mvtep.cli.runtime import Runtime
 
 if TYPE_CHECKING:
     from flowprog.ofclient import OpenFlowClient
+    from mvcore.snapshot import NodeSnapshot
 
 __all__ = ["register", "VERSIONS", "open_client", "parse_cookie"]
 
@@ -31,6 +33,7 @@ def register(sub: Any) -> None:
                    help="OpenFlow version to speak (auto: 1.5, else 1.3)")
     p.add_argument("--json", action="store_true", help="print JSON (schema in the README)")
     add_node_options(p)
+    add_from_option(p)
     p.set_defaults(func=run)
 
 
@@ -73,9 +76,11 @@ def run(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
     from flowprog.flowjson import JsonPieces
     from flowprog.ofclient import FlowFilter
     from flowprog.ofdecode import Decoder
-    ends = resolve(rt.env, db=args.db, openflow=args.openflow, bridge=args.bridge)
     if args.table is not None and not 0 <= args.table <= 254:
         raise UsageError(f"--table {args.table} is not a table number (0-254)")
+    if args.from_file:
+        return _from(args, rt, from_bundle(args.from_file, ("openflow",)))
+    ends = resolve(rt.env, db=args.db, openflow=args.openflow, bridge=args.bridge)
     match = {"in_port": _ofport(args.in_port, ends, args.timeout)} if args.in_port else None
     cookie, cookie_mask = args.cookie or (0, 0)
     filt = FlowFilter(table=args.table, cookie=cookie, cookie_mask=cookie_mask, match=match)
@@ -108,4 +113,56 @@ def run(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
             out.write(f'\n], "undecoded": {render.undecoded}}}\n')
         finally:
             out.flush()
+    return ExitStatus.OK
+
+
+def _from(args: argparse.Namespace, rt: Runtime, snap: NodeSnapshot) -> ExitStatus:
+    """``--from``: the bundle's flows, filtered here the way the switch filters
+    a flow-stats request, printed exactly as live."""
+    from flowprog.flowdump import covers, dump_entries
+    from flowprog.flowjson import JsonPieces
+    from flowprog.ofcodec import load
+    from flowprog.ofdecode import Decoder
+    from flowprog.ofext import install
+    from flowprog.offormat import format_flow
+    from flowprog.ofvalues import RESERVED_PORTS, port_from_text
+    from inspector.bundle import BundleInvalid
+    dump = snap.openflow.value
+    assert dump is not None  # from_bundle checked
+    if not covers(dump, args.table):
+        held = ", ".join(map(str, dump.tables or ()))
+        raise BundleInvalid(f"{args.from_file} holds only the flows of table(s) {held}",
+                            hint="mvtep collect keeps every table")
+    token = None
+    if args.in_port:
+        number = port_from_text(args.in_port)
+        if number is None:
+            ifaces = {i.name: i.ofport for i in (snap.ovsdb.value.interfaces if snap.ovsdb.value else ())}
+            found = ifaces.get(args.in_port)
+            if found is None or found <= 0:
+                raise NotFound(f"no interface {args.in_port!r} with an ofport in {args.from_file}")
+            number = found
+        token = f"in_port={RESERVED_PORTS.get(number, number)}"  # as ovs-ofctl prints it
+    cookie, mask = args.cookie or (0, 0)
+    decoder = Decoder(install(load(rt.env)))
+    flows = []
+    for e in dump_entries(dump):
+        if args.table is not None and e.table != args.table or (e.cookie & mask) != (cookie & mask):
+            continue
+        flow = decoder.decode(e)
+        if token is not None and token not in format_flow(flow).split(" actions=")[0].replace(" ", ",").split(","):
+            continue
+        flows.append(flow)
+    out = rt.out.file
+    if not args.json:
+        out.write("".join(f" {format_flow(f)}\n" for f in flows))
+        out.flush()
+        return ExitStatus.OK
+    render = JsonPieces()
+    docs = [render.flow(f) for f in flows]
+    version = "1.5" if dump.version == _OF15 else "1.3"
+    out.write(f'{{"schema": {SCHEMA}, "kind": "flows", "bridge": {json.dumps(dump.bridge)}, '
+              f'"openflow": "{version}", "flows": [' + ("\n" + ",\n".join(docs) if docs else "")
+              + f'\n], "undecoded": {render.undecoded}}}\n')
+    out.flush()
     return ExitStatus.OK
