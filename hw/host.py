@@ -25,11 +25,13 @@ from hw.routing import (
     Link, NetlinkReader, decode_addresses, decode_links, decode_route_answer, decode_routes, decode_rules, decode_tc,
 )
 from hw.tcflower import TcOffload
+from mvcore.errors import Unavailable
 from mvcore.reading import Reading
 from mvcore.routes import Route, RouteAnswer, Rule
 from mvcore.snapshot import FeatureBits, HostState, Key, NetlinkAnswer
 
-__all__ = ["HostRequests", "HostReader", "HostView", "host_view", "eswitch_of", "NOT_READ"]
+__all__ = ["HostRequests", "HostReader", "HostView", "host_view", "eswitch_of", "NOT_READ", "read_elsewhere",
+           "namespace_holding"]
 
 NOT_READ = "not read"
 
@@ -119,6 +121,38 @@ class HostView:
         """A devlink parameter's value for PF ``pci``; None when unread or unknown."""
         found = self.params.get((pci, name))
         return None if found is None else found.value
+
+
+def read_elsewhere(netns: str | None, most: int = 16) -> dict[str, NetlinkAnswer]:
+    """Links and addresses of the other namespaces ``ip netns`` knows (at most
+    ``most``): where a VTEP IP missing from ``netns`` may be.  A namespace
+    that cannot be read is left out."""
+    from hw.netns import names
+
+    out: dict[str, NetlinkAnswer] = {}
+    for name in [n for n in names() if n != netns][:most]:
+        try:
+            with NetlinkReader(name) as reader:
+                links, addresses = reader.links(), reader.addresses()
+        except Unavailable:
+            continue
+        out[Key.links_in(name)], out[Key.addresses_in(name)] = links, addresses
+    return out
+
+
+def namespace_holding(state: HostState, ip: str) -> tuple[str, ...]:
+    """The other namespaces whose interfaces hold ``ip``, among those a
+    :func:`read_elsewhere` recorded in ``state``."""
+    out = []
+    for key in sorted(state.netlink):
+        if not key.startswith("addresses@"):
+            continue
+        name = key.removeprefix("addresses@")
+        links = decode_links(state.netlink.get(Key.links_in(name), NetlinkAnswer(error=NOT_READ)))
+        found = decode_addresses(state.netlink[key], links.value or {})
+        if found.value is not None and ip in found.value:
+            out.append(name)
+    return tuple(out)
 
 
 def eswitch_of(pf: PhysicalFunction, view: HostView) -> EswitchState:

@@ -29,7 +29,8 @@ from typing import Any, Self
 
 from mvcore.errors import Unavailable
 
-__all__ = ["NETNS_RUN_DIR", "errno_name", "exists", "socket_in", "open_iproute", "RtnlSocket", "Closing", "temporary"]
+__all__ = ["NETNS_RUN_DIR", "errno_name", "exists", "names", "socket_in", "open_iproute", "RtnlSocket", "Closing",
+           "temporary"]
 
 NETNS_RUN_DIR = Path("/run/netns")
 
@@ -56,6 +57,14 @@ def errno_name(code: int | None) -> str:
 def exists(netns: str) -> bool:
     """Whether ``ip netns`` knows a namespace of that name."""
     return "/" not in netns and (NETNS_RUN_DIR / netns).exists()
+
+
+def names() -> tuple[str, ...]:
+    """The namespaces ``ip netns`` knows, sorted (none when there are none)."""
+    try:
+        return tuple(sorted(p.name for p in NETNS_RUN_DIR.iterdir()))
+    except OSError:
+        return ()
 
 
 def socket_in(netns: str | None, family: int, kind: int) -> socket.socket:

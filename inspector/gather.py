@@ -38,7 +38,7 @@ from flowprog.ofcodec import Codec
 from flowprog.oftrace import TraceRequest, run_trace
 from flowprog.ovsdb import OvsdbMonitor, Rows, SslFiles, ovs_monitor, sb_monitor, typed_ovs, typed_sb
 from hw.devlink import PARAMS
-from hw.host import HostReader, HostRequests, host_view
+from hw.host import HostReader, HostRequests, host_view, read_elsewhere
 from hw.inventory import discover
 from hw.model import PhysicalFunction
 from hw.probes import probes_for, vtep_table
@@ -145,6 +145,7 @@ class Gatherer:
         self._slow = _Slow()
         self._typed_ovs: tuple[Rows, OvsState] | None = None  # the last conversion, by the replica's rows
         self._typed_sb: tuple[Rows, SbRows] | None = None
+        self._elsewhere_for: tuple[tuple[str, ...], HostState] | None = None
 
     def __enter__(self) -> Gatherer:
         return self
@@ -363,7 +364,17 @@ class Gatherer:
         sysctls = tuple(conf_name("ipv4", dev, key) for dev in ("all", *devices) for key in VTEP_SYSCTLS)
         last = reader.read(HostRequests(base=False, route_gets=tuple(dict.fromkeys(pairs)), tc_ingress=tuple(vifs),
                                         sysctls=sysctls if devices else ()))
-        return _merge(first, second, last, slow)
+        missing = tuple(ip for ip in vteps if ip not in addresses)
+        return _merge(first, second, last, slow, self._elsewhere(missing) if missing else None)
+
+    def _elsewhere(self, missing: tuple[str, ...]) -> HostState:
+        """The other namespaces' links and addresses, when VTEP IPs are on no
+        interface of the one read: where they are is worth saying.  Read once
+        per set of missing IPs (a live view asks every second)."""
+        if self._elsewhere_for is None or self._elsewhere_for[0] != missing:
+            netns = self.sources.netns if self.sources else None
+            self._elsewhere_for = (missing, HostState(netns, read_elsewhere(netns)))
+        return self._elsewhere_for[1]
 
     def _daemons(self, scope: Scope) -> DaemonState:
         rundir = rundir_of(self.ends, self.env)

@@ -18,7 +18,7 @@ from flowprog.nodeconfig import NodeConfig
 from flowprog.ofdecode import Decoder
 from flowprog.node_verify import node_of, release_of_snapshot, sb_of, snapshot_flows
 from flowprog.verify import VerifyResult, verify
-from hw.host import HostView, eswitch_of
+from hw.host import HostView, eswitch_of, namespace_holding
 from inspector.hardware import host_of, inventory_of
 from inspector.paths import Counters, PathInputs, PathsReport, Vtep, build_paths
 from mvcore.ovsdb_rows import SbRows
@@ -71,7 +71,7 @@ def _inputs(snap: NodeSnapshot, node: NodeConfig, result: VerifyResult, t0: tupl
         features=dict(host.features) if host else {}, dp=dp, tc=tc, counters=_counters(result, t0, ro),
         logical_switch=_switches(snap.southbound.value),
         dp_error=None if snap.datapath.value is not None else snap.datapath.why_not("the datapath flows"),
-        host_error=_host_error(snap, host))
+        host_error=_host_error(snap, host), vtep_absent=_vtep_absent(snap, node, addresses))
 
 
 def _host_error(snap: NodeSnapshot, host: HostView | None) -> str | None:
@@ -80,10 +80,27 @@ def _host_error(snap: NodeSnapshot, host: HostView | None) -> str | None:
     return host.links.error
 
 
+def _vtep_absent(snap: NodeSnapshot, node: NodeConfig, addresses: Mapping[str, str]) -> dict[str, str]:
+    """VTEP IPs on no interface of the namespace read, and where they are, in words."""
+    state = snap.host.value
+    if state is None:
+        return {}
+    here = f"network namespace {state.netns}" if state.netns else "this network namespace"
+    out = {}
+    for ip in node.encap_ips:
+        if ip not in addresses:
+            holders = namespace_holding(state, ip)
+            held = (f"; network namespace {holders[0]} holds it: read that one" if len(holders) == 1 else
+                    f"; network namespaces {', '.join(holders)} hold it" if holders else "")
+            out[ip] = f"VTEP IP {ip} is on no interface of {here}{held}"
+    return out
+
+
 def _vtep(result: VerifyResult, inputs: PathInputs, node: NodeConfig, ip: str) -> Vtep:
     encap_id = next((k for k, v in result.encap_ips.items() if v == ip), None)
     answer = next((a for (v, _r), a in sorted(inputs.routes.items()) if v == ip), None)
-    egress = None if answer is None else (answer.error or f"{answer.oif} (table {answer.table})")
+    egress = None if answer is None else (answer.error or (f"{answer.oif} (table {answer.table})" if answer.oif
+                                                           else "no egress device"))
     return Vtep(ip, encap_id, inputs.pf_of_ip.get(ip), inputs.addresses.get(ip), egress)
 
 

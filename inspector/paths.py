@@ -110,6 +110,7 @@ class PathInputs:
     logical_switch: Mapping[str, str] = field(default_factory=dict)  # iface-id -> logical switch
     dp_error: str | None = None  # why the datapath flows could not be read
     host_error: str | None = None  # why the host's netdevs (netlink) could not be read
+    vtep_absent: Mapping[str, str] = field(default_factory=dict)  # VTEP IP on no interface read -> in words
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +166,8 @@ def _egress(inp: PathInputs, vtep: str | None, pf: str | None, tunnels: tuple[Tu
 
 def _judge(path_findings: tuple[Finding, ...], unreachable: tuple[str, ...], egress: tuple[Egress, ...],
            off: Offload, pf: str | None, dp_error: str | None = None,
-           host_error: str | None = None, node_findings: tuple[Finding, ...] = ()) -> tuple[str, str]:
+           host_error: str | None = None, node_findings: tuple[Finding, ...] = (),
+           vtep_absent: Mapping[str, str] | None = None) -> tuple[str, str]:
     errors = [f for f in path_findings if f.severity is Severity.ERROR]
     if errors:
         return "broken", errors[0].message
@@ -179,10 +181,14 @@ def _judge(path_findings: tuple[Finding, ...], unreachable: tuple[str, ...], egr
         more = f" and {len(unreachable) - 1} more" if len(unreachable) > 1 else ""
         return "broken", f"no tunnel from its VTEP to {unreachable[0]}{more}"
     bad = [e for e in egress if not e.ok]
+    absent = [e for e in bad if e.vtep_device is None and e.vtep_ip in (vtep_absent or {})]
+    if absent:  # the VTEP is not where this read looked: its egress cannot be judged, nor called broken
+        return "unknown", (vtep_absent or {})[absent[0].vtep_ip]
     if bad:
         e = bad[0]
         got = e.error or f"leaves through {e.device} (table {e.table})"
-        return "broken", f"tunnel traffic from {e.vtep_ip} to {e.remote_ip} {got}, not through {e.vtep_device}"
+        want = e.vtep_device or "the VTEP's own device"
+        return "broken", f"tunnel traffic from {e.vtep_ip} to {e.remote_ip} {got}, not through {want}"
     if off.eswitch == "switchdev_inactive":  # the kernel drops this e-switch's traffic until it is activated
         return "broken", f"the e-switch of {pf or 'its PF'} is switchdev_inactive: its traffic is dropped"
     if off.ovs_hw_offload is False:
@@ -280,7 +286,8 @@ def build_paths(inp: PathInputs) -> tuple[VfPath, ...]:
             kernel_netdev=p.interface in inp.kernel_netdevs, eswitch=inp.eswitch.get(pf_pci or ""),
             representor_tc=tc_offload_of(inp.features, p.interface), uplink_tc=tc_offload_of(inp.features, pf),
             dp_flows=flows, dp_offloaded=offloaded, dp_partial=partial, tc_in_hw=in_hw, tc_not_in_hw=not_in_hw)
-        verdict, reason = _judge(mine, p.unreachable, egress, off, pf, inp.dp_error, inp.host_error, node_findings)
+        verdict, reason = _judge(mine, p.unreachable, egress, off, pf, inp.dp_error, inp.host_error, node_findings,
+                                 inp.vtep_absent)
         out.append(VfPath(
             interface=p.interface, iface_id=p.iface_id, logical_switch=inp.logical_switch.get(p.iface_id),
             ofport=p.ofport, vf_netdev=vf_netdev, vf_pci=vf_pci, pf=pf, pf_pci=pf_pci,

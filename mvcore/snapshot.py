@@ -146,6 +146,17 @@ class Key:
     NEIGHBOURS = "neighbours"  # RTM_GETNEIGH dump
 
     @staticmethod
+    def links_in(netns: str) -> str:
+        """RTM_GETLINK dump of another network namespace (where a VTEP IP that is
+        on no interface of the namespace read may be)."""
+        return f"links@{netns}"
+
+    @staticmethod
+    def addresses_in(netns: str) -> str:
+        """RTM_GETADDR dump of another network namespace."""
+        return f"addresses@{netns}"
+
+    @staticmethod
     def routes(table: int) -> str:
         """RTM_GETROUTE dump of one table."""
         return f"routes/{table}"

@@ -141,3 +141,19 @@ def test_a_switchdev_inactive_eswitch_breaks_the_path(tmp_path: object) -> None:
     legacy = {p.interface: p for p in build_paths(_inputs(inventory=inv, kernel_netdevs=kernel,
                                                           eswitch={"0000:02:00.0": "legacy"}))}
     assert legacy[rep].verdict == "not-offloaded"
+
+
+def test_a_vtep_on_no_interface_read_is_unknown_never_broken() -> None:
+    """Read in the wrong namespace, the VTEP IP is nowhere: say where it is
+    instead of calling the path broken, and never print None."""
+    rep = "enp2s0f0_0"
+    where = "VTEP IP 10.0.0.2 is on no interface of this network namespace; network namespace ns1 holds it"
+    routes = {("10.0.0.2", "10.1.0.1"): RouteAnswer("10.1.0.1", "10.0.0.2", None, None, None, "ENETUNREACH")}
+    paths = {p.interface: p for p in build_paths(_inputs(addresses={}, routes=routes,
+                                                         vtep_absent={"10.0.0.2": where}))}
+    assert paths[rep].verdict == "unknown" and paths[rep].reason == where
+    # the same answer with the VTEP where it should be is a broken egress, in words without None
+    held = {p.interface: p for p in build_paths(_inputs(addresses={"10.0.0.2": "vtep1"}, routes=routes))}
+    assert held[rep].verdict == "broken" and "None" not in held[rep].reason
+    gone = {p.interface: p for p in build_paths(_inputs(addresses={}, routes=routes))}
+    assert gone[rep].verdict == "broken" and "None" not in gone[rep].reason
