@@ -33,7 +33,7 @@ def bench_node(args: argparse.Namespace) -> Iterator[Path]:
         yield args.dir
         return
     rundir = Path(tempfile.mkdtemp(prefix="mvtep-bench-")) / "run"
-    box = up(rundir, args.ovn, Size(vfs=args.vfs, acls=args.acls), os.environ)
+    box = up(rundir, args.ovn, Size(vfs=getattr(args, "vfs", Size().vfs), acls=args.acls), os.environ)
     print(f"sandbox: {box.ovn_version}, programmed in {box.seconds:.1f} s", file=sys.stderr)
     try:
         yield rundir
