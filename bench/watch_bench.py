@@ -58,7 +58,7 @@ def main() -> None:
         decoder = Decoder(codec)
         netns = netns_name(rundir) if os.geteuid() == 0 else None
         gatherer = Gatherer(ends, env, codec, timeout=10, host=HostSources(DirSysfs(Path("/"), udev=True), netns))
-        scope = paths_scope()
+        scope = paths_scope(sample=False)  # what watch asks: each refresh pairs with the one before
         console = Console(file=io.StringIO(), width=160, height=50, color_system="truecolor")
         cpu, wall = [], []
         prev = None

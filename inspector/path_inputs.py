@@ -21,6 +21,7 @@ from flowprog.node_verify import node_of, sb_of
 from flowprog.verify import VerifyResult, verify
 from hw.host import HostView, eswitch_of
 from inspector.hardware import host_of, inventory_of
+from inspector.offload_inputs import offload_evidence
 from inspector.paths import Counters, PathInputs, PathsReport, Vtep, build_paths
 from mvcore.errors import Unavailable
 from mvcore.ovsdb_rows import SbRows
@@ -55,9 +56,12 @@ def _inputs(snap: NodeSnapshot, node: NodeConfig, result: VerifyResult, t0: tupl
     pfs = [pf for a in inventory.adapters for pf in a.pfs] if inventory else []
     eswitch = {pf.pci: eswitch_of(pf, host).mode for pf in pfs} if host else {}
     dp: dict[str, tuple[int, int, int]] = {}
+    flows = dpflows.parse_dump(snap.datapath.value) if snap.datapath.value is not None else ()
     if snap.datapath.value is not None:
-        summary = dpflows.summarize(dpflows.parse_dump(snap.datapath.value))
+        summary = dpflows.summarize(flows)
         dp = {port: (s.total, s.offloaded, s.partial) for port, s in summary.items()}
+    rep_eswitch = {vf.representor: eswitch[pf.pci] for pf in pfs for vf in pf.vfs
+                   if vf.representor and pf.pci in eswitch}
     tc = {name: (t.in_hw, t.not_in_hw) for name, t in (host.tc.items() if host else ()) if t.error is None}
     return PathInputs(
         verify=result, pf_of_ip={ip: pf for pf, ip in node.pf_mapping.pairs}, inventory=inventory,
@@ -66,7 +70,8 @@ def _inputs(snap: NodeSnapshot, node: NodeConfig, result: VerifyResult, t0: tupl
         features=dict(host.features) if host else {}, dp=dp, tc=tc, counters=_counters(result, t0, ro),
         logical_switch=_switches(snap.southbound.value),
         dp_error=None if snap.datapath.value is not None else snap.datapath.why_not("the datapath flows"),
-        host_error=_host_error(snap, host))
+        host_error=_host_error(snap, host),
+        evidence=offload_evidence(snap, result, host, flows, routes, rep_eswitch, node.hw_offload, node.tc_policy))
 
 
 def _host_error(snap: NodeSnapshot, host: HostView | None) -> str | None:

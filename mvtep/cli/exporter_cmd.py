@@ -58,7 +58,7 @@ def run(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
         raise UsageError(f"--interval {args.interval:g} is too short", hint="use 1 second or more (10 is usual)")
     listen = parse_listen(args.listen)
     decoder = Decoder(install(load(rt.env)))
-    scope = paths_scope()
+    scope = paths_scope(sample=False)
     collector = LastGather()
     stop = threading.Event()
     with gatherer(args, rt, host=True) as g:

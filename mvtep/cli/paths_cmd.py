@@ -42,10 +42,13 @@ def register(sub: Any) -> None:
     w.set_defaults(func=run_watch)
 
 
-def paths_scope() -> Scope:
-    from inspector.gather import Scope
+def paths_scope(sample: bool = True) -> Scope:
+    """What paths, watch and the exporter read; ``sample``: a one-shot read samples the VF counters twice,
+    a long-lived gatherer pairs each sample with its previous one."""
+    from inspector.gather import SAMPLE_SECONDS, Scope
     return Scope(ovsdb=True, openflow="verify", southbound=True, hardware=True, host=True, datapath=True,
-                 daemons=True, required=frozenset({"ovsdb", "bridge", "openflow"}))
+                 daemons=True, logs=True, offload=True, sample=SAMPLE_SECONDS if sample else 0.0,
+                 required=frozenset({"ovsdb", "bridge", "openflow"}))
 
 
 def _view(args: argparse.Namespace) -> ViewState:
@@ -92,7 +95,7 @@ def run_watch(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
     if args.interval < 0.1:
         raise UsageError(f"--interval {args.interval:g} is too short", hint="use 0.1 seconds or more")
     decoder = Decoder(install(load(rt.env)))
-    scope = paths_scope()
+    scope = paths_scope(sample=False)
     view = _view(args)
     with gatherer(args, rt, host=True) as g:
         def read() -> PathsReport:
