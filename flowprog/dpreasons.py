@@ -8,15 +8,16 @@ off, ``tc-policy=skip_hw``, the e-switch not in switchdev...).  The first
 rule that matches names the reason:
 
 1. the node's cause, when there is one;
-2. ``userspace(...)``: the packet goes up to ovs-vswitchd (controller
+2. ``check_pkt_len(...)``: OVN's ``gateway_mtu``, offloaded only where TC's
+   police action can check the length in hardware (its ``gt()`` branch
+   sends the packets that are too big up to ovs-vswitchd);
+3. ``userspace(...)``: the packet goes up to ovs-vswitchd (controller
    actions, ``slow_path(...)``, sampling), never in hardware;
-3. the flow's in_port netdev has no ingress qdisc, seen by TC or logged as
+4. the flow's in_port netdev has no ingress qdisc, seen by TC or logged as
    ``failed to offload flow: No such file or directory: <netdev>``
    (ovn-org/ovn#160);
-4. ``dp:tc`` without ``offloaded:yes``: TC holds it, the driver refused it
+5. ``dp:tc`` without ``offloaded:yes``: TC holds it, the driver refused it
    (``not_in_hw``);
-5. ``check_pkt_len(...)``: OVN's ``gateway_mtu``, offloaded only where TC's
-   police action can check the length in hardware;
 6. ``hash(...)`` or a masked ``dp_hash(...)``: an OVN load balancer's select
    group; TC has no hash action to offload (lib/dpif-offload-tc-netdev.c:
    "offloading attribute dp_hash isn't supported");
@@ -45,7 +46,7 @@ from flowprog.dpattrib import match_of
 from flowprog.dpflows import DpFlow
 from flowprog.ovslog import OffloadLog
 
-__all__ = ["Reason", "REASONS", "FlowWhy", "explain", "NODE_CAUSES"]
+__all__ = ["Reason", "REASONS", "FlowWhy", "explain", "NODE_CAUSES", "top_level"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,14 +95,10 @@ REASONS: dict[str, Reason] = {r.code: r for r in (
 )}
 NODE_CAUSES = ("hw-offload-off", "flow-api-off", "tc-policy-skip-hw", "eswitch", "software-datapath")
 
-_USERSPACE = re.compile(r"(?:^|[(,])userspace\(")
-_CHECK_PKT_LEN = re.compile(r"(?:^|[(,])check_pkt_len\(")
-_HASH = re.compile(r"(?:^|[(,])hash\(")
 _DP_HASH = re.compile(r"(?:^|,)dp_hash\(([^)]*)\)")
 _GENEVE = re.compile(r"geneve\(((?:\{[^}]*\})*)\)")
 _OPTION = re.compile(r"\{class=[^}]*\}")
 _LEN = re.compile(r"len=(\d+)")
-_CT = re.compile(r"(?:^|[(,])ct(?:\(|,|$)")
 _ICMP = re.compile(r"(?:^|,)icmp(?:v6)?\(|proto=(?:1|58)(?:[,)/])")
 _CT_NEW = re.compile(r"(?:^|,)ct_state\(([^)]*)\)")
 
@@ -114,6 +111,25 @@ class FlowWhy:
     reason: Reason
     detail: str | None = None  # the error OVS logged, the options found...
     log: tuple[str, ...] = ()  # the OVS log lines about it
+
+
+def top_level(actions: str) -> tuple[str, ...]:
+    """The actions at the outer level: ``"ct(zone=4,nat),recirc(0x1)"`` -> ``("ct(zone=4,nat)", "recirc(0x1)")``."""
+    out, depth, start = [], 0, 0
+    for i, c in enumerate(actions):
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "," and depth == 0:
+            out.append(actions[start:i])
+            start = i + 1
+    out.append(actions[start:])
+    return tuple(a.strip() for a in out if a.strip())
+
+
+def _has(actions: tuple[str, ...], name: str) -> bool:
+    return any(a == name or a.startswith(name + "(") for a in actions)
 
 
 def _geneve(match: str) -> str | None:
@@ -142,26 +158,26 @@ def _why(f: DpFlow, node: tuple[str, str | None] | None, log: OffloadLog,
          no_qdisc: Collection[str]) -> FlowWhy:
     if node is not None:
         return FlowWhy(f, REASONS[node[0]], node[1])
-    match, actions = match_of(f), f.actions
-    if _USERSPACE.search(actions):
+    match, actions = match_of(f), top_level(f.actions)
+    if _has(actions, "check_pkt_len"):  # before userspace: its gt() branch sends the too-big ones up
+        return FlowWhy(f, REASONS["check-pkt-len"])
+    if _has(actions, "userspace"):
         return FlowWhy(f, REASONS["userspace"])
     error = log.errors.get(f.in_port or "")
     if f.in_port in no_qdisc or (error is not None and ("No such file" in error or "ingress qdisc" in error)):
         return FlowWhy(f, REASONS["no-ingress-qdisc"], f.in_port, log.lines_for(f.in_port))
     if f.dp == "tc":
         return FlowWhy(f, REASONS["not-in-hw"], error, log.lines_for(f.in_port) if error else ())
-    if _CHECK_PKT_LEN.search(actions):
-        return FlowWhy(f, REASONS["check-pkt-len"])
-    if _HASH.search(actions) or _dp_hash(match):
+    if _has(actions, "hash") or _dp_hash(match):
         return FlowWhy(f, REASONS["dp-hash"])
     if (options := _geneve(match)) is not None:
         return FlowWhy(f, REASONS["geneve-options"], options)
-    if _CT.search(actions) and _ICMP.search(match):
+    if _has(actions, "ct") and _ICMP.search(match):
         return FlowWhy(f, REASONS["ct-icmp"])
     if _new(match):
         return FlowWhy(f, REASONS["ct-new"])
     if f.offloaded == "partial":
-        return FlowWhy(f, REASONS["partial"], actions.split(",", 1)[0].split("(", 1)[0] or None)
+        return FlowWhy(f, REASONS["partial"], ", ".join(a.split("(", 1)[0] for a in actions) or None)
     if error is not None:
         return FlowWhy(f, REASONS["offload-failed"], error, log.lines_for(f.in_port))
     return FlowWhy(f, REASONS["unknown"], None, log.other)

@@ -36,7 +36,8 @@ _ENABLED = ("netdev: Flow API Enabled", "Flow HW offload is enabled")
 _START = re.compile(r"\|INFO\|ovs-vswitchd \(Open vSwitch\) \S+")
 _FAILED = re.compile(r"failed to offload flow: (?P<error>.+): (?P<netdev>[^:\s]+)\s*$")
 _QDISC = re.compile(r"failed adding ingress qdisc required for offloading on (?P<netdev>\S+): (?P<error>.+)$")
-_OTHER = re.compile(r"\|(?:netdev_offload\w*|dpif_offload\w*)(?:\([^)]*\))?\|(?:ERR|WARN)\|")  # their modules, OVS 2.x-4.0
+# the offload modules' errors and warnings, OVS 2.x to 4.0: <module>[(<thread>)]|<LEVEL>|
+_OTHER = re.compile(r"\|(?:netdev_offload\w*|dpif_offload\w*)(?:\([^)]*\))?\|(?:ERR|WARN)\|")
 _GLOBALLY = re.compile(r"^Globally enabled: (true|false)\s*$", re.MULTILINE)
 
 

@@ -183,7 +183,7 @@ def _by_traffic(ev: OffloadEvidence, *, floor: bool = True) -> tuple[str, str] |
         return None
     share = hw / (hw + sw)
     over = f"over the last {ev.seconds:.3g} s{_directions(ev)}"
-    software = f"{share_text(1 - share if share < 1 else 0.0)} of its packets reached software {over}"
+    software = f"{share_text(1 - share)} of its packets reached software {over}"
     if share <= SHARE_NONE:
         return "not-offloaded", software + _flags_disagree(ev)
     if share < SHARE_OK:
@@ -246,7 +246,9 @@ def _judge(off: Offload, ev: OffloadEvidence | None, pf: str | None, dp_error: s
     by_traffic = _by_traffic(ev) if ev is not None else None
     if by_traffic is not None and by_traffic[0] != "offloaded":
         return by_traffic
-    if ev is not None and (hop := next((h for h in ev.next_hops if h.unresolved), None)) is not None:
+    flows, full, partial, detail = _flows(ev, off)
+    busy = flows > 0 or (ev is not None and sum(ev.interval_packets()) > 0)  # an idle VF sends nowhere
+    if busy and ev is not None and (hop := next((h for h in ev.next_hops if h.unresolved), None)) is not None:
         return "partial", (f"the next hop {hop.ip} ({hop.device}) toward remote VTEP {hop.remote_ip} is {hop.state}:"
                            " mlx5 keeps the encap rules to it on the slow path, in software")
     tc_not, tc_in = _tc(off, ev)
@@ -257,7 +259,6 @@ def _judge(off: Offload, ev: OffloadEvidence | None, pf: str | None, dp_error: s
                            f"conntrack zone {ct.zone} are not in hardware")
     if by_traffic is not None:
         return by_traffic
-    flows, full, partial, detail = _flows(ev, off)
     if flows == 0:
         moved = _by_traffic(ev, floor=False) if ev is not None else None
         if moved is not None:  # a little traffic and no flow left to look at: the counters say all there is

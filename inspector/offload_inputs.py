@@ -25,12 +25,14 @@ from hw.conntrack import ZoneConntrack
 from hw.tcflower import TCA_CLS_FLAGS_NOT_IN_HW, TcOffload
 from inspector.offload import (DIRECTIONS, Conntrack, FlowApi, FlowCount, NextHop, OffloadEvidence, TcCount,
                                Traffic)
+from mvcore.reading import Reading
 from mvcore.routes import RouteAnswer
 from mvcore.snapshot import NodeSnapshot
 
 __all__ = ["NodeOffload", "node_offload", "offload_evidence"]
 
 CT_ZONE_KEY = "ct-zone-"  # br-int external_ids:ct-zone-<logical port> (ovn-controller, controller/ct-zone.c)
+NOT_KERNEL = "the representor is not a kernel netdev here"
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,36 +122,45 @@ def offload_evidence(snap: NodeSnapshot, result: VerifyResult, host: HostView | 
     out = {}
     for p in result.paths:
         rep = p.interface
+        kernel = rep in links
         stats = host.stats.get(rep) if host else None
-        found = rep_traffic(stats.value) if stats is not None and stats.value is not None else (
-            stats.error if stats is not None and stats.error else "not read")
+        found: RepTraffic | str = (NOT_KERNEL if not kernel else rep_traffic(stats.value)
+                                   if stats is not None and stats.value is not None
+                                   else stats.error if stats is not None and stats.error else "not read")
         mine = tc.get(rep)
-        target = links[rep].index if rep in links else None
-        others = [t for key, t in blocks.items() if key != rep and (mine is None or t is not mine)]
+        others = [t for key, t in blocks.items() if key != rep and t is not mine]
+        tcs = {}
+        if mine is not None and mine.error is None:
+            tcs["tx"] = _tc_count([mine], None)
+        if kernel:
+            tcs["rx"] = _tc_count(others, links[rep].index)
         egress = [(v, r, a) for (v, r), a in routes.items() if v == p.vtep_ip]
-        zone = zones.get(p.iface_id)
-        ct_zone = None
-        if zone is not None and conntrack is not None and conntrack.value is not None:
-            c = conntrack.value.get(zone) or ZoneConntrack()
-            ct_zone = Conntrack(zone, c.entries, c.offloadable, c.offloaded, c.in_hw, c.icmp)
         out[rep] = OffloadEvidence(
             traffic=_traffic(found) if isinstance(found, RepTraffic) else None,
             traffic_error=found if isinstance(found, str) else None,
             seconds=found.seconds if isinstance(found, RepTraffic) else None,
             flows={d: _flow_count(by_vf[rep], d) for d in DIRECTIONS},
-            tc={"tx": _tc_count([mine] if mine is not None and mine.error is None else [], None),
-                "rx": _tc_count(others, target) if target is not None else TcCount()},
+            tc=tcs,
             ingress_qdisc=mine.ingress if mine is not None and mine.error is None else None,
             next_hops=_next_hops(host, egress),
             neighbours_error=host.neighbours.error if host else None,
-            conntrack=ct_zone,
-            conntrack_error=(conntrack.error if conntrack is not None and conntrack.error else
-                             None if zone is not None else f"no {CT_ZONE_KEY}{p.iface_id} in br-int's external_ids"),
+            conntrack=_conntrack(zones.get(p.iface_id), conntrack) if kernel else None,
+            conntrack_error=(f"{NOT_KERNEL}: its connections are ovs-vswitchd's own" if not kernel
+                             else conntrack.error if conntrack is not None and conntrack.error
+                             else None if p.iface_id in zones
+                             else f"no {CT_ZONE_KEY}{p.iface_id} in br-int's external_ids"),
             flow_api=node.flow_api,
             why=explain(by_vf[rep].flows, node.log, node=_node_cause(hw_offload, node.flow_api, tc_policy,
                                                                         eswitch.get(rep)), no_qdisc=no_qdisc),
         )
     return out
+
+
+def _conntrack(zone: int | None, table: Reading[Mapping[int, ZoneConntrack]] | None) -> Conntrack | None:
+    if zone is None or table is None or table.value is None:
+        return None
+    c = table.value.get(zone) or ZoneConntrack()
+    return Conntrack(zone, c.entries, c.offloadable, c.offloaded, c.in_hw, c.icmp)
 
 
 def _node_cause(hw_offload: bool | None, api: FlowApi, tc_policy: str | None,

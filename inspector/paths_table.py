@@ -6,7 +6,10 @@ person acts on), the pod name is the one column that is shortened.  The
 PF column is the VF's own PF (from sysfs; ``-`` when this host has no such
 VF), the VTEP PF column is the PF ``ovn-pf-encap-ip-mapping`` gives the
 VTEP the VF really uses: the two differ exactly when a VF tunnels through
-another NIC.
+another NIC.  ``hw tx/rx`` is the share of the VF's packets the hardware
+switched over the last interval, per direction (its representor's
+counters, :mod:`inspector.offload`); it is highlighted when it fell since the
+previous frame.
 """
 
 from __future__ import annotations
@@ -18,9 +21,10 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from inspector.offload import SHARE_NONE, SHARE_OK, share_text
 from inspector.paths import VfPath
 
-__all__ = ["VERDICT_STYLE", "Rates", "vf_table", "TUNNELS_LEGEND"]
+__all__ = ["VERDICT_STYLE", "Rates", "vf_table", "TUNNELS_LEGEND", "hw_share"]
 
 VERDICT_STYLE = {"broken": "bold red", "unknown": "magenta", "not-offloaded": "yellow", "partial": "yellow",
                  "idle": "cyan", "offloaded": "green"}
@@ -43,7 +47,7 @@ def _human(rate: float) -> str:
 @dataclass(frozen=True, slots=True)
 class _Column:
     header: str
-    cell: Callable[[VfPath, Mapping[str, str], Rates], str | Text]
+    cell: Callable[[VfPath, Mapping[str, str], Rates, frozenset[str]], str | Text]
     keep: int  # lower is kept longer when the width runs out
     right: bool = False
 
@@ -52,20 +56,40 @@ def _tunnels(p: VfPath) -> str:
     return f"{len(p.tunnels)} to {len({t.remote_chassis or '?' for t in p.tunnels})}"
 
 
-# In the order shown.  ``vtep_pf`` maps a VTEP IP to its PF.
+def hw_share(p: VfPath) -> float | None:
+    """The hardware share of the VF's packets over the interval, both directions; None when unmeasured."""
+    ev = p.evidence
+    if ev is None or ev.traffic is None:
+        return None
+    hw, sw = ev.interval_packets()
+    return hw / (hw + sw) if hw + sw > 0 else None
+
+
+def _shares(p: VfPath, dropped: frozenset[str]) -> str | Text:
+    ev = p.evidence
+    if ev is None or ev.traffic is None:
+        return "-"
+    text = "/".join(share_text(ev.traffic[d].share).rstrip("%") if d in ev.traffic else "-" for d in ("tx", "rx"))
+    share = hw_share(p)
+    style = "" if share is None or share >= SHARE_OK else "red" if share <= SHARE_NONE else "yellow"
+    return Text(text, style=f"{style} reverse".strip() if p.interface in dropped else style)
+
+
+# In the order shown.  ``vtep_pf`` maps a VTEP IP to its PF; ``dropped`` the VFs whose hardware share fell.
 _COLUMNS = (
-    _Column("VF", lambda p, _v, _r: p.interface, 0),
-    _Column("pod", lambda p, _v, _r: p.iface_id, 6),
-    _Column("encap-ip", lambda p, _v, _r: p.configured_encap_ip or "-", 3),
-    _Column("wire VTEP", lambda p, _v, _r: p.vtep_ip or "-", 2),
-    _Column("PF", lambda p, _v, _r: (p.pf or "-") if p.pf_pci else "-", 5),
-    _Column("VTEP PF", lambda p, v, _r: v.get(p.vtep_ip or "", "-"), 4),
-    _Column("tunnels", lambda p, _v, _r: _tunnels(p), 8),
-    _Column("egress", lambda p, _v, _r: ", ".join(sorted({e.device or "?" for e in p.egress})) or "-", 9),
-    _Column("pkt/s", lambda p, _v, r: _human(r.get(p.interface, (0.0, 0.0))[0]), 7, right=True),
-    _Column("tun pkt/s", lambda p, _v, r: _human(r.get(p.interface, (0.0, 0.0))[1]), 10, right=True),
-    _Column("dp hw/all", lambda p, _v, _r: f"{p.offload.dp_offloaded}/{p.offload.dp_flows}", 11, right=True),
-    _Column("status", lambda p, _v, _r: Text(p.verdict, style=VERDICT_STYLE.get(p.verdict, "")), 1),
+    _Column("VF", lambda p, _v, _r, _d: p.interface, 0),
+    _Column("pod", lambda p, _v, _r, _d: p.iface_id, 6),
+    _Column("encap-ip", lambda p, _v, _r, _d: p.configured_encap_ip or "-", 3),
+    _Column("wire VTEP", lambda p, _v, _r, _d: p.vtep_ip or "-", 2),
+    _Column("PF", lambda p, _v, _r, _d: (p.pf or "-") if p.pf_pci else "-", 5),
+    _Column("VTEP PF", lambda p, v, _r, _d: v.get(p.vtep_ip or "", "-"), 4),
+    _Column("tunnels", lambda p, _v, _r, _d: _tunnels(p), 8),
+    _Column("egress", lambda p, _v, _r, _d: ", ".join(sorted({e.device or "?" for e in p.egress})) or "-", 9),
+    _Column("pkt/s", lambda p, _v, r, _d: _human(r.get(p.interface, (0.0, 0.0))[0]), 7, right=True),
+    _Column("tun pkt/s", lambda p, _v, r, _d: _human(r.get(p.interface, (0.0, 0.0))[1]), 10, right=True),
+    _Column("dp hw/all", lambda p, _v, _r, _d: f"{p.offload.dp_offloaded}/{p.offload.dp_flows}", 11, right=True),
+    _Column("hw% tx/rx", lambda p, _v, _r, d: _shares(p, d), 12, right=True),
+    _Column("status", lambda p, _v, _r, _d: Text(p.verdict, style=VERDICT_STYLE.get(p.verdict, "")), 1),
 )
 
 
@@ -86,10 +110,10 @@ def _fit(natural: Sequence[int], width: int) -> dict[int, int]:
 
 
 def vf_table(rows: Sequence[VfPath], all_rows: Sequence[VfPath], vtep_pf: Mapping[str, str], rates: Rates,
-             width: int) -> tuple[Table, bool]:
+             width: int, dropped: frozenset[str] = frozenset()) -> tuple[Table, bool]:
     """The table of ``rows`` in ``width`` columns (sized on ``all_rows``, so
     scrolling does not make columns jump), and whether it shows the tunnels column."""
-    cells = [[c.cell(p, vtep_pf, rates) for c in _COLUMNS] for p in all_rows]
+    cells = [[c.cell(p, vtep_pf, rates, dropped) for c in _COLUMNS] for p in all_rows]
     natural = [max([len(c.header), *(len(row[i]) for row in cells)]) for i, c in enumerate(_COLUMNS)]
     chosen = _fit(natural, width)
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, expand=False, collapse_padding=True)
@@ -99,5 +123,5 @@ def vf_table(rows: Sequence[VfPath], all_rows: Sequence[VfPath], vtep_pf: Mappin
         table.add_column(c.header, no_wrap=True, justify="right" if c.right else "left",
                          overflow="ellipsis", width=chosen[i], min_width=chosen[i] if c.keep == 0 else None)
     for p in rows:
-        table.add_row(*(_COLUMNS[i].cell(p, vtep_pf, rates) for i in shown))
+        table.add_row(*(_COLUMNS[i].cell(p, vtep_pf, rates, dropped) for i in shown))
     return table, any(_COLUMNS[i].header == "tunnels" for i in shown)

@@ -26,6 +26,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--vf", help="only this VF (representor, iface-id or VF netdev)")
     p.add_argument("--pf", help="only VFs of this PF (uplink name or PCI address)")
     p.add_argument("--problems", action="store_true", help="only VFs that are not offloaded or have findings")
+    p.add_argument("--why", action="store_true",
+                   help="the datapath flows not in hardware, by reason, with what to do (watch: the w key)")
 
 
 def register(sub: Any) -> None:
@@ -34,7 +36,7 @@ def register(sub: Any) -> None:
     add_from_option(p)
     p.add_argument("--json", action="store_true", help="print JSON (schema in the README)")
     p.set_defaults(func=run_paths)
-    w = sub.add_parser("watch", help="the live view of per-VF paths (q quit, p problems, s sort)")
+    w = sub.add_parser("watch", help="the live view of per-VF paths (q quit, p problems, s sort, w why)")
     _common(w)
     w.add_argument("--interval", type=float, default=1.0, help="seconds between refreshes (default 1)")
     w.add_argument("--sort", choices=SORTS, default="status", help="initial sort")
@@ -53,7 +55,8 @@ def paths_scope(sample: bool = True) -> Scope:
 
 def _view(args: argparse.Namespace) -> ViewState:
     from inspector.paths_view import ViewState
-    return ViewState(problems_only=args.problems, sort=getattr(args, "sort", "status"), vf=args.vf, pf=args.pf)
+    return ViewState(problems_only=args.problems, sort=getattr(args, "sort", "status"), vf=args.vf, pf=args.pf,
+                     why=args.why)
 
 
 def _check_filter(report: PathsReport, view: ViewState) -> None:
