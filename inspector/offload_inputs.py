@@ -134,7 +134,8 @@ def offload_evidence(snap: NodeSnapshot, result: VerifyResult, host: HostView | 
             tcs["tx"] = _tc_count([mine], None)
         if kernel:
             tcs["rx"] = _tc_count(others, links[rep].index)
-        egress = [(v, r, a) for (v, r), a in routes.items() if v == p.vtep_ip]
+        remotes = sorted({t.remote_ip for t in p.tunnels if t.remote_ip and t.remote_ip != "flow"})
+        egress = [(p.vtep_ip, r, routes[(p.vtep_ip, r)]) for r in remotes if p.vtep_ip and (p.vtep_ip, r) in routes]
         out[rep] = OffloadEvidence(
             traffic=_traffic(found) if isinstance(found, RepTraffic) else None,
             traffic_error=found if isinstance(found, str) else None,

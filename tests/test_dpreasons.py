@@ -6,13 +6,23 @@ there are some (each cited), and a real ovs-vswitchd's flows and log."""
 
 from __future__ import annotations
 
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from flowprog.dpattrib import attribute, match_of, outputs, recirc_id, recircs
 from flowprog.dpflows import parse_dump, parse_line
 from flowprog.dpreasons import NODE_CAUSES, REASONS, explain, top_level
 from flowprog.ovslog import OffloadLog, globally_enabled, offload_log
-from tests.test_dpflows import DPDK, KERNEL_SW, PARTIAL, TC_DECAP, TC_ENCAP
+from mvtep.sandbox.node import Sandbox
+from tests.conftest import fresh_node, run_cli
+from tests.test_dpflows import (
+    DPDK, KERNEL_SW, PARTIAL, SIZE, TC_DECAP, TC_ENCAP, _enable_hw_offload, _inject, _pod_to_pod_udp, _wait_flows,
+)
 
 REP, OTHER = "enp3s0f0_0", "enp1s0f0_0"
 
@@ -153,3 +163,63 @@ def test_the_log_says_whether_the_running_process_enabled_offload() -> None:
     assert globally_enabled("Globally enabled: true\nDatapaths:\nsystem@ovs-system:\n  tc\n") is True
     assert globally_enabled("Globally enabled: false\nDatapaths:\n") is False
     assert globally_enabled('"dpif/offload/show" is not a valid command') is None
+
+
+# -- a real ovs-vswitchd: its flows, its log, dpif/offload/show ------------------------------------
+
+@pytest.fixture
+def ovs35(tmp_path: Path) -> Iterator[Sandbox]:
+    with fresh_node(tmp_path, "25.03", SIZE) as box:  # OVS 3.5
+        yield box
+
+
+@pytest.fixture
+def ovs40(tmp_path: Path) -> Iterator[Sandbox]:
+    with fresh_node(tmp_path, "26.03", SIZE) as box:  # OVS 4.0
+        yield box
+
+
+def _why(box: Sandbox, vf: str) -> dict[str, Any]:
+    env = {**os.environ, "OVS_RUNDIR": str(box.rundir)}
+    env.pop("MVTEP_NETNS", None)
+    if box.netns:
+        env["MVTEP_NETNS"] = box.netns
+    res = run_cli(["paths", "--vf", vf, "--why", "--json"], env=env)
+    assert res.status in (0, 1), res.err
+    doc: dict[str, Any] = json.loads(res.out)
+    return doc
+
+
+@pytest.mark.sandbox
+def test_ovs_35_offload_off_and_then_enabled_as_its_log_says(ovs35: Sandbox) -> None:
+    node25 = ovs35
+    port, packet = _pod_to_pod_udp(node25)
+    _inject(node25, port, packet)
+    _wait_flows(node25, lambda fs: any(f.in_port == port for f in fs))
+    doc = _why(node25, port)
+    assert doc["flow_offload"] == {"running": None, "source": None}  # 3.5 has no dpif/offload/show; nothing logged
+    (p,) = doc["paths"]
+    assert {w["reason"] for w in p["why"]} == {"hw-offload-off"} and p["why"][0]["flows"]
+    _enable_hw_offload(node25, port)
+    doc = _why(node25, port)
+    assert doc["flow_offload"] == {"running": True, "source": "ovs-vswitchd.log: netdev: Flow API Enabled"}
+    assert doc["paths"][0]["verdict"] == "not-offloaded"  # a dummy port is no kernel netdev
+
+
+@pytest.mark.sandbox
+def test_ovs_40_says_it_runs_with_offload_and_why_flows_are_partial(ovs40: Sandbox) -> None:
+    node26 = ovs40
+    port, packet = _pod_to_pod_udp(node26)
+    assert _why(node26, port)["flow_offload"] == {"running": False,
+                                                  "source": "dpif/offload/show: Globally enabled: false"}
+    _enable_hw_offload(node26, port)
+    _inject(node26, port, packet)
+    _wait_flows(node26, lambda fs: any(f.in_port == port and f.offloaded == "partial" for f in fs))
+    doc = _why(node26, port)
+    assert doc["flow_offload"] == {"running": True, "source": "dpif/offload/show: Globally enabled: true"}
+    (p,) = doc["paths"]
+    reasons = {w["reason"]: w for w in p["why"]}
+    assert "partial" in reasons and set(reasons) <= {"partial", "userspace", "ct-new"}
+    assert reasons["partial"]["flows"][0]["flow"].startswith("ufid:") and ", offloaded:partial, dp:ovs, " in \
+        reasons["partial"]["flows"][0]["flow"]
+    assert p["offload"]["flows"]["tx"]["partial"] >= 1
