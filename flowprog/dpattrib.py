@@ -79,6 +79,9 @@ class VfFlows:
         return tuple(dict.fromkeys((*self.tx.flows, *self.rx.flows)))
 
 
+_NONE = VfFlows()  # what a VF without datapath flows shares
+
+
 def match_of(flow: DpFlow) -> str:
     """The flow's match, as printed (without the ufid)."""
     text = flow.raw
@@ -127,12 +130,13 @@ def attribute(flows: Iterable[DpFlow], representors: Collection[str]) -> Mapping
         reach[key] = frozenset(found)
         return reach[key]
 
-    tx: dict[str, list[DpFlow]] = {r: [] for r in reps}
-    rx: dict[str, list[DpFlow]] = {r: [] for r in reps}
+    tx: dict[str, list[DpFlow]] = {}
+    rx: dict[str, list[DpFlow]] = {}
     for f in every:
         if f.in_port in reps:
-            tx[f.in_port].append(f)
+            tx.setdefault(f.in_port, []).append(f)
         for rep in leads_to(f, frozenset()):
             if rep != f.in_port:
-                rx[rep].append(f)
-    return {r: VfFlows(DirectionFlows(tuple(tx[r])), DirectionFlows(tuple(rx[r]))) for r in sorted(reps)}
+                rx.setdefault(rep, []).append(f)
+    return {r: VfFlows(DirectionFlows(tuple(tx.get(r, ()))), DirectionFlows(tuple(rx.get(r, ()))))
+            if r in tx or r in rx else _NONE for r in sorted(reps)}

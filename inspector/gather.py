@@ -11,10 +11,12 @@ and ethtool (:mod:`hw.host`).  No subprocess is started.
 
 A part the command cannot do without (``Scope.required``) raises its
 adapter's error; any other part that cannot be read is kept in the snapshot
-as unread, with the reason.  sysfs, devlink, ethtool's features and the
-conntrack table change rarely or are slow to read, so a gatherer used again
-within :data:`SLOW_EVERY` seconds (``mvtep watch``, the exporter) reuses
-their last reading.
+as unread, with the reason.  sysfs, devlink, ethtool's features, the
+routing (tables, the kernel's route per VTEP pair, the ARP and reverse-path
+parameters) and the conntrack table change rarely or are slow to read, so a
+gatherer used again within :data:`SLOW_EVERY` seconds (``mvtep watch``, the
+exporter) reuses their last reading (the routing at once when the VTEPs,
+remote VTEPs, rules or addresses it was asked for change).
 
 The VF representors' statistics (``ethtool -S``) give rates only from two
 samples: a gatherer pairs each sample with the one it took the time before,
@@ -40,7 +42,7 @@ from flowprog.ofcodec import Codec
 from flowprog.ovsdb import OvsdbMonitor, Rows, SslFiles, ovs_monitor, sb_monitor, typed_ovs, typed_sb
 from hw.devlink import PARAMS
 from hw.ethstats import has_hw_counters
-from hw.host import HostReader, HostRequests, host_view
+from hw.host import HostReader, HostRequests, HostView, host_view
 from hw.inventory import discover
 from hw.model import PhysicalFunction
 from hw.probes import probes_for, vtep_table
@@ -152,6 +154,7 @@ class Gatherer:
         self._typed_ovs: tuple[Rows, OvsState] | None = None  # the last conversion, by the replica's rows
         self._typed_sb: tuple[Rows, SbRows] | None = None
         self._stats: dict[str, NetdevStats] = {}  # the last sample of each netdev's statistics
+        self._routes: tuple[float, object, tuple[HostState | None, HostState]] | None = None  # see _routing
 
     def __enter__(self) -> Gatherer:
         return self
@@ -171,6 +174,7 @@ class Gatherer:
         self._ovs = self._sb = self._of = self._host = None
         self._tables = ()
         self._stats = {}
+        self._routes = None
 
     # -- one snapshot ------------------------------------------------------------
 
@@ -305,22 +309,48 @@ class Gatherer:
 
     def _host_state(self, scope: Scope, node: NodeConfig | None, sb: SbRows | None,
                     sysfs: SysfsRecord | None, slow: HostState | None) -> HostState:
-        """Links, addresses and rules first; then the VTEPs' routing tables; then
-        the kernel's route to every remote VTEP from every local one (and to one
-        address in each route of the VTEP's table and in its own subnet), TC on
-        every VIF that is a kernel netdev, and the ARP and reverse-path
-        parameters of the devices holding IPv4 addresses."""
+        """Links, addresses and rules first; then the routing (:meth:`_routing`);
+        then TC on every VIF that is a kernel netdev (and, for the offload
+        evidence, on the tunnel netdevs and uplinks), the neighbours, the VF
+        representors' statistics and the conntrack table."""
         reader = self._host_reader()
-        first = reader.read(HostRequests(tables=scope.tables))  # with links, addresses and rules
+        first = reader.read(HostRequests())  # links, addresses and rules
         view = host_view(first)
+        routing = self._routing(reader, scope, node, sb, view)
+        links = view.links.value or {}
+        vifs = [v.name for v in (node.vifs if node else ()) if v.name in links]
+        # Where the filters of a VF's received traffic are: the tunnel netdevs (decap) and the uplinks.
+        receive = [n for n, link in links.items() if link.kind in TUNNEL_KINDS] if scope.offload else []
+        receive += [n for n in self._slow.uplinks if n in links and n not in vifs] if scope.offload else []
+        last = reader.read(HostRequests(base=False, tc_ingress=tuple(dict.fromkeys([*vifs, *receive])),
+                                        neighbours=scope.offload))
+        if not scope.offload:
+            return _merge(first, *routing, last, slow)
+        stats = self._sampled(reader, tuple(vifs), scope.sample)
+        return _merge(first, *routing, last, slow, self._conntrack(reader),
+                      HostState(reader.netns, stats=stats) if stats else None)
+
+    def _routing(self, reader: HostReader, scope: Scope, node: NodeConfig | None, sb: SbRows | None,
+                 view: HostView) -> tuple[HostState | None, HostState]:
+        """The VTEPs' routing tables; the kernel's route to every remote VTEP from
+        every local one (and to one address in each route of the VTEP's table and
+        in its own subnet); the ARP and reverse-path parameters of the devices
+        holding IPv4 addresses.  Routing changes rarely and costs the most to
+        ask (a request per pair), so a long-lived gatherer reuses it for
+        SLOW_EVERY seconds -- unless the VTEPs, remote VTEPs, rules or addresses
+        it was asked for changed."""
         rules = view.rules.value or ()
         vteps = [ip for _pf, ip in scope.vteps] or list(dict.fromkeys(
             [*(node.encap_ips if node else ()), *(ip for _pf, ip in (node.pf_mapping.pairs if node else ()))]))
-        tables = sorted({t for ip in vteps if (t := vtep_table(ip, rules)) is not None} - set(scope.tables))
-        second = reader.read(HostRequests(base=False, tables=tuple(tables))) if tables else None
-        routes = {**view.routes, **(host_view(second).routes if second else {})}
+        tables = sorted({t for ip in vteps if (t := vtep_table(ip, rules)) is not None} | set(scope.tables))
         remotes = _remote_vteps(node, sb, scope.probes)
         addresses = view.addresses.value or {}
+        key = (tuple(vteps), tuple(tables), remotes, tuple(rules), tuple(sorted(addresses.items())))
+        now = time.monotonic()
+        if self._routes is not None and self._routes[1] == key and now - self._routes[0] < SLOW_EVERY:
+            return self._routes[2]
+        second = reader.read(HostRequests(base=False, tables=tuple(tables))) if tables else None
+        routes = host_view(second).routes if second else {}
         pairs = []
         for ip in vteps:
             table = vtep_table(ip, rules)
@@ -329,23 +359,14 @@ class Gatherer:
             if ip in addresses:  # its own subnet: where the other VTEPs of the design document are
                 prefixes.append(f"{ip}/{addresses[ip][1]}")
             pairs += [(probe, ip) for probe in probes_for(ip, prefixes, remotes)]
-        links = view.links.value or {}
-        vifs = [v.name for v in (node.vifs if node else ()) if v.name in links]
-        # Where the filters of a VF's received traffic are: the tunnel netdevs (decap) and the uplinks.
-        receive = [n for n, link in links.items() if link.kind in TUNNEL_KINDS] if scope.offload else []
-        receive += [n for n in self._slow.uplinks if n in links and n not in vifs] if scope.offload else []
         # Every device with an IPv4 address, not only the VTEPs known now: a bundle collected
         # before the PF mapping exists must answer for the VTEPs named later (--pf-mapping).
         devices = sorted({dev for dev, _len, family in addresses.values() if family == "ipv4" and dev != "lo"})
         sysctls = tuple(conf_name("ipv4", dev, key) for dev in ("all", *devices) for key in VTEP_SYSCTLS)
-        last = reader.read(HostRequests(base=False, route_gets=tuple(dict.fromkeys(pairs)),
-                                        tc_ingress=tuple(dict.fromkeys([*vifs, *receive])),
-                                        sysctls=sysctls if devices else (), neighbours=scope.offload))
-        if not scope.offload:
-            return _merge(first, second, last, slow)
-        stats = self._sampled(reader, tuple(vifs), scope.sample)
-        return _merge(first, second, last, slow, self._conntrack(reader),
-                      HostState(reader.netns, stats=stats) if stats else None)
+        asked = reader.read(HostRequests(base=False, route_gets=tuple(dict.fromkeys(pairs)),
+                                         sysctls=sysctls if devices else ()))
+        self._routes = (now, key, (second, asked))
+        return second, asked
 
     def _sampled(self, reader: HostReader, netdevs: tuple[str, ...], sample: float) -> dict[str, Reading[NetdevStats]]:
         """Each netdev's statistics, its last sample paired with the one before (see the module docstring)."""

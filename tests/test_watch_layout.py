@@ -178,3 +178,25 @@ def test_the_why_view_replaces_the_reasons_and_fits(width: int, height: int) -> 
     assert "why ct-icmp 6 flow(s)" in text and "not-offloaded: OVS hw-offload is off" not in text
     assert "w why:on" in lines[-1] or "PgUp" in lines[-1]  # the key bar, cut at the edge
     assert "why:off" in key_bar(ViewState(), 1.0, rep).plain
+
+
+@pytest.mark.parametrize("rows", [6, 40])
+def test_the_table_is_laid_out_as_rich_lays_it_out(rows: int) -> None:
+    """vf_table lays its lines out itself (watch draws a thousand VFs a second); rich's own
+    Table, given the same columns, is the oracle, at every width (the narrowest fall back to it)."""
+    from inspector import paths_table
+    rep = seed() if rows == 6 else many(rows)
+    paths = list(rep.paths)
+    vtep_pf = {v.ip: v.pf for v in rep.vteps if v.pf}
+    for width in range(20, 221):
+        ours, _legend = paths_table.vf_table(paths, paths, vtep_pf, {}, width)
+        cells = [[c.cell(p, vtep_pf, {}) for c in paths_table._COLUMNS] for p in paths]
+        natural = [max(len(c.header), *(len(row[i]) for row in cells)) for i, c in enumerate(paths_table._COLUMNS)]
+        chosen = paths_table._fit(natural, width)
+        oracle = paths_table._rich_table(paths, sorted(chosen), chosen, vtep_pf, {}, frozenset())
+        texts = []
+        for renderable in (ours, oracle):
+            buf = io.StringIO()
+            Console(file=buf, width=width, color_system=None, legacy_windows=False).print(renderable)
+            texts.append(buf.getvalue())
+        assert texts[0] == texts[1], width
