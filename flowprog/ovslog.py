@@ -11,7 +11,9 @@ lib/vlog.c's default pattern) that matter:
   ``false`` may run with offload on, and the log (or ``dpif/offload/show``)
   is the running truth;
 * a start: ``ovs-vswitchd (Open vSwitch) <version>`` (vswitchd/bridge.c):
-  only what follows the last one describes the running process;
+  only what follows the last one describes the running process, and when
+  the tail holds it, the tail holds everything the process logged: no
+  enabling line after it means flow offload is off (both lines are INFO);
 * ``failed to offload flow: <error>: <netdev>`` (dpif_netlink up to 3.6,
   dpif_offload_tc from 3.7; ERR, except ENOSPC/EOPNOTSUPP at DBG from 3.7):
   ``No such file or directory`` there means the netdev has no ingress

@@ -51,6 +51,8 @@ def node_offload(snap: NodeSnapshot) -> NodeOffload:
         api = FlowApi(enabled, f"dpif/offload/show: Globally enabled: {'true' if enabled else 'false'}")
     elif log.enabled is not None:
         api = FlowApi(True, f"ovs-vswitchd.log: {log.enabled.split('|')[-1].strip()}")
+    elif log.started is not None:  # the whole log since it started is there, and it never enabled offload
+        api = FlowApi(False, f"ovs-vswitchd.log: no \"Flow API Enabled\" since {log.started.split('|')[-1].strip()}")
     else:
         api = FlowApi(None, None)
     return NodeOffload(api, log)
