@@ -22,6 +22,7 @@ from flowprog.verify import VerifyResult, verify
 from hw.host import HostView, eswitch_of
 from inspector.hardware import host_of, inventory_of
 from inspector.offload_inputs import offload_evidence
+from inspector.recent import RecentFlows
 from inspector.paths import Counters, PathInputs, PathsReport, Vtep, build_paths
 from mvcore.errors import Unavailable
 from mvcore.ovsdb_rows import SbRows
@@ -35,8 +36,13 @@ def paths_report(snap: NodeSnapshot, decoder: Decoder, *, seconds: float = 0.0) 
     if snap.openflow.value is None:
         raise Unavailable(snap.openflow.why_not(f"the flows of {snap.bridge}"), topic="openflow")
     ports = [t.ofport for t in node.tunnels if t.ofport and t.ofport > 0]
-    t0, ro = verify_flows(snap.openflow.value, decoder, ports)
-    result = verify(node, t0, ro, sb_of(snap), snap.southbound.why_not("the southbound DB"))
+    sb_error = snap.southbound.why_not("the southbound DB")
+    if isinstance(decoder, RecentFlows):  # a live view: what did not change since its last refresh is reused
+        t0, ro, result = decoder.verified(snap.openflow.value, ports, snap.ovsdb.value, snap.southbound.value,
+                                          sb_error, lambda t0, ro: verify(node, t0, ro, sb_of(snap), sb_error))
+    else:
+        t0, ro = verify_flows(snap.openflow.value, decoder, ports)
+        result = verify(node, t0, ro, sb_of(snap), sb_error)
     inputs = _inputs(snap, node, result, t0, ro)
     node_findings = tuple(f for f in result.findings if f.interface is None)
     return PathsReport(

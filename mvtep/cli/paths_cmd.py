@@ -91,13 +91,13 @@ def run_paths(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
 
 def run_watch(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
     from flowprog.ofcodec import load
-    from flowprog.ofdecode import Decoder
     from flowprog.ofext import install
     from inspector.path_inputs import paths_report
+    from inspector.recent import RecentFlows
     from inspector.watch import LiveReports, watch
     if args.interval < 0.1:
         raise UsageError(f"--interval {args.interval:g} is too short", hint="use 0.1 seconds or more")
-    decoder = Decoder(install(load(rt.env)))
+    decoder = RecentFlows(install(load(rt.env)))  # each refresh reuses what did not change
     scope = paths_scope(sample=False)
     view = _view(args)
     with gatherer(args, rt, host=True) as g:
