@@ -149,6 +149,7 @@ class OffloadEvidence:
     conntrack_error: str | None = None
     flow_api: FlowApi = FlowApi(None, None)
     why: tuple[FlowWhy, ...] = ()  # the flows not in hardware, with their reason
+    eswitch_error: str | None = None  # why devlink could not tell the PF's e-switch mode (it is "unknown")
 
     def interval_packets(self) -> tuple[float, float]:
         """(hardware, software) packets per second over the interval, both directions; zeros without one."""
@@ -246,6 +247,9 @@ def _judge(off: Offload, ev: OffloadEvidence | None, pf: str | None, dp_error: s
     by_traffic = _by_traffic(ev) if ev is not None else None
     if by_traffic is not None and by_traffic[0] != "offloaded":
         return by_traffic
+    if off.eswitch == "unknown" and by_traffic is None:  # only the packets could vouch for it
+        why = ev.eswitch_error if ev is not None and ev.eswitch_error else "devlink did not answer"
+        return "unknown", f"the e-switch mode of {pf or 'its PF'} could not be read ({why})"
     flows, full, partial, detail = _flows(ev, off)
     busy = flows > 0 or (ev is not None and sum(ev.interval_packets()) > 0)  # an idle VF sends nowhere
     if busy and ev is not None and (hop := next((h for h in ev.next_hops if h.unresolved), None)) is not None:

@@ -121,11 +121,11 @@ def _next_hops(neighbours: Mapping[tuple[str, str], Neighbour],
 
 
 def offload_evidence(snap: NodeSnapshot, result: VerifyResult, host: HostView | None, flows: tuple[DpFlow, ...],
-                     routes: Mapping[tuple[str, str], RouteAnswer], eswitch: Mapping[str, str],
+                     routes: Mapping[tuple[str, str], RouteAnswer], eswitch: Mapping[str, tuple[str, str | None]],
                      hw_offload: bool | None, tc_policy: str | None) -> Mapping[str, OffloadEvidence]:
     """Interface -> its evidence, for every VIF of ``result``.  ``routes`` is
     (VTEP, remote VTEP) -> the kernel's route; ``eswitch`` representor -> its PF's
-    e-switch mode, where sysfs shows one.  Linear in VFs, filters and flows:
+    e-switch mode and why it is unknown, where sysfs shows one.  Linear in VFs, filters and flows:
     a node has a thousand VFs and a refresh a second."""
     node = node_offload(snap)
     by_vf = attribute(flows, [p.interface for p in result.paths])
@@ -172,8 +172,9 @@ def offload_evidence(snap: NodeSnapshot, result: VerifyResult, host: HostView | 
                              else None if p.iface_id in zones
                              else f"no {CT_ZONE_KEY}<its iface-id> in br-int's external_ids"),
             flow_api=node.flow_api,
+            eswitch_error=mode[1] if (mode := eswitch.get(rep)) is not None and mode[0] == "unknown" else None,
             why=explain(vf_flows.flows, node.log, node=_node_cause(hw_offload, node.flow_api, tc_policy,
-                                                                     eswitch.get(rep)), no_qdisc=no_qdisc)
+                                                                     mode[0] if mode else None), no_qdisc=no_qdisc)
             if vf_flows.tx.flows or vf_flows.rx.flows else (),
         )
     return out

@@ -60,14 +60,15 @@ def _inputs(snap: NodeSnapshot, node: NodeConfig, result: VerifyResult, t0: tupl
     addresses = {ip: a[0] for ip, a in ((host.addresses.value if host else None) or {}).items()}
     routes = {(src, dst): answer for (dst, src), answer in host.route_answers.items()} if host else {}
     pfs = [pf for a in inventory.adapters for pf in a.pfs] if inventory else []
-    eswitch = {pf.pci: eswitch_of(pf, host).mode for pf in pfs} if host else {}
+    states = {pf.pci: eswitch_of(pf, host) for pf in pfs} if host else {}
+    eswitch = {pci: state.mode for pci, state in states.items()}
     dp: dict[str, tuple[int, int, int]] = {}
     flows = dpflows.parse_dump(snap.datapath.value) if snap.datapath.value is not None else ()
     if snap.datapath.value is not None:
         summary = dpflows.summarize(flows)
         dp = {port: (s.total, s.offloaded, s.partial) for port, s in summary.items()}
-    rep_eswitch = {vf.representor: eswitch[pf.pci] for pf in pfs for vf in pf.vfs
-                   if vf.representor and pf.pci in eswitch}
+    rep_eswitch = {vf.representor: (states[pf.pci].mode, states[pf.pci].error) for pf in pfs for vf in pf.vfs
+                   if vf.representor and pf.pci in states}
     tc = {name: (t.in_hw, t.not_in_hw) for name, t in (host.tc.items() if host else ()) if t.error is None}
     return PathInputs(
         verify=result, pf_of_ip={ip: pf for pf, ip in node.pf_mapping.pairs}, inventory=inventory,

@@ -81,3 +81,12 @@ def test_flags_only_say_so() -> None:
     assert judge(READY, ev(flows=mixed), None) == (
         "partial", "2 of 4 datapath flows in hardware (1 partially) (received: 0 of 2)")
     assert judge(READY, ev(flows={"tx": FlowCount(1), "rx": FlowCount(1)}), None)[0] == "not-offloaded"
+
+
+def test_an_unknown_eswitch_mode_is_unknown_unless_the_packets_vouch() -> None:
+    """No devlink, or not root: nobody can tell the e-switch is in switchdev -- only the counters can."""
+    unread = Offload(True, None, True, "unknown", True, True)
+    assert judge(unread, ev(eswitch_error="EPERM"), "enp3s0f0np0") == (
+        "unknown", "the e-switch mode of enp3s0f0np0 could not be read (EPERM)")
+    assert judge(unread, ev(traffic=traffic(990, 10), eswitch_error="EPERM"), "enp3s0f0np0")[0] == "offloaded"
+    assert judge(unread, ev(traffic=traffic(10, 990)), "enp3s0f0np0")[0] == "not-offloaded"
