@@ -245,3 +245,15 @@ def test_to_json_without_evidence_keeps_its_shape() -> None:
     doc = to_json(_snap(build_paths(_inputs())), ViewState(vf="pod-1", why=True))
     (p,) = doc["paths"]
     assert p["traffic"] is None and p["why"] is None and p["next_hops"] == [] and p["conntrack"] is None
+
+
+def test_a_shared_block_read_through_both_bonded_uplinks_counts_once() -> None:
+    """VF-LAG: OVS binds both uplinks' ingress to one block (lib/netdev-linux.c); the reader dumps
+    that block for each of them (tests/test_tcflower.py), the evidence counts its filters once."""
+    from hw.routing import decode_tc
+    from inspector.offload_inputs import _redirects
+    block = answer(tfilter(1, "flower", flower_options(IN_HW, 1, decap_actions(12, 20, 18)), ifindex=-1) + done())
+    shared = dataclasses.replace(decode_tc(block), block=9)
+    own = decode_tc(answer(tfilter(1, "flower", flower_options(IN_HW, 1, decap_actions(12, 5, 5))) + done()))
+    into = _redirects({"enp3s0f0np0": shared, "enp3s0f1np1": shared, "genev_sys_6081": own})
+    assert [(key, f.packets) for key, f in into[12]] == [(9, 20), ("genev_sys_6081", 5)]
