@@ -5,7 +5,6 @@ have given (tests/captures.py), read by the production readers."""
 from __future__ import annotations
 
 import dataclasses
-
 from pathlib import Path
 
 from hw.checks import OvsView, PreflightInput, run_checks
