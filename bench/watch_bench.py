@@ -26,12 +26,12 @@ sys.path.insert(0, str(ROOT))
 from rich.console import Console  # noqa: E402
 
 from flowprog.ofcodec import load  # noqa: E402
-from flowprog.ofdecode import Decoder  # noqa: E402
 from flowprog.ofext import install  # noqa: E402
 from hw.sysfs import DirSysfs  # noqa: E402
 from inspector.gather import Gatherer, HostSources  # noqa: E402
 from inspector.path_inputs import paths_report  # noqa: E402
 from inspector.paths_view import ViewState, render  # noqa: E402
+from inspector.recent import RecentFlows  # noqa: E402
 from mvcore.endpoints import resolve  # noqa: E402
 from mvtep.cli.paths_cmd import paths_scope  # noqa: E402
 from mvtep.sandbox.node import down, netns_name, up  # noqa: E402
@@ -55,10 +55,10 @@ def main() -> None:
         env = {**os.environ, "OVS_RUNDIR": str(rundir)}
         ends = resolve(env)
         codec = install(load(env))
-        decoder = Decoder(codec)
+        decoder = RecentFlows(codec)  # what watch decodes with
         netns = netns_name(rundir) if os.geteuid() == 0 else None
         gatherer = Gatherer(ends, env, codec, timeout=10, host=HostSources(DirSysfs(Path("/"), udev=True), netns))
-        scope = paths_scope()
+        scope = paths_scope(sample=False)  # what watch asks: each refresh pairs with the one before
         console = Console(file=io.StringIO(), width=160, height=50, color_system="truecolor")
         cpu, wall = [], []
         prev = None

@@ -12,23 +12,27 @@ decides a PF's e-switch mode.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from hw import devlink
+from hw.conntrack import ConntrackReader, ZoneConntrack, zones
 from hw.devlink import ParamValue
+from hw.ethstats import StatsReader
 from hw.ethtool import features_of, read_features
 from hw.model import DevInfo, EswitchState, Features, PhysicalFunction
 from hw.netns import Closing
 from hw.sysctl import read_sysctls
 from hw.routing import (
-    Link, NetlinkReader, decode_addresses, decode_links, decode_route_answer, decode_routes, decode_rules, decode_tc,
+    Link, NetlinkReader, decode_addresses, decode_links, decode_neighbours, decode_route_answer, decode_routes,
+    decode_rules, decode_tc,
 )
 from hw.tcflower import TcOffload
 from mvcore.errors import Unavailable
 from mvcore.reading import Reading
-from mvcore.routes import Route, RouteAnswer, Rule
-from mvcore.snapshot import FeatureBits, HostState, Key, NetlinkAnswer
+from mvcore.routes import Neighbour, Route, RouteAnswer, Rule
+from mvcore.snapshot import FeatureBits, HostState, Key, NetdevStats, NetlinkAnswer, StatsSample
 
 __all__ = ["HostRequests", "HostReader", "HostView", "host_view", "eswitch_of", "NOT_READ", "read_elsewhere",
            "namespace_holding"]
@@ -49,6 +53,8 @@ class HostRequests:
     params: tuple[tuple[str, str], ...] = ()  # (PF PCI, devlink parameter name) to ask
     sysctls: tuple[str, ...] = ()  # /proc/sys/net paths to read in netns: "net/ipv4/conf/vtep0/rp_filter"
     neighbours: bool = False
+    stats: tuple[str, ...] = ()  # netdevs whose statistics to read (ethtool -S), one sample each
+    conntrack: bool = False  # the conntrack table of netns
 
 
 class HostReader(Closing):
@@ -56,15 +62,23 @@ class HostReader(Closing):
     rtnetlink socket kept open between reads (see :class:`~hw.routing.NetlinkReader`).
 
     devlink is asked in this process's namespace, where the PCI devices'
-    devlink instances are; ethtool and the sysctls in ``netns``, where the netdevs are.
+    devlink instances are; ethtool, conntrack and the sysctls in ``netns``, where the netdevs are.
     """
 
     def __init__(self, netns: str | None = None) -> None:
         self.netns = netns
         self._netlink = NetlinkReader(netns)
+        self._stats = StatsReader(netns)
+        self._conntrack = ConntrackReader(netns)
 
     def close(self) -> None:
         self._netlink.close()
+        self._stats.close()
+        self._conntrack.close()
+
+    def forget(self) -> None:
+        """Read the statistics' names again (a netdev may have been replaced under its name)."""
+        self._stats.forget()
 
     def read(self, requests: HostRequests) -> HostState:
         """Links, addresses and rules (unless not ``base``), and what ``requests`` asks; raises
@@ -76,13 +90,23 @@ class HostReader(Closing):
         answers |= {Key.tc_ingress(n): nl.tc_ingress(n) for n in requests.tc_ingress}
         if requests.neighbours:
             answers[Key.NEIGHBOURS] = nl.neighbours()
+        if requests.conntrack:
+            answers[Key.CONNTRACK] = self._conntrack.dump()
         for pci in requests.devlink:
             answers[Key.devlink_eswitch(pci)] = devlink.ask_eswitch(pci)
             answers[Key.devlink_info(pci)] = devlink.ask_info(pci)
         answers |= {Key.devlink_param(pci, name): devlink.ask_param(pci, name) for pci, name in requests.params}
         ethtool = {n: read_features(n, self.netns) for n in requests.ethtool}
         sysctls = read_sysctls(requests.sysctls, self.netns) if requests.sysctls else {}
-        return HostState(netns=self.netns, netlink=answers, ethtool=ethtool, sysctls=sysctls)
+        stats = {n: self._sample(n) for n in requests.stats}
+        return HostState(netns=self.netns, netlink=answers, ethtool=ethtool, sysctls=sysctls, stats=stats)
+
+    def _sample(self, netdev: str) -> Reading[NetdevStats]:
+        found = self._stats.read(netdev)
+        if found.value is None:
+            return Reading.failed(found.error or "not read")
+        names, values = found.value
+        return Reading.of(NetdevStats(names, (StatsSample(time.time(), values),)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +132,9 @@ class HostView:
     params: Mapping[tuple[str, str], Reading[ParamValue]] = field(default_factory=dict)  # (PCI, name)
     sysctls: Mapping[str, Reading[str]] = field(default_factory=dict)  # /proc/sys path -> text
     unasked: str = NOT_READ  # why devlink and ethtool have no answer for what they were not asked
+    stats: Mapping[str, Reading[NetdevStats]] = field(default_factory=dict)  # netdev -> ethtool -S samples
+    neighbours: Reading[tuple[Neighbour, ...]] = field(default_factory=Reading)  # not asked: Reading()
+    conntrack: Reading[Mapping[int, ZoneConntrack]] = field(default_factory=Reading)  # zone -> its connections
 
     def devlink_eswitch(self, pci: str) -> EswitchState:
         """devlink's answer for PF ``pci``; unknown, saying why, when it was not asked."""
@@ -256,6 +283,9 @@ def _decode(state: HostState, *, unasked: str = NOT_READ) -> HostView:
             params[(arg[0], arg[1])] = devlink.decode_param(answer)
     ethtool = state.ethtool if isinstance(state.ethtool, Mapping) else {}
     sysctls = getattr(state, "sysctls", None)
+    stats = getattr(state, "stats", None)
+    neighbours = answers.get(Key.NEIGHBOURS)
+    conntrack = answers.get(Key.CONNTRACK)
     return HostView(
         netns=state.netns,
         links=links,
@@ -267,4 +297,9 @@ def _decode(state: HostState, *, unasked: str = NOT_READ) -> HostView:
         sysctls={n: r for n, r in (sysctls.items() if isinstance(sysctls, Mapping) else ())
                  if isinstance(n, str) and isinstance(r, Reading) and (r.value is None or isinstance(r.value, str))},
         unasked=unasked,
+        stats={n: r for n, r in (stats.items() if isinstance(stats, Mapping) else ())
+               if isinstance(n, str) and isinstance(r, Reading)
+               and (r.value is None or isinstance(r.value, NetdevStats))},
+        neighbours=decode_neighbours(neighbours, known) if neighbours is not None else Reading(),
+        conntrack=zones(conntrack) if conntrack is not None else Reading(),
     )

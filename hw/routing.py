@@ -33,25 +33,26 @@ from typing import Any
 
 from hw.ethtool import NO_SUCH_INTERFACE
 from hw.netns import Closing, RtnlSocket, errno_name
-from hw.nlmsg import NLMSG_HDRLEN, Message, concat, narrow, parse, split, u32
+from hw.nlmsg import NLMSG_HDRLEN, Message, concat, narrow, nla_chain, parse, split, u32
 from hw.tcflower import INGRESS_PARENT, TcFilter, TcOffload, summarize_filters
 from mvcore.reading import Reading
-from mvcore.routes import Route, RouteAnswer, Rule
+from mvcore.routes import Neighbour, Route, RouteAnswer, Rule
 from mvcore.snapshot import NetlinkAnswer
 
 __all__ = [
     "NetlinkReader", "Link", "decode_links", "decode_addresses", "decode_rules", "decode_routes",
-    "decode_route_answer", "decode_tc", "ingress_block",
+    "decode_route_answer", "decode_tc", "decode_neighbours", "ingress_block",
 ]
 
 _RTM_F_LOOKUP_TABLE = 0x1000
-_RTM_NEWLINK, _RTM_NEWADDR, _RTM_NEWROUTE, _RTM_NEWRULE, _RTM_NEWQDISC, _RTM_NEWTFILTER = 16, 20, 24, 32, 36, 44
+_RTM_NEWLINK, _RTM_NEWADDR, _RTM_NEWROUTE, _RTM_NEWNEIGH, _RTM_NEWRULE, _RTM_NEWQDISC, _RTM_NEWTFILTER = \
+    16, 20, 24, 28, 32, 36, 44
 _IFNAMSIZ = 16  # including the NUL (linux/if.h)
 _ADDR_LEN: dict[int, int] = {socket.AF_INET: 4, socket.AF_INET6: 16}
 _FAMILIES: dict[int, str] = {socket.AF_INET: "ipv4", socket.AF_INET6: "ipv6"}
 
 # linux/if_link.h, linux/if_addr.h
-_IFLA_IFNAME, _IFLA_MTU = 3, 4
+_IFLA_IFNAME, _IFLA_MTU, _IFLA_LINKINFO, _IFLA_INFO_KIND = 3, 4, 18, 1
 _IFA_ADDRESS, _IFA_LOCAL = 1, 2
 # linux/rtnetlink.h
 _RTA_DST, _RTA_OIF, _RTA_GATEWAY, _RTA_MULTIPATH, _RTA_TABLE, _RTA_VIA = 1, 4, 5, 9, 15, 18
@@ -67,6 +68,10 @@ _UNSET = 0xFFFFFFFF  # FRA_SUPPRESS_PREFIXLEN / FRA_SUPPRESS_IFGROUP "not set" (
 # What a plain "from <src> lookup <table>" rule carries; any other attribute
 # (iif, fwmark, dst, ports...) narrows it further than a Rule can say.
 _PLAIN_RULE_ATTRS = frozenset({_FRA_SRC, _FRA_TABLE, _FRA_PRIORITY, _FRA_PROTOCOL, _FRA_PAD})
+# linux/neighbour.h: NDA_*, and the NUD_* states (one bit each)
+_NDA_DST, _NDA_LLADDR = 1, 2
+_NUD_STATES = {0x00: "NONE", 0x01: "INCOMPLETE", 0x02: "REACHABLE", 0x04: "STALE", 0x08: "DELAY", 0x10: "PROBE",
+               0x20: "FAILED", 0x40: "NOARP", 0x80: "PERMANENT"}
 # linux/rtnetlink.h (TCA_*)
 _TCA_KIND, _TCA_OPTIONS, _TCA_INGRESS_BLOCK = 1, 2, 13
 _TC_H_INGRESS = 0xFFFFFFF1  # the parent of an ingress or clsact qdisc
@@ -187,6 +192,7 @@ class Link:
     index: int
     name: str
     mtu: int | None
+    kind: str | None = None  # IFLA_INFO_KIND: "veth", "geneve", "vxlan", "bond"...; None for plain devices
 
 
 @functools.cache
@@ -231,6 +237,13 @@ def _decoded(answer: NetlinkAnswer, msg_type: int, fixed: int, kind: str) -> lis
     return out
 
 
+def _decoded_raw(answer: NetlinkAnswer, msg_type: int, fixed: int) -> list[Message] | str:
+    """Each message of ``msg_type`` checked, its attributes' sizes left to the caller; or why not."""
+    if answer.error is not None:
+        return answer.error
+    return split(answer.messages, msg_type=msg_type, fixed=fixed)
+
+
 def _address(m: Message, kind: int, family: int, value: Any) -> str | None:
     """An address attribute's text, when its payload has the family's size."""
     payload = m.attr(kind)
@@ -249,12 +262,19 @@ def decode_links(answer: NetlinkAnswer) -> Reading[Mapping[str, Link]]:
     if isinstance(found, str):
         return Reading.failed(found)
     out: dict[str, Link] = {}
-    for _m, msg in found:
+    for m, msg in found:
         name, index = msg.get_attr("IFLA_IFNAME"), _int(msg["index"])
         if not isinstance(name, str) or not name or index is None:
             return Reading.failed("a link without a name")
-        out[name] = Link(index, name, _int(msg.get_attr("IFLA_MTU")))
+        out[name] = Link(index, name, _int(msg.get_attr("IFLA_MTU")), _kind(m.attr(_IFLA_LINKINFO)))
     return Reading.of(out)
+
+
+def _kind(linkinfo: bytes | None) -> str | None:
+    """IFLA_INFO_KIND inside an IFLA_LINKINFO nest (``rtnl_link_info_fill``, net/core/rtnetlink.c)."""
+    attrs = nla_chain(linkinfo, 0, len(linkinfo)) if linkinfo else None
+    kind = dict(attrs or ()).get(_IFLA_INFO_KIND)
+    return kind.split(b"\0", 1)[0].decode("ascii", "replace") or None if kind else None
 
 
 def _names(links: Mapping[str, Link]) -> dict[int, str]:
@@ -379,15 +399,40 @@ def decode_route_answer(dst: str, src: str, answer: NetlinkAnswer, links: Mappin
                        oif=None if oif is None else _names(links).get(oif), gateway=_gateway(m, msg))
 
 
+def _ingress_qdisc(messages: list[Message]) -> Message | None:
+    """The ingress (or clsact) qdisc among ``messages``: the one whose parent is TC_H_INGRESS."""
+    return next((m for m in messages if m.type == _RTM_NEWQDISC
+                 and struct.unpack_from("=I", m.data, NLMSG_HDRLEN + 12)[0] == _TC_H_INGRESS), None)
+
+
+def decode_neighbours(answer: NetlinkAnswer, links: Mapping[str, Link]) -> Reading[tuple[Neighbour, ...]]:
+    """The IPv4 and IPv6 entries of an ``RTM_GETNEIGH`` dump (``struct ndmsg``:
+    u8 family, u8 pad, u16 pad, s32 ifindex, u16 state, u8 flags, u8 type;
+    then ``NDA_DST``, ``NDA_LLADDR``), in the kernel's order.  Entries of
+    interfaces ``links`` does not name, and proxy entries, are left out."""
+    found = _decoded_raw(answer, _RTM_NEWNEIGH, 12)
+    if isinstance(found, str):
+        return Reading.failed(found)
+    names = _names(links)
+    out = []
+    for m in found:
+        family, ifindex, state = struct.unpack_from("=B3xiH", m.data, NLMSG_HDRLEN)
+        dst = m.attr(_NDA_DST)
+        name = names.get(ifindex)
+        if family not in _FAMILIES or dst is None or len(dst) != _ADDR_LEN[family] or name is None:
+            continue
+        lladdr = m.attr(_NDA_LLADDR)
+        out.append(Neighbour(socket.inet_ntop(family, dst), name, _NUD_STATES.get(state, f"0x{state:x}"),
+                             ":".join(f"{b:02x}" for b in lladdr) if lladdr else None))
+    return Reading.of(tuple(out))
+
+
 def ingress_block(messages: list[Message] | str) -> int | None:
     """The shared block an ingress (or clsact) qdisc among ``messages`` is bound to; None when none."""
     if isinstance(messages, str):
         return None
-    for m in messages:
-        if m.type == _RTM_NEWQDISC and struct.unpack_from("=I", m.data, NLMSG_HDRLEN + 12)[0] == _TC_H_INGRESS:
-            block = u32(m.attr(_TCA_INGRESS_BLOCK))
-            return block or None
-    return None
+    qdisc = _ingress_qdisc(messages)
+    return (u32(qdisc.attr(_TCA_INGRESS_BLOCK)) or None) if qdisc is not None else None
 
 
 def decode_tc(answer: NetlinkAnswer) -> TcOffload:
@@ -395,7 +440,10 @@ def decode_tc(answer: NetlinkAnswer) -> TcOffload:
     ``block`` is the shared block they were read from.
 
     No qdisc, or no flower filters, is zeros without error; no such
-    interface is ``"no such interface"``.
+    interface is ``"no such interface"``.  ``ingress`` says whether the
+    netdev has the ingress (or clsact) qdisc OVS must add before any filter
+    (``tc_add_del_qdisc``, lib/dpif-offload-tc-netdev.c in OVS); an answer
+    without qdisc messages (an empty one) leaves it None.
     """
     if answer.error is not None:
         return TcOffload.failed(NO_SUCH_INTERFACE if answer.error == "ENODEV" else answer.error)
@@ -414,4 +462,6 @@ def decode_tc(answer: NetlinkAnswer) -> TcOffload:
         kind = msg.get_attr("TCA_KIND")
         filters.append(TcFilter(kind=kind if isinstance(kind, str) else None, handle=msg["handle"],
                                 options=m.attr(_TCA_OPTIONS)))
-    return replace(summarize_filters(filters), block=ingress_block(found))
+    qdiscs = [m for m in found if m.type == _RTM_NEWQDISC]
+    return replace(summarize_filters(filters), block=ingress_block(found),
+                   ingress=(_ingress_qdisc(qdiscs) is not None) if qdiscs else None)

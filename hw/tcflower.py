@@ -16,7 +16,20 @@ net/sched/cls_flower.c; numbers from uapi ``linux/pkt_cls.h``):
 
 * ``TCA_FLOWER_FLAGS`` (22, u32, only when non-zero): ``TCA_CLS_FLAGS_IN_HW``
   (1<<2) or ``TCA_CLS_FLAGS_NOT_IN_HW`` (1<<3), besides ``SKIP_HW``/``SKIP_SW``;
-* ``TCA_FLOWER_IN_HW_COUNT`` (86, u32, always): how many devices hold it.
+* ``TCA_FLOWER_IN_HW_COUNT`` (86, u32, always): how many devices hold it;
+* ``TCA_FLOWER_ACT`` (3): the actions, one nest each (numbered in order),
+  holding ``TCA_ACT_KIND`` (``"tunnel_key"``, ``"mirred"``, ``"ct"``...),
+  ``TCA_ACT_STATS`` and ``TCA_ACT_OPTIONS`` (``tcf_action_dump_1``,
+  net/sched/act_api.c).  The stats (uapi ``linux/gen_stats.h``,
+  ``tcf_action_copy_stats``) carry ``TCA_STATS_BASIC`` (every packet the
+  filter's action saw, hardware included) and ``TCA_STATS_BASIC_HW`` (those
+  the hardware switched), each a ``struct gnet_stats_basic`` {u64 bytes; u32
+  packets}, followed by ``TCA_STATS_PKT64`` when the packets overflow 32
+  bits; ``tc -s`` prints them as "Sent ... / Sent software ... / Sent
+  hardware ...".  A ``mirred`` action's ``TCA_MIRRED_PARMS`` (``struct
+  tc_mirred``, uapi linux/tc_act/tc_mirred.h) names the netdev the packet
+  goes to (``ifindex``): a decap filter on the tunnel netdev redirects to the
+  VF representor it delivers to.
 
 OVS reads the same two bits, ``NOT_IN_HW`` first (``nl_get_flower_offloaded_state``,
 lib/tc.c).  pyroute2 0.9.7 has no flower plugin, so
@@ -39,18 +52,46 @@ import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from hw.nlmsg import nla_chain
+
 __all__ = [
     "INGRESS_PARENT", "TCA_FLOWER_FLAGS", "TCA_FLOWER_IN_HW_COUNT", "TCA_CLS_FLAGS_IN_HW",
-    "TCA_CLS_FLAGS_NOT_IN_HW", "TcFilter", "TcOffload", "parse_flower_options", "summarize_filters",
+    "TCA_CLS_FLAGS_NOT_IN_HW", "TcFilter", "FlowerFilter", "TcOffload", "parse_flower_options", "flower_filter",
+    "summarize_filters",
 ]
 
 INGRESS_PARENT = 0xFFFFFFF2  # TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS); also finds an "ingress" qdisc's filters
+TCA_FLOWER_ACT = 3
 TCA_FLOWER_FLAGS = 22
 TCA_FLOWER_IN_HW_COUNT = 86
 TCA_CLS_FLAGS_IN_HW = 1 << 2
 TCA_CLS_FLAGS_NOT_IN_HW = 1 << 3
 _NLA_TYPE_MASK = 0x3FFF  # without NLA_F_NESTED (1<<15) and NLA_F_NET_BYTEORDER (1<<14)
 _NLA_HDRLEN = 4
+# linux/pkt_cls.h (TCA_ACT_*), linux/gen_stats.h (TCA_STATS_*), linux/tc_act/tc_mirred.h
+_TCA_ACT_KIND, _TCA_ACT_OPTIONS, _TCA_ACT_STATS = 1, 2, 4
+_TCA_STATS_BASIC, _TCA_STATS_BASIC_HW, _TCA_STATS_PKT64 = 1, 7, 8
+_TCA_MIRRED_PARMS = 2
+_TC_MIRRED_IFINDEX = 24  # struct tc_mirred: tc_gen (index, capab, action, refcnt, bindcnt), eaction, ifindex
+
+
+@dataclass(frozen=True, slots=True)
+class FlowerFilter:
+    """One flower filter: its flags, and what its first action counted and where it sends packets."""
+
+    flags: int | None  # TCA_FLOWER_FLAGS; None when absent
+    in_hw_count: int | None
+    packets: int | None  # TCA_STATS_BASIC: every packet; None without stats
+    hw_packets: int | None  # TCA_STATS_BASIC_HW: of those, switched by the hardware
+    bytes: int | None
+    hw_bytes: int | None
+    actions: tuple[str, ...] = ()  # the actions' kinds, in order
+    redirects: tuple[int, ...] = ()  # the ifindex of every mirred action's target
+
+    @property
+    def in_hw(self) -> bool:
+        return self.flags is not None and not self.flags & TCA_CLS_FLAGS_NOT_IN_HW \
+            and bool(self.flags & TCA_CLS_FLAGS_IN_HW)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +110,8 @@ class TcOffload:
     in_hw_count: int
     error: str | None = None
     block: int | None = None  # the shared block the filters were read from (VF-LAG), None: the netdev's own
+    ingress: bool | None = None  # an ingress (or clsact) qdisc is there; None: the qdiscs were not in the answer
+    filters: tuple[FlowerFilter, ...] = ()
 
     @classmethod
     def failed(cls, error: str) -> TcOffload:
@@ -115,21 +158,81 @@ def parse_flower_options(raw: bytes) -> tuple[int | None, int | None]:
     return flags, count
 
 
+def _chain(raw: bytes) -> tuple[tuple[int, bytes], ...]:
+    """The attributes of a nest, or none when it is damaged."""
+    return nla_chain(raw, 0, len(raw)) or ()
+
+
+def _basic(payload: bytes) -> tuple[int, int] | None:
+    """(packets, bytes) of a ``struct gnet_stats_basic``."""
+    if len(payload) < 12:
+        return None
+    nbytes, packets = struct.unpack_from("=QI", payload)
+    return int(packets), int(nbytes)
+
+
+def _action_stats(raw: bytes) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
+    """(every, hardware) as (packets, bytes) from a ``TCA_ACT_STATS`` nest;
+    a ``TCA_STATS_PKT64`` replaces the 32-bit packets of the basic before it."""
+    every = hw = None
+    last: int | None = None
+    for kind, payload in _chain(raw):
+        if kind in (_TCA_STATS_BASIC, _TCA_STATS_BASIC_HW) and (found := _basic(payload)) is not None:
+            if kind == _TCA_STATS_BASIC:
+                every = found
+            else:
+                hw = found
+            last = kind
+        elif kind == _TCA_STATS_PKT64 and len(payload) == 8 and last is not None:
+            (packets,) = struct.unpack("=Q", payload)
+            if last == _TCA_STATS_BASIC and every is not None:
+                every = (int(packets), every[1])
+            elif hw is not None:
+                hw = (int(packets), hw[1])
+    return every, hw
+
+
+def flower_filter(raw: bytes) -> FlowerFilter:
+    """One flower filter's ``TCA_OPTIONS`` payload, with its first counted
+    action's statistics and every mirred target; damaged parts are left out."""
+    flags, count = parse_flower_options(raw)
+    kinds: list[str] = []
+    redirects: list[int] = []
+    every = hw = None
+    for kind, payload in _chain(raw):
+        if kind != TCA_FLOWER_ACT:
+            continue
+        for _order, action in _chain(payload):
+            attrs = dict(_chain(action))
+            name = attrs.get(_TCA_ACT_KIND, b"").split(b"\0", 1)[0].decode("ascii", "replace")
+            kinds.append(name)
+            if every is None and _TCA_ACT_STATS in attrs:
+                every, hw = _action_stats(attrs[_TCA_ACT_STATS])
+            if name == "mirred" and _TCA_ACT_OPTIONS in attrs:
+                parms = dict(_chain(attrs[_TCA_ACT_OPTIONS])).get(_TCA_MIRRED_PARMS, b"")
+                if len(parms) >= _TC_MIRRED_IFINDEX + 4:
+                    redirects.append(int(struct.unpack_from("=I", parms, _TC_MIRRED_IFINDEX)[0]))
+    return FlowerFilter(flags, count, every[0] if every else None, hw[0] if hw else None,
+                        every[1] if every else None, hw[1] if hw else None, tuple(kinds), tuple(redirects))
+
+
 def summarize_filters(filters: Iterable[TcFilter]) -> TcOffload:
-    """Count the flower filters and their hardware state.
+    """Count the flower filters and their hardware state, and keep each one's details.
 
     Messages of other classifiers, and the per-classifier message with no
     options, are not filters of interest and are skipped.
     """
     total = in_hw = not_in_hw = count = 0
+    found = []
     for f in filters:
         if f.kind != "flower" or f.options is None:
             continue
-        flags, hw_count = parse_flower_options(f.options)
+        one = flower_filter(f.options)
+        found.append(one)
         total += 1
-        if flags is not None and flags & TCA_CLS_FLAGS_NOT_IN_HW:
+        if one.flags is not None and one.flags & TCA_CLS_FLAGS_NOT_IN_HW:
             not_in_hw += 1
-        elif flags is not None and flags & TCA_CLS_FLAGS_IN_HW:
+        elif one.flags is not None and one.flags & TCA_CLS_FLAGS_IN_HW:
             in_hw += 1
-        count += hw_count or 0
-    return TcOffload(total, in_hw, not_in_hw, count)
+        count += one.in_hw_count or 0
+    return TcOffload(total, in_hw, not_in_hw, count, filters=tuple(found))

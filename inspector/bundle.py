@@ -11,10 +11,12 @@
     openflow.bin       the flow-stats reply bodies, each after a 4-byte big-endian length
     sysfs.json         every sysfs file, link and directory the discovery read
     netlink.json       each netlink request's raw reply messages (hex) or errno; ethtool bits;
-                       the /proc/sys/net parameters read
+                       the /proc/sys/net parameters read; the VF representors' statistics
+                       (ethtool -S: names and one or two samples)
     datapath.txt       dpctl/dump-flows -m
     traces.json        ofproto/trace answers (text) or why there is none, by request
-    daemons.json       the daemons' versions; ovn-controller's system-id-override file
+    daemons.json       the daemons' versions and ovs-vswitchd's dpif/offload/show; ovn-controller's
+                       system-id-override file
     logs/<daemon>.log  the tail of each daemon's log
 
 A bundle is untrusted input (it comes from another machine, by mail): it
@@ -40,8 +42,8 @@ from flowprog.ofdecode import entries
 from mvcore.errors import DecodeError, UsageError
 from mvcore.ovsdb_rows import RowsInvalid, ovs_plain, ovs_state, sb_plain, sb_state
 from mvcore.reading import Reading
-from mvcore.snapshot import (DaemonState, FeatureBits, FlowDump, HostState, NetlinkAnswer, NodeSnapshot,
-                             SysfsEntry, SysfsRecord)
+from mvcore.snapshot import (DaemonState, FeatureBits, FlowDump, HostState, NetdevStats, NetlinkAnswer,
+                             NodeSnapshot, StatsSample, SysfsEntry, SysfsRecord)
 
 __all__ = ["BUNDLE_FORMAT", "BUNDLE_VERSION", "BundleInvalid", "write_bundle", "read_bundle", "MAX_FILE",
            "MAX_MEMBER"]
@@ -106,7 +108,10 @@ def write_bundle(snap: NodeSnapshot, path: Path, producer: str) -> None:
             "ethtool": {k: {"bits": None if r.value is None else {
                 "available": r.value.available, "requested": r.value.requested, "active": r.value.active,
                 "never_changed": r.value.never_changed}, "error": r.error} for k, r in sorted(host.ethtool.items())},
-            "sysctls": {k: _reading_json(r) for k, r in sorted(host.sysctls.items())}})
+            "sysctls": {k: _reading_json(r) for k, r in sorted(host.sysctls.items())},
+            "stats": {k: {"names": list(r.value.names), "samples": [{"at": x.at, "values": list(x.values)}
+                                                                   for x in r.value.samples]}
+                      if r.value is not None else {"error": r.error} for k, r in sorted(host.stats.items())}})
     if snap.datapath.value is not None:
         members["datapath.txt"] = snap.datapath.value.encode()
     if snap.traces:
@@ -114,7 +119,7 @@ def write_bundle(snap: NodeSnapshot, path: Path, producer: str) -> None:
     d = snap.daemons
     put_json("daemons.json", {"ovs_version": _reading_json(d.ovs_version), "ovn_version": _reading_json(d.ovn_version),
                               "system_id_override": _reading_json(d.system_id_override),
-                              "logs": {k: r.error for k, r in d.logs.items()}})
+                              "offload": _reading_json(d.offload), "logs": {k: r.error for k, r in d.logs.items()}})
     for daemon, log in d.logs.items():
         if log.value is not None and f"logs/{daemon}.log" in _MEMBERS:
             members[f"logs/{daemon}.log"] = log.value.encode()
@@ -332,7 +337,29 @@ def _host(doc: Any) -> HostState:
         r = _obj(r, f"sysctl {name[:60]}")
         text, error = _str_or_none(r.get("value"), "a sysctl's value"), _str_or_none(r.get("error"), "a sysctl error")
         sysctls[name] = Reading.of(text) if text is not None else Reading.failed(error or "not read")
-    return HostState(netns, netlink, ethtool, sysctls)
+    stats: dict[str, Reading[NetdevStats]] = {}
+    for name, r in _obj(doc.get("stats", {}), "netlink.json's stats").items():
+        stats[name] = _stats(_obj(r, f"statistics of {name[:60]}"), name)
+    return HostState(netns, netlink, ethtool, sysctls, stats)
+
+
+def _stats(doc: dict[str, Any], name: str) -> Reading[NetdevStats]:
+    """One netdev's statistics: names and samples of as many u64 values, or why they were not read."""
+    if "names" not in doc:
+        return Reading.failed(_str_or_none(doc.get("error"), "a statistics error") or "not read")
+    names, samples = doc.get("names"), doc.get("samples")
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names) or not isinstance(samples, list):
+        raise TypeError(f"statistics of {name[:60]} are misshapen")
+    out = []
+    for sample in samples:
+        sample = _obj(sample, f"a statistics sample of {name[:60]}")
+        at, values = sample.get("at"), sample.get("values")
+        if (not isinstance(at, (int, float)) or isinstance(at, bool) or not isinstance(values, list)
+                or len(values) != len(names) or not all(isinstance(v, int) and not isinstance(v, bool)
+                                                        and 0 <= v < 1 << 64 for v in values)):
+            raise TypeError(f"a statistics sample of {name[:60]} is misshapen")
+        out.append(StatsSample(float(at), tuple(values)))
+    return Reading.of(NetdevStats(tuple(names), tuple(out)))
 
 
 def _traces(doc: Any) -> dict[str, Reading[str]]:
@@ -359,7 +386,8 @@ def _daemons(members: Mapping[str, bytes]) -> DaemonState:
             logs[daemon] = Reading.of(members[member].decode("utf-8", "replace"))
         else:
             logs[daemon] = Reading.failed(_str_or_none(error, "a log error") or "not collected")
-    return DaemonState(reading("ovs_version"), reading("ovn_version"), logs, reading("system_id_override"))
+    return DaemonState(reading("ovs_version"), reading("ovn_version"), logs,
+                       system_id_override=reading("system_id_override"), offload=reading("offload"))
 
 
 # -- the old verify --save file ----------------------------------------------------------

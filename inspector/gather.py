@@ -11,9 +11,17 @@ and ethtool (:mod:`hw.host`).  No subprocess is started.
 
 A part the command cannot do without (``Scope.required``) raises its
 adapter's error; any other part that cannot be read is kept in the snapshot
-as unread, with the reason.  sysfs, devlink and ethtool change rarely and are
-slow to read, so a gatherer used again within :data:`SLOW_EVERY` seconds
-(``mvtep watch``) reuses their last reading.
+as unread, with the reason.  sysfs, devlink, ethtool's features, the
+routing (tables, the kernel's route per VTEP pair, the ARP and reverse-path
+parameters) and the conntrack table change rarely or are slow to read, so a
+gatherer used again within :data:`SLOW_EVERY` seconds (``mvtep watch``, the
+exporter) reuses their last reading (the routing at once when the VTEPs,
+remote VTEPs, rules or addresses it was asked for change).
+
+The VF representors' statistics (``ethtool -S``) give rates only from two
+samples: a gatherer pairs each sample with the one it took the time before,
+and on its first snapshot, when ``Scope.sample`` asks for it and there are
+hardware counters to sample, it takes two, that many seconds apart.
 """
 
 from __future__ import annotations
@@ -38,7 +46,8 @@ from flowprog.ofcodec import Codec
 from flowprog.oftrace import TraceRequest, run_trace
 from flowprog.ovsdb import OvsdbMonitor, Rows, SslFiles, ovs_monitor, sb_monitor, typed_ovs, typed_sb
 from hw.devlink import PARAMS
-from hw.host import HostReader, HostRequests, host_view, read_elsewhere
+from hw.ethstats import has_hw_counters
+from hw.host import HostReader, HostRequests, HostView, host_view, read_elsewhere
 from hw.inventory import discover
 from hw.model import PhysicalFunction
 from hw.probes import probes_for, vtep_table
@@ -48,16 +57,18 @@ from mvcore.endpoints import Endpoints
 from mvcore.errors import MvtepError, NotFound, Unavailable
 from mvcore.ovsdb_rows import OvsState, SbRows
 from mvcore.reading import Reading
-from mvcore.snapshot import (DaemonState, FeatureBits, FlowDump, HostState, Key, NetlinkAnswer, NodeSnapshot,
-                             SysfsRecord)
+from mvcore.snapshot import (DaemonState, FeatureBits, FlowDump, HostState, Key, NetdevStats, NetlinkAnswer,
+                             NodeSnapshot, SysfsRecord)
 
 __all__ = ["Scope", "HostSources", "Gatherer", "SLOW_EVERY", "TRACE_FAILURES", "rundir_of", "ovn_rundirs",
            "system_id_override"]
 
-SLOW_EVERY = 10.0  # seconds between re-reading sysfs, devlink and ethtool in a long-lived gatherer
+SLOW_EVERY = 10.0  # seconds between re-reading sysfs, devlink, ethtool features, conntrack in a long-lived gatherer
+TUNNEL_KINDS = ("geneve", "vxlan")  # the kernel datapath's tunnel netdevs (genev_sys_6081...): decap filters
 LOG_TAIL = 64 * 1024  # bytes of each daemon log a support bundle keeps
 TRACE_FAILURES = 3  # ofproto/trace failures in a row after which the rest are not asked
 TRACE_CONNECTIONS = 4  # ofproto/trace requests in flight at once
+SAMPLE_SECONDS = 1.0  # a command reading the node once samples the counters this far apart
 T = TypeVar("T")
 
 
@@ -77,11 +88,13 @@ class Scope:
     tables: tuple[int, ...] = ()  # routing tables to read whole, besides those the VTEPs' rules name
     vteps: tuple[tuple[str, str], ...] = ()  # (PF, VTEP IP) to check when OVSDB has no mapping yet
     required: frozenset[str] = frozenset()  # parts that must be read: "ovsdb", "openflow", "bridge"
+    offload: bool = False  # with host: the offload evidence (VF statistics, receive-side TC, neighbours, conntrack)
+    sample: float = 0.0  # seconds between two samples of the representors' counters, when there is no earlier one
 
     @classmethod
     def everything(cls) -> Scope:
         return cls(ovsdb=True, openflow="all", southbound=True, hardware=True, host=True, datapath=True,
-                   daemons=True, logs=True)
+                   daemons=True, logs=True, offload=True, sample=SAMPLE_SECONDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +115,9 @@ class _Slow:
     at: float = -SLOW_EVERY
     sysfs: Reading[SysfsRecord] = field(default_factory=Reading)
     host: HostState | None = None  # devlink and ethtool answers
+    uplinks: tuple[str, ...] = ()  # the PFs' uplink netdevs sysfs shows
+    conntrack_at: float = -SLOW_EVERY
+    conntrack: NetlinkAnswer | None = None
 
 
 def rundir_of(ends: Endpoints, env: Mapping[str, str]) -> Path:
@@ -145,6 +161,8 @@ class Gatherer:
         self._slow = _Slow()
         self._typed_ovs: tuple[Rows, OvsState] | None = None  # the last conversion, by the replica's rows
         self._typed_sb: tuple[Rows, SbRows] | None = None
+        self._stats: dict[str, NetdevStats] = {}  # the last sample of each netdev's statistics
+        self._routes: tuple[float, object, tuple[HostState | None, HostState]] | None = None  # see _routing
         self._elsewhere_for: tuple[tuple[str, ...], HostState] | None = None
 
     def __enter__(self) -> Gatherer:
@@ -164,6 +182,8 @@ class Gatherer:
             self._host.close()
         self._ovs = self._sb = self._of = self._host = None
         self._tables = ()
+        self._stats = {}
+        self._routes = None
 
     # -- one snapshot ------------------------------------------------------------
 
@@ -311,6 +331,7 @@ class Gatherer:
         inventory = discover(recorder)
         sysfs = Reading.of(recorder.record())
         pfs = [pf for a in inventory.adapters for pf in a.pfs]
+        uplinks = tuple(pf.uplink for pf in pfs if pf.uplink)
         slow_host: HostState | None = None
         if self.sources.kernel_devices_unread is not None:
             slow_host = _unread(pfs, self.sources.kernel_devices_unread)
@@ -322,7 +343,9 @@ class Gatherer:
                 slow_host = self._host_reader().read(requests)
             except Unavailable:
                 slow_host = None  # the whole host reading says why, below
-        self._slow = _Slow(now, sysfs, slow_host)
+        if self.sources.kernel_devices_unread is None and self._host is not None:
+            self._host.forget()  # a netdev may be another one under the same name by now
+        self._slow = _Slow(now, sysfs, slow_host, uplinks, self._slow.conntrack_at, self._slow.conntrack)
         return sysfs, slow_host
 
     def _host_reader(self) -> HostReader:
@@ -332,22 +355,50 @@ class Gatherer:
 
     def _host_state(self, scope: Scope, node: NodeConfig | None, sb: SbRows | None,
                     sysfs: SysfsRecord | None, slow: HostState | None) -> HostState:
-        """Links, addresses and rules first; then the VTEPs' routing tables; then
-        the kernel's route to every remote VTEP from every local one (and to one
-        address in each route of the VTEP's table and in its own subnet), TC on
-        every VIF that is a kernel netdev, and the ARP and reverse-path
-        parameters of the devices holding IPv4 addresses."""
+        """Links, addresses and rules first; then the routing (:meth:`_routing`);
+        then TC on every VIF that is a kernel netdev (and, for the offload
+        evidence, on the tunnel netdevs and uplinks), the neighbours, the VF
+        representors' statistics and the conntrack table."""
         reader = self._host_reader()
-        first = reader.read(HostRequests(tables=scope.tables))  # with links, addresses and rules
+        first = reader.read(HostRequests())  # links, addresses and rules
         view = host_view(first)
+        routing = self._routing(reader, scope, node, sb, view)
+        links = view.links.value or {}
+        vifs = [v.name for v in (node.vifs if node else ()) if v.name in links]
+        # Where the filters of a VF's received traffic are: the tunnel netdevs (decap) and the uplinks.
+        receive = [n for n, link in links.items() if link.kind in TUNNEL_KINDS] if scope.offload else []
+        receive += [n for n in self._slow.uplinks if n in links and n not in vifs] if scope.offload else []
+        last = reader.read(HostRequests(base=False, tc_ingress=tuple(dict.fromkeys([*vifs, *receive])),
+                                        neighbours=scope.offload))
+        addresses = view.addresses.value or {}
+        missing = tuple(ip for ip in _vteps_of(scope, node) if ip not in addresses)
+        elsewhere = self._elsewhere(missing) if missing else None
+        if not scope.offload:
+            return _merge(first, *routing, last, slow, elsewhere)
+        stats = self._sampled(reader, tuple(vifs), scope.sample)
+        return _merge(first, *routing, last, slow, self._conntrack(reader),
+                      HostState(reader.netns, stats=stats) if stats else None, elsewhere)
+
+    def _routing(self, reader: HostReader, scope: Scope, node: NodeConfig | None, sb: SbRows | None,
+                 view: HostView) -> tuple[HostState | None, HostState]:
+        """The VTEPs' routing tables; the kernel's route to every remote VTEP from
+        every local one (and to one address in each route of the VTEP's table and
+        in its own subnet); the ARP and reverse-path parameters of the devices
+        holding IPv4 addresses.  Routing changes rarely and costs the most to
+        ask (a request per pair), so a long-lived gatherer reuses it for
+        SLOW_EVERY seconds -- unless the VTEPs, remote VTEPs, rules or addresses
+        it was asked for changed."""
         rules = view.rules.value or ()
-        vteps = [ip for _pf, ip in scope.vteps] or list(dict.fromkeys(
-            [*(node.encap_ips if node else ()), *(ip for _pf, ip in (node.pf_mapping.pairs if node else ()))]))
-        tables = sorted({t for ip in vteps if (t := vtep_table(ip, rules)) is not None} - set(scope.tables))
-        second = reader.read(HostRequests(base=False, tables=tuple(tables))) if tables else None
-        routes = {**view.routes, **(host_view(second).routes if second else {})}
+        vteps = _vteps_of(scope, node)
+        tables = sorted({t for ip in vteps if (t := vtep_table(ip, rules)) is not None} | set(scope.tables))
         remotes = _remote_vteps(node, sb, scope.probes)
         addresses = view.addresses.value or {}
+        key = (tuple(vteps), tuple(tables), remotes, tuple(rules), tuple(sorted(addresses.items())))
+        now = time.monotonic()
+        if self._routes is not None and self._routes[1] == key and now - self._routes[0] < SLOW_EVERY:
+            return self._routes[2]
+        second = reader.read(HostRequests(base=False, tables=tuple(tables))) if tables else None
+        routes = host_view(second).routes if second else {}
         pairs = []
         for ip in vteps:
             table = vtep_table(ip, rules)
@@ -356,16 +407,52 @@ class Gatherer:
             if ip in addresses:  # its own subnet: where the other VTEPs of the design document are
                 prefixes.append(f"{ip}/{addresses[ip][1]}")
             pairs += [(probe, ip) for probe in probes_for(ip, prefixes, remotes)]
-        links = view.links.value or {}
-        vifs = [v.name for v in (node.vifs if node else ()) if v.name in links]
         # Every device with an IPv4 address, not only the VTEPs known now: a bundle collected
         # before the PF mapping exists must answer for the VTEPs named later (--pf-mapping).
         devices = sorted({dev for dev, _len, family in addresses.values() if family == "ipv4" and dev != "lo"})
         sysctls = tuple(conf_name("ipv4", dev, key) for dev in ("all", *devices) for key in VTEP_SYSCTLS)
-        last = reader.read(HostRequests(base=False, route_gets=tuple(dict.fromkeys(pairs)), tc_ingress=tuple(vifs),
-                                        sysctls=sysctls if devices else ()))
-        missing = tuple(ip for ip in vteps if ip not in addresses)
-        return _merge(first, second, last, slow, self._elsewhere(missing) if missing else None)
+        asked = reader.read(HostRequests(base=False, route_gets=tuple(dict.fromkeys(pairs)),
+                                         sysctls=sysctls if devices else ()))
+        self._routes = (now, key, (second, asked))
+        return second, asked
+
+    def _sampled(self, reader: HostReader, netdevs: tuple[str, ...], sample: float) -> dict[str, Reading[NetdevStats]]:
+        """Each netdev's statistics, its last sample paired with the one before (see the module docstring)."""
+        if not netdevs:
+            return {}
+        now = reader.read(HostRequests(base=False, stats=netdevs)).stats
+        fresh = [n for n in netdevs if n not in self._stats]
+        if sample > 0 and fresh and any(has_hw_counters(r.value.names) for n in fresh if (r := now[n]).value):
+            for n in fresh:
+                if (r := now[n]).value is not None:
+                    self._stats[n] = r.value
+            time.sleep(sample)
+            now = reader.read(HostRequests(base=False, stats=netdevs)).stats
+        out: dict[str, Reading[NetdevStats]] = {}
+        for n in netdevs:
+            found = now[n]
+            before = self._stats.get(n)
+            if found.value is None:
+                self._stats.pop(n, None)
+                out[n] = found
+                continue
+            self._stats[n] = found.value
+            if before is not None and before.names == found.value.names:
+                out[n] = Reading.of(NetdevStats(found.value.names, (before.samples[-1], *found.value.samples)))
+            else:
+                out[n] = found
+        for gone in set(self._stats) - set(netdevs):
+            del self._stats[gone]
+        return out
+
+    def _conntrack(self, reader: HostReader) -> HostState:
+        """The conntrack table: reused for SLOW_EVERY seconds (it may hold hundreds of thousands of entries)."""
+        now = time.monotonic()
+        if self._slow.conntrack is None or now - self._slow.conntrack_at >= SLOW_EVERY:
+            found = reader.read(HostRequests(base=False, conntrack=True)).netlink[Key.CONNTRACK]
+            self._slow = replace(self._slow, conntrack_at=now, conntrack=found)
+        assert self._slow.conntrack is not None
+        return HostState(reader.netns, {Key.CONNTRACK: self._slow.conntrack})
 
     def _elsewhere(self, missing: tuple[str, ...]) -> HostState:
         """The other namespaces' links and addresses, when VTEP IPs are on no
@@ -381,12 +468,14 @@ class Gatherer:
         ovs = _attempt(lambda: unixctl.daemon_version((rundir,), "ovs-vswitchd", self.timeout), False)
         ovn = _attempt(lambda: unixctl.daemon_version(ovn_rundirs(self.ends, self.env), "ovn-controller",
                                                       self.timeout), False)
+        offload = _attempt(lambda: unixctl.call(unixctl.control_socket(rundir), "dpif/offload/show", (),
+                                                self.timeout), False)
         logs: dict[str, Reading[str]] = {}
         if scope.logs:
             for daemon, dirs in (("ovs-vswitchd", (rundir, Path("/var/log/openvswitch"))),
                                  ("ovn-controller", (*ovn_rundirs(self.ends, self.env), Path("/var/log/ovn")))):
                 logs[daemon] = _log_tail(daemon, dirs)
-        return DaemonState(ovs, ovn, logs)
+        return DaemonState(ovs, ovn, logs, offload=offload)
 
 
 def system_id_override(env: Mapping[str, str]) -> Reading[str]:
@@ -401,6 +490,12 @@ def system_id_override(env: Mapping[str, str]) -> Reading[str]:
         return Reading.of("")
     except OSError as e:
         return Reading.failed(f"cannot read {path}: {e.strerror}")
+
+
+def _vteps_of(scope: Scope, node: NodeConfig | None) -> list[str]:
+    """The local VTEP IPs to ask about: those given, else the node's own and its mapping's."""
+    return [ip for _pf, ip in scope.vteps] or list(dict.fromkeys(
+        [*(node.encap_ips if node else ()), *(ip for _pf, ip in (node.pf_mapping.pairs if node else ()))]))
 
 
 def _remote_vteps(node: NodeConfig | None, sb: SbRows | None, probes: tuple[str, ...]) -> tuple[str, ...]:
@@ -424,11 +519,13 @@ def _merge(*states: HostState | None) -> HostState:
     netlink: dict[str, NetlinkAnswer] = {}
     ethtool: dict[str, Reading[FeatureBits]] = {}
     sysctls: dict[str, Reading[str]] = {}
+    stats: dict[str, Reading[NetdevStats]] = {}
     for s in present:
         netlink.update(s.netlink)
         ethtool.update(s.ethtool)
         sysctls.update(s.sysctls)
-    return HostState(present[0].netns, netlink, ethtool, sysctls)
+        stats.update(s.stats)
+    return HostState(present[0].netns, netlink, ethtool, sysctls, stats)
 
 
 def _unread(pfs: list[PhysicalFunction], why: str) -> HostState:

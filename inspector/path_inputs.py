@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from flowprog import dpflows
+from flowprog.flowdump import VerifyFlows
 from flowprog.flowroles import remote_outputs
 from flowprog.flows import Flow
 from flowprog.nodeconfig import NodeConfig
@@ -20,6 +21,8 @@ from flowprog.node_verify import node_of, release_of_snapshot, sb_of, snapshot_f
 from flowprog.verify import VerifyResult, verify
 from hw.host import HostView, eswitch_of, namespace_holding
 from inspector.hardware import host_of, inventory_of
+from inspector.offload_inputs import offload_evidence
+from inspector.recent import RecentFlows
 from inspector.paths import Counters, PathInputs, PathsReport, Vtep, build_paths
 from mvcore.ovsdb_rows import SbRows
 from mvcore.snapshot import NodeSnapshot
@@ -29,16 +32,23 @@ __all__ = ["paths_report"]
 
 def paths_report(snap: NodeSnapshot, decoder: Decoder, *, seconds: float = 0.0) -> PathsReport:
     node = node_of(snap)
-    flows = snapshot_flows(snap, node, decoder)
-    t0, ro = flows.table0, flows.remote
     sb = sb_of(snap)
     inventory = inventory_of(snap)
     representors = frozenset(vf.representor for a in inventory.adapters for pf in a.pfs for vf in pf.vfs
                              if vf.representor) if inventory else None
-    result = verify(node, t0, ro, sb, snap.southbound.why_not("the southbound DB"),
-                    release=release_of_snapshot(snap, node, sb),
-                    undecoded={t: (u.count, u.reason) for t, u in flows.undecoded.items()}, unsplit=flows.unsplit,
-                    representors=representors)
+    release = release_of_snapshot(snap, node, sb)
+
+    def check(flows: VerifyFlows) -> VerifyResult:
+        return verify(node, flows.table0, flows.remote, sb, snap.southbound.why_not("the southbound DB"),
+                      release=release, undecoded={t: (u.count, u.reason) for t, u in flows.undecoded.items()},
+                      unsplit=flows.unsplit, representors=representors)
+
+    if isinstance(decoder, RecentFlows):  # a live view: what did not change since its last refresh is reused
+        flows, result = decoder.verified(snap, node, (release, representors), check)
+    else:
+        flows = snapshot_flows(snap, node, decoder)
+        result = check(flows)
+    t0, ro = flows.table0, flows.remote
     inputs = _inputs(snap, node, result, t0, ro)
     node_findings = tuple(f for f in result.findings if f.interface is None)
     ovn = snap.daemons.ovn_version.value or (
@@ -58,11 +68,15 @@ def _inputs(snap: NodeSnapshot, node: NodeConfig, result: VerifyResult, t0: tupl
     addresses = {ip: a[0] for ip, a in ((host.addresses.value if host else None) or {}).items()}
     routes = {(src, dst): answer for (dst, src), answer in host.route_answers.items()} if host else {}
     pfs = [pf for a in inventory.adapters for pf in a.pfs] if inventory else []
-    eswitch = {pf.pci: eswitch_of(pf, host).mode for pf in pfs} if host else {}
+    states = {pf.pci: eswitch_of(pf, host) for pf in pfs} if host else {}
+    eswitch = {pci: state.mode for pci, state in states.items()}
     dp: dict[str, tuple[int, int, int]] = {}
+    flows = dpflows.parse_dump(snap.datapath.value) if snap.datapath.value is not None else ()
     if snap.datapath.value is not None:
-        summary = dpflows.summarize(dpflows.parse_dump(snap.datapath.value))
+        summary = dpflows.summarize(flows)
         dp = {port: (s.total, s.offloaded, s.partial) for port, s in summary.items()}
+    rep_eswitch = {vf.representor: (states[pf.pci].mode, states[pf.pci].error) for pf in pfs for vf in pf.vfs
+                   if vf.representor and pf.pci in states}
     tc = {name: (t.in_hw, t.not_in_hw) for name, t in (host.tc.items() if host else ()) if t.error is None}
     return PathInputs(
         verify=result, pf_of_ip={ip: pf for pf, ip in node.pf_mapping.pairs}, inventory=inventory,
@@ -71,7 +85,8 @@ def _inputs(snap: NodeSnapshot, node: NodeConfig, result: VerifyResult, t0: tupl
         features=dict(host.features) if host else {}, dp=dp, tc=tc, counters=_counters(result, t0, ro),
         logical_switch=_switches(snap.southbound.value),
         dp_error=None if snap.datapath.value is not None else snap.datapath.why_not("the datapath flows"),
-        host_error=_host_error(snap, host), vtep_absent=_vtep_absent(snap, node, addresses))
+        host_error=_host_error(snap, host), vtep_absent=_vtep_absent(snap, node, addresses),
+        evidence=offload_evidence(snap, result, host, flows, routes, rep_eswitch, node.hw_offload, node.tc_policy))
 
 
 def _host_error(snap: NodeSnapshot, host: HostView | None) -> str | None:

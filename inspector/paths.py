@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from flowprog.verify import PATH_BREAKING, PATH_UNKNOWN, Tunnel, VerifyResult
 from flowprog.verify import VifPath as VerifyPath
 from hw.model import Features, Inventory, PhysicalFunction, tc_offload_of
+from inspector.offload import Offload, OffloadEvidence, judge
 from mvcore.findings import Finding, Severity
 from mvcore.routes import RouteAnswer
 
@@ -43,21 +44,6 @@ class Egress:
     @property
     def ok(self) -> bool:
         return self.error is None and self.device is not None and self.device == self.vtep_device
-
-
-@dataclass(frozen=True, slots=True)
-class Offload:
-    ovs_hw_offload: bool | None
-    tc_policy: str | None
-    kernel_netdev: bool  # the representor exists as a kernel netdev (not on the dummy datapath)
-    eswitch: str | None  # the PF's e-switch mode
-    representor_tc: bool | None  # hw-tc-offload on the representor
-    uplink_tc: bool | None
-    dp_flows: int = 0  # datapath flows with this in_port
-    dp_offloaded: int = 0
-    dp_partial: int = 0
-    tc_in_hw: int | None = None  # flower rules on the representor's ingress
-    tc_not_in_hw: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +75,7 @@ class VfPath:
     verdict: str  # one of VERDICTS
     reason: str  # the verdict in words a person acts on
     findings: tuple[Finding, ...] = field(default=())
+    evidence: OffloadEvidence | None = None  # traffic, filters, next hops, conntrack, why (inspector.offload)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +98,7 @@ class PathInputs:
     dp_error: str | None = None  # why the datapath flows could not be read
     host_error: str | None = None  # why the host's netdevs (netlink) could not be read
     vtep_absent: Mapping[str, str] = field(default_factory=dict)  # VTEP IP on no interface read -> in words
+    evidence: Mapping[str, OffloadEvidence] = field(default_factory=dict)  # interface -> offload evidence
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +155,8 @@ def _egress(inp: PathInputs, vtep: str | None, pf: str | None, tunnels: tuple[Tu
 def _judge(path_findings: tuple[Finding, ...], unreachable: tuple[str, ...], egress: tuple[Egress, ...],
            off: Offload, pf: str | None, dp_error: str | None = None,
            host_error: str | None = None, node_findings: tuple[Finding, ...] = (),
-           vtep_absent: Mapping[str, str] | None = None) -> tuple[str, str]:
+           vtep_absent: Mapping[str, str] | None = None, evidence: OffloadEvidence | None = None
+           ) -> tuple[str, str]:
     errors = [f for f in path_findings if f.severity is Severity.ERROR]
     if errors:
         return "broken", errors[0].message
@@ -191,31 +180,7 @@ def _judge(path_findings: tuple[Finding, ...], unreachable: tuple[str, ...], egr
         return "broken", f"tunnel traffic from {e.vtep_ip} to {e.remote_ip} {got}, not through {want}"
     if off.eswitch == "switchdev_inactive":  # the kernel drops this e-switch's traffic until it is activated
         return "broken", f"the e-switch of {pf or 'its PF'} is switchdev_inactive: its traffic is dropped"
-    if off.ovs_hw_offload is False:
-        return "not-offloaded", "OVS hw-offload is off: every flow stays in the software datapath"
-    if host_error is not None:
-        return "unknown", f"the host's netdevs could not be read: {host_error}"
-    if not off.kernel_netdev:
-        return "not-offloaded", "the representor is not a kernel netdev here: software datapath only"
-    if off.eswitch not in (None, "switchdev", "unknown"):
-        return "not-offloaded", f"the e-switch of {pf or 'its PF'} is in {off.eswitch} mode"
-    if off.representor_tc is False:
-        return "not-offloaded", "hw-tc-offload is off on the representor"
-    if off.uplink_tc is False:
-        return "not-offloaded", f"hw-tc-offload is off on the uplink {pf}"
-    if off.tc_not_in_hw:
-        return "partial" if off.tc_in_hw else "not-offloaded", \
-            f"{off.tc_not_in_hw} TC rule(s) on the representor are not in hardware"
-    if dp_error is not None:
-        return "unknown", f"the datapath flows could not be read: {dp_error}"
-    if off.dp_flows == 0:
-        return "idle", "ready for offload; no datapath flows yet (no traffic)"
-    full = off.dp_offloaded
-    if full == off.dp_flows:
-        return "offloaded", f"all {off.dp_flows} datapath flows in hardware"
-    if full or off.dp_partial:
-        return "partial", f"{full} of {off.dp_flows} datapath flows in hardware ({off.dp_partial} partially)"
-    return "not-offloaded", f"none of {off.dp_flows} datapath flows is in hardware"
+    return judge(off, evidence, pf, dp_error, host_error)  # nothing breaks it: is it in hardware? (inspector.offload)
 
 
 def _pfs(inv: Inventory | None) -> dict[str, PhysicalFunction]:
@@ -286,13 +251,14 @@ def build_paths(inp: PathInputs) -> tuple[VfPath, ...]:
             kernel_netdev=p.interface in inp.kernel_netdevs, eswitch=inp.eswitch.get(pf_pci or ""),
             representor_tc=tc_offload_of(inp.features, p.interface), uplink_tc=tc_offload_of(inp.features, pf),
             dp_flows=flows, dp_offloaded=offloaded, dp_partial=partial, tc_in_hw=in_hw, tc_not_in_hw=not_in_hw)
+        evidence = inp.evidence.get(p.interface)
         verdict, reason = _judge(mine, p.unreachable, egress, off, pf, inp.dp_error, inp.host_error, node_findings,
-                                 inp.vtep_absent)
+                                 inp.vtep_absent, evidence)
         out.append(VfPath(
             interface=p.interface, iface_id=p.iface_id, logical_switch=inp.logical_switch.get(p.iface_id),
             ofport=p.ofport, vf_netdev=vf_netdev, vf_pci=vf_pci, pf=pf, pf_pci=pf_pci,
             configured_encap_ip=p.configured_encap_ip, encap_id=p.encap_id, vtep_ip=p.vtep_ip, tunnels=p.tunnels,
             unreachable=p.unreachable,
             egress=egress, offload=off, counters=inp.counters.get(p.interface, Counters()), verdict=verdict,
-            reason=reason, findings=mine))
+            reason=reason, findings=mine, evidence=evidence))
     return tuple(out)

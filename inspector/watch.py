@@ -4,7 +4,8 @@ The loop gathers a snapshot every interval, lays it out for the screen with
 :func:`inspector.paths_view.frame` and lets Live redraw the screen in place.
 Keys are read from the terminal in cbreak mode with ``select`` (no extra
 dependency): ``q`` quits, ``p`` toggles problems-only, ``s`` cycles the sort,
-the arrow keys, PgUp/PgDn and Home/End scroll the rows.  The terminal is
+``w`` shows why the VFs' flows are not in hardware instead of the verdicts'
+reasons, the arrow keys, PgUp/PgDn and Home/End scroll the rows.  The terminal is
 restored however the loop ends.
 """
 
@@ -124,7 +125,7 @@ def _sleep_until(due: float) -> list[str]:
 def key_bar(view: ViewState, interval: float, snap: PathsReport) -> Text:
     """The keys, on one line (cut at the edge, never wrapped), the least needed last."""
     return Text(f" q quit  p problems:{'on' if view.problems_only else 'off'}  s sort:{view.sort}  "
-                f"↑↓ PgUp/Dn Home/End  {interval:g}s/{snap.seconds * 1000:.0f}ms ",
+                f"↑↓ PgUp/Dn Home/End  w why:{'on' if view.why else 'off'}  {interval:g}s/{snap.seconds * 1000:.0f}ms ",
                 style="reverse", no_wrap=True, overflow="ellipsis")
 
 
@@ -160,6 +161,8 @@ def watch(snapshot: Callable[[], PathsReport], console: Console, *, interval: fl
                     view, offset = dataclasses.replace(view, problems_only=not view.problems_only), 0
                 elif key == "s":
                     view, offset = dataclasses.replace(view, sort=SORTS[(SORTS.index(view.sort) + 1) % len(SORTS)]), 0
+                elif key == "w":
+                    view = dataclasses.replace(view, why=not view.why)
                 else:
                     offset = _scroll(key, offset, shown.page)
             if time.monotonic() >= due:

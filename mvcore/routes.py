@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["Rule", "Route", "RouteAnswer", "RTPROT_STATIC"]
+__all__ = ["Rule", "Route", "RouteAnswer", "Neighbour", "RTPROT_STATIC", "NUD_VALID"]
 
 RTPROT_STATIC = 4  # uapi linux/rtnetlink.h: what mvtep apply writes, as the design document does
+# include/net/neighbour.h NUD_VALID: the states in which an entry holds a usable link-layer address
+NUD_VALID = frozenset({"PERMANENT", "NOARP", "REACHABLE", "PROBE", "STALE", "DELAY"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,3 +56,19 @@ class RouteAnswer:
     oif: str | None  # the egress device
     gateway: str | None
     error: str | None = None  # the errno name when the kernel refused: "ENETUNREACH"
+
+
+@dataclass(frozen=True, slots=True)
+class Neighbour:
+    """An entry of the kernel's neighbour table (``ip neigh``): the next hop's link-layer address."""
+
+    ip: str
+    dev: str
+    state: str  # uapi linux/neighbour.h NUD_*: "REACHABLE", "STALE", "INCOMPLETE", "FAILED"...
+    lladdr: str | None
+
+    @property
+    def resolved(self) -> bool:
+        """What mlx5 asks before it puts an encap rule in hardware (``nud_state & NUD_VALID``,
+        en/tc_tun.c); otherwise the rule stays on the slow path until the entry resolves."""
+        return self.state in NUD_VALID

@@ -11,13 +11,17 @@ node and on a bundle read a year later:
 * sysfs: every file, link and directory the hardware discovery looked at;
 * netlink: the kernel's reply messages per request, bytes with their
   ``nlmsghdr`` (rtnetlink: links, addresses, rules, routes, route lookups,
-  neighbours, TC filters; generic netlink: devlink), keyed by :class:`Key`;
-* ethtool: the feature bits of each netdev (an ioctl, no messages);
+  neighbours, TC filters; generic netlink: devlink; nfnetlink: the
+  conntrack table), keyed by :class:`Key`;
+* ethtool: the feature bits of each netdev, and the statistics of the VF
+  representors (``ethtool -S``: names and values, sampled twice to give a
+  rate; ioctls, no messages);
 * sysctls: the text of per-interface network parameters (``/proc/sys/net``)
   in the namespace holding the VTEP devices;
 * ovs-vswitchd: the datapath flows (``dpctl/dump-flows -m`` text) and its
   answers to the ``ofproto/trace`` requests a command made (text, by request);
-* the daemons: their versions and the tails of their logs.
+* the daemons: their versions, ovs-vswitchd's flow offload state
+  (``dpif/offload/show``) and the tails of their logs.
 
 Every part is a :class:`~mvcore.reading.Reading`: what could not be read
 says why, and stays unread all the way to the verdict.
@@ -32,8 +36,8 @@ from mvcore.ovsdb_rows import OvsState, SbRows
 from mvcore.reading import Reading
 
 __all__ = [
-    "FlowDump", "SysfsEntry", "SysfsRecord", "NetlinkAnswer", "FeatureBits", "HostState", "DaemonState",
-    "NodeSnapshot", "Key",
+    "FlowDump", "SysfsEntry", "SysfsRecord", "NetlinkAnswer", "FeatureBits", "StatsSample", "NetdevStats",
+    "HostState", "DaemonState", "NodeSnapshot", "Key",
 ]
 
 
@@ -85,6 +89,24 @@ class FeatureBits:
 
 
 @dataclass(frozen=True, slots=True)
+class StatsSample:
+    """The values of a netdev's statistics at one time (``ETHTOOL_GSTATS``)."""
+
+    at: float  # seconds since the epoch
+    values: tuple[int, ...]  # u64 each, in the order of the names
+
+
+@dataclass(frozen=True, slots=True)
+class NetdevStats:
+    """``ethtool -S`` of a netdev: the ``ETH_SS_STATS`` string set and one or
+    two samples of the values (two, oldest first, give a rate over the time
+    between them).  Every sample holds one value per name."""
+
+    names: tuple[str, ...]
+    samples: tuple[StatsSample, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class HostState:
     """The host side of a node: what netlink, ethtool and /proc/sys answered, in one namespace."""
 
@@ -93,6 +115,7 @@ class HostState:
     ethtool: Mapping[str, Reading[FeatureBits]] = field(default_factory=dict)  # netdev -> hw-tc-offload
     # "net/ipv4/conf/vtep0/rp_filter" (the path under /proc/sys) -> its text
     sysctls: Mapping[str, Reading[str]] = field(default_factory=dict)
+    stats: Mapping[str, Reading[NetdevStats]] = field(default_factory=dict)  # netdev -> ethtool -S
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +129,7 @@ class DaemonState:
     # <OVN_SYSCONFDIR>/system-id-override, which ovn-controller prefers to external_ids:system-id:
     # its text, "" when there is no such file
     system_id_override: Reading[str] = field(default_factory=Reading)
+    offload: Reading[str] = field(default_factory=Reading)  # ovs-vswitchd's dpif/offload/show (OVS >= 3.7)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +168,7 @@ class Key:
     ADDRESSES = "addresses"  # RTM_GETADDR dump
     RULES = "rules"  # RTM_GETRULE dump, IPv4 and IPv6
     NEIGHBOURS = "neighbours"  # RTM_GETNEIGH dump
+    CONNTRACK = "conntrack"  # IPCTNL_MSG_CT_GET dump, every family and zone
 
     @staticmethod
     def links_in(netns: str) -> str:

@@ -129,11 +129,54 @@ def tfilter(handle: int, kind: str, options: bytes | None, *, ifindex: int = 7, 
     return nlmsg(RTM_NEWTFILTER, body, flags=NLM_F_MULTI, seq=seq)
 
 
-def flower_options(flags: int | None, in_hw_count: int) -> bytes:
+# linux/pkt_cls.h TCA_ACT_*, linux/gen_stats.h TCA_STATS_*, linux/tc_act/tc_mirred.h
+TCA_ACT_KIND, TCA_ACT_OPTIONS, TCA_ACT_STATS, TCA_ACT_PAD, TCA_ACT_IN_HW_COUNT = 1, 2, 4, 5, 10
+TCA_STATS_BASIC, TCA_STATS_QUEUE, TCA_STATS_PAD, TCA_STATS_BASIC_HW, TCA_STATS_PKT64 = 1, 3, 6, 7, 8
+TCA_MIRRED_TM, TCA_MIRRED_PARMS, TCA_MIRRED_PAD = 1, 2, 3
+TC_ACT_STOLEN, TCA_EGRESS_REDIR = 4, 1
+
+
+def basic(kind: int, packets: int, nbytes: int) -> bytes:
+    """A struct gnet_stats_basic {u64 bytes; u32 packets} (16 bytes with its padding), then
+    TCA_STATS_PKT64 when the packets do not fit 32 bits (___gnet_stats_copy_basic, net/core/gen_stats.c)."""
+    out = nla(kind, struct.pack("=QI4x", nbytes, packets & 0xFFFFFFFF))
+    return out + (nla(TCA_STATS_PKT64, struct.pack("=Q", packets)) if packets >= 1 << 32 else b"")
+
+
+def action_stats(packets: int, nbytes: int, hw_packets: int, hw_bytes: int) -> bytes:
+    """TCA_ACT_STATS as tcf_action_copy_stats() writes it: BASIC (every packet), BASIC_HW
+    (those the hardware switched), QUEUE; each 64-bit attribute after a PAD to align it."""
+    return nla(TCA_ACT_STATS, nla(TCA_STATS_PAD, b"") + basic(TCA_STATS_BASIC, packets, nbytes)
+               + nla(TCA_STATS_PAD, b"") + basic(TCA_STATS_BASIC_HW, hw_packets, hw_bytes)
+               + nla(TCA_STATS_QUEUE, bytes(20)))
+
+
+def tc_action(order: int, kind: str, stats: bytes, options: bytes) -> bytes:
+    """One action of a filter (tcf_action_dump_1, net/sched/act_api.c): KIND, STATS, IN_HW_COUNT, OPTIONS."""
+    return nla(order, string(TCA_ACT_KIND, kind) + stats + u32(TCA_ACT_IN_HW_COUNT, 1) + nla(TCA_ACT_OPTIONS, options))
+
+
+def mirred_parms(ifindex: int) -> bytes:
+    """struct tc_mirred {tc_gen (u32 index, u32 capab, int action, int refcnt, int bindcnt); int eaction;
+    u32 ifindex}: an egress redirect (TCA_EGRESS_REDIR), action TC_ACT_STOLEN."""
+    return nla(TCA_MIRRED_PARMS, struct.pack("=IIiiiiI", 1, 0, TC_ACT_STOLEN, 1, 1, TCA_EGRESS_REDIR, ifindex)) \
+        + nla(TCA_MIRRED_PAD, b"") + nla(TCA_MIRRED_TM, bytes(32))
+
+
+def decap_actions(to_ifindex: int, packets: int, hw_packets: int, size: int = 100) -> bytes:
+    """OVS's decap filter on the tunnel netdev: tunnel_key unset, then mirred to the VF representor;
+    both actions count the same packets (tcf_exts_hw_stats_update)."""
+    stats = action_stats(packets, packets * size, hw_packets, hw_packets * size)
+    return nla(TCA_FLOWER_ACT, tc_action(1, "tunnel_key", stats, nla(2, bytes(24)))
+               + tc_action(2, "mirred", stats, mirred_parms(to_ifindex)))
+
+
+def flower_options(flags: int | None, in_hw_count: int, actions: bytes | None = None) -> bytes:
     """What fl_dump() puts in TCA_OPTIONS for a Geneve decap rule: keys
     (fl_dump_key, with the tunnel options nested: fl_dump_key_options), FLAGS
     only when non-zero, IN_HW_COUNT always, then the actions nest
-    (tcf_exts_dump).  Every nest is started with nla_nest_start_noflag()."""
+    (tcf_exts_dump; by default one mirred action without stats).  Every nest
+    is started with nla_nest_start_noflag()."""
     geneve = nla(TCA_FLOWER_KEY_ENC_OPTS_GENEVE,
                  nla(1, struct.pack("!H", 0x0102)) + nla(2, b"\x80") + nla(3, struct.pack("=I", 0x10002)))
     out = (nla(TCA_FLOWER_KEY_ETH_DST, bytes.fromhex("0a0100000002"))
@@ -144,7 +187,7 @@ def flower_options(flags: int | None, in_hw_count: int) -> bytes:
     if flags is not None:
         out += u32(TCA_FLOWER_FLAGS, flags)
     out += u32(TCA_FLOWER_IN_HW_COUNT, in_hw_count)
-    return out + nla(TCA_FLOWER_ACT, nla(1, string(TCA_KIND, "mirred")))
+    return out + (actions if actions is not None else nla(TCA_FLOWER_ACT, nla(1, string(TCA_KIND, "mirred"))))
 
 
 # -- devlink parameters (net/devlink/param.c devlink_nl_param_fill; uapi linux/devlink.h) -----
@@ -168,3 +211,77 @@ def param_reply(name: str, kind: int, value: str | int | bool, *, cmode: int = C
     values = nla(PARAM_VALUES_LIST, nla(PARAM_VALUE, u8(PARAM_CMODE, cmode) + data))
     return genl(38, string(BUS_NAME, "pci"), string(DEV_NAME, pci),
                 nla(PARAM, string(PARAM_NAME, name) + u8(PARAM_TYPE, kind) + values))
+
+
+# -- ethtool -S of an mlx5 VF representor (an ioctl: names and u64 values, no netlink) -----------
+
+# drivers/net/ethernet/mellanox/mlx5/core/en_rep.c: mlx5e_rep_stats_grps = {sw_rep, vport_rep};
+# sw_rep_stats_desc (the representor's own rings: software), then vport_rep_stats_desc (the
+# e-switch vport's QUERY_VPORT_COUNTER, flipped to the representor's side: every packet).
+MLX5_REP_STATS = ("rx_packets", "rx_bytes", "tx_packets", "tx_bytes",
+                  "vport_rx_packets", "vport_rx_bytes", "vport_tx_packets", "vport_tx_bytes",
+                  "rx_vport_rdma_unicast_packets", "rx_vport_rdma_unicast_bytes",
+                  "tx_vport_rdma_unicast_packets", "tx_vport_rdma_unicast_bytes",
+                  "rx_vport_rdma_multicast_packets", "rx_vport_rdma_multicast_bytes",
+                  "tx_vport_rdma_multicast_packets", "tx_vport_rdma_multicast_bytes")
+
+
+def rep_stats(*, vf_sent: tuple[int, int], vf_received: tuple[int, int], size: int = 1000) -> tuple[int, ...]:
+    """The values an mlx5 VF representor reports for a VF that sent ``vf_sent`` = (all, in software)
+    packets and received ``vf_received`` = (all, in software): the VF's transmitted packets are the
+    representor's vport_rx_*, those that missed in hardware reached its rx rings (rx_packets)."""
+    (sent, sent_sw), (got, got_sw) = vf_sent, vf_received
+    return (sent_sw, sent_sw * size, got_sw, got_sw * size, sent, sent * size, got, got * size) + (0,) * 8
+
+
+# -- RTM_NEWNEIGH (uapi linux/neighbour.h; neigh_fill_info, net/core/neighbour.c) ----------------
+
+RTM_NEWNEIGH = 28
+NDA_DST, NDA_LLADDR = 1, 2
+NUD_INCOMPLETE, NUD_REACHABLE, NUD_STALE, NUD_FAILED, NUD_PERMANENT = 0x01, 0x02, 0x04, 0x20, 0x80
+
+
+def neighbour(ip: str, ifindex: int, state: int, lladdr: str | None = None) -> bytes:
+    """struct ndmsg {u8 family; u8 pad1; u16 pad2; s32 ifindex; u16 state; u8 flags; u8 type},
+    NDA_DST, NDA_LLADDR (only while the entry holds one: not when INCOMPLETE or FAILED)."""
+    family = socket.AF_INET6 if ":" in ip else socket.AF_INET
+    body = struct.pack("=BBHiHBB", family, 0, 0, ifindex, state, 0, 1) + nla(NDA_DST, socket.inet_pton(family, ip))
+    if lladdr is not None:
+        body += nla(NDA_LLADDR, bytes.fromhex(lladdr.replace(":", "")))
+    return nlmsg(RTM_NEWNEIGH, body, flags=NLM_F_MULTI)
+
+
+# -- ctnetlink (uapi linux/netfilter/nfnetlink.h, nfnetlink_conntrack.h; ctnetlink_fill_info) ----
+
+CT_NEW = (1 << 8) | 0  # NFNL_SUBSYS_CTNETLINK << 8 | IPCTNL_MSG_CT_NEW
+(CTA_TUPLE_ORIG, CTA_TUPLE_REPLY, CTA_STATUS, CTA_PROTOINFO, CTA_TIMEOUT, CTA_ID, CTA_ZONE) = (1, 2, 3, 4, 7, 12, 18)
+CTA_TUPLE_IP, CTA_TUPLE_PROTO, CTA_IP_V4_SRC, CTA_IP_V4_DST = 1, 2, 1, 2
+CTA_PROTO_NUM, CTA_PROTO_SRC_PORT, CTA_PROTO_DST_PORT, CTA_PROTO_ICMP_ID = 1, 2, 3, 4
+CTA_PROTOINFO_TCP, CTA_PROTOINFO_TCP_STATE = 1, 1
+IPS_SEEN_REPLY, IPS_ASSURED, IPS_CONFIRMED, IPS_OFFLOAD, IPS_HW_OFFLOAD = 1 << 1, 1 << 2, 1 << 3, 1 << 14, 1 << 15
+TCP_CONNTRACK_SYN_SENT, TCP_CONNTRACK_ESTABLISHED = 1, 3
+
+
+def ct_entry(proto: int, status: int, zone: int = 0, tcp_state: int | None = None, src: str = "10.128.0.4",
+             dst: str = "10.128.1.5") -> bytes:
+    """One conntrack entry as a dump answers: struct nfgenmsg {u8 family; u8 version; be16 res_id},
+    the tuples (nested, NLA_F_NESTED), then CTA_STATUS, CTA_TIMEOUT, CTA_PROTOINFO (TCP), CTA_ID,
+    CTA_ZONE (only for a zone other than 0, ctnetlink_dump_zone_id); values in network order."""
+    ports = (nla(CTA_PROTO_SRC_PORT, struct.pack("!H", 40000)) + nla(CTA_PROTO_DST_PORT, struct.pack("!H", 80))
+             if proto in (6, 17) else nla(CTA_PROTO_ICMP_ID, struct.pack("!H", 7)))
+
+    def tuple_(kind: int, a: str, b: str) -> bytes:
+        ip = nla(CTA_TUPLE_IP | NLA_F_NESTED, nla(CTA_IP_V4_SRC, socket.inet_aton(a)) + nla(CTA_IP_V4_DST,
+                                                                                            socket.inet_aton(b)))
+        return nla(kind | NLA_F_NESTED, ip + nla(CTA_TUPLE_PROTO | NLA_F_NESTED, u8(CTA_PROTO_NUM, proto) + ports))
+
+    body = struct.pack("=BBH", socket.AF_INET, 0, 0) + tuple_(CTA_TUPLE_ORIG, src, dst) + tuple_(CTA_TUPLE_REPLY,
+                                                                                                   dst, src)
+    body += nla(CTA_STATUS, struct.pack("!I", status)) + nla(CTA_TIMEOUT, struct.pack("!I", 120))
+    if tcp_state is not None:
+        body += nla(CTA_PROTOINFO | NLA_F_NESTED, nla(CTA_PROTOINFO_TCP | NLA_F_NESTED,
+                                                      u8(CTA_PROTOINFO_TCP_STATE, tcp_state)))
+    body += nla(CTA_ID, struct.pack("!I", 0x1234))
+    if zone:
+        body += nla(CTA_ZONE, struct.pack("!H", zone))
+    return nlmsg(CT_NEW, body, flags=NLM_F_MULTI)

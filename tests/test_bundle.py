@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from inspector.bundle import BUNDLE_VERSION, BundleInvalid, read_bundle, write_bundle
 from mvcore.ovsdb_rows import sb_state
 from mvcore.reading import Reading
-from mvcore.snapshot import (DaemonState, FeatureBits, FlowDump, HostState, Key, NetlinkAnswer, NodeSnapshot,
-                             SysfsEntry, SysfsRecord)
+from mvcore.snapshot import (DaemonState, FeatureBits, FlowDump, HostState, Key, NetdevStats, NetlinkAnswer,
+                             NodeSnapshot, StatsSample, SysfsEntry, SysfsRecord)
 from tests.snapshots import SAVED, SNAP
 
 
@@ -42,14 +42,20 @@ def full_snapshot() -> NodeSnapshot:
             Key.route_get("10.1.0.1", "10.0.0.1"): NetlinkAnswer(error="ENETUNREACH"),
             Key.devlink_eswitch("0000:03:00.0"): NetlinkAnswer(error="devlink unavailable"),
             Key.devlink_param("0000:03:00.0", "flow_steering_mode"): NetlinkAnswer(bytes(range(7, 60))),
+            Key.NEIGHBOURS: NetlinkAnswer(bytes(range(3, 50))), Key.CONNTRACK: NetlinkAnswer(error="EPERM"),
         }, {"enp3s0f0np0": Reading.of(FeatureBits(True, True, False, False)),
             "enp3s0f0_0": Reading.failed("no such interface")},
             {"net/ipv4/conf/vtep0/rp_filter": Reading.of("1"), "net/ipv4/conf/eth0.100/arp_ignore": Reading.of("2"),
-             "net/ipv4/conf/vtep9/arp_announce": Reading.failed("ENOENT")})),
+             "net/ipv4/conf/vtep9/arp_announce": Reading.failed("ENOENT")},
+            {"enp3s0f0_0": Reading.of(NetdevStats(("rx_packets", "vport_rx_packets"), (
+                StatsSample(1796189430.25, (7, (1 << 64) - 1)), StatsSample(1796189431.25, (9, 0))))),
+             "enp3s0f0_1": Reading.of(NetdevStats(("peer_ifindex",), (StatsSample(1.5, (12,)),))),
+             "enp3s0f0_2": Reading.failed("EOPNOTSUPP")})),
         datapath=Reading.failed("ovs-vswitchd is not running"),
         daemons=DaemonState(Reading.of("3.5.0"), Reading.failed("no ovn-controller.pid"),
                             {"ovs-vswitchd": Reading.of("2026-12-02T05:00:00Z|00001|vlog|INFO|opened\n"),
-                             "ovn-controller": Reading.failed("no ovn-controller.log")}),
+                             "ovn-controller": Reading.failed("no ovn-controller.log")},
+                            Reading.failed('dpif/offload/show failed: "dpif/offload/show" is not a valid command')),
     )
 
 
@@ -131,6 +137,17 @@ HOSTILE: dict[str, bytes] = {
         "value": 1, "error": None}}}).encode()}, manifest=manifest_with(netlink="read")),
     "sysctls not an object": tar_bytes({"netlink.json": json.dumps({"sysctls": ["rp_filter"]}).encode()},
                                        manifest=manifest_with(netlink="read")),
+    "statistics of another length than their names": tar_bytes({"netlink.json": json.dumps({"stats": {"r0": {
+        "names": ["rx_packets", "tx_packets"], "samples": [{"at": 1.0, "values": [1]}]}}}).encode()},
+        manifest=manifest_with(netlink="read")),
+    "a statistic beyond 64 bits": tar_bytes({"netlink.json": json.dumps({"stats": {"r0": {
+        "names": ["rx_packets"], "samples": [{"at": 1.0, "values": [1 << 64]}]}}}).encode()},
+        manifest=manifest_with(netlink="read")),
+    "statistics names not text": tar_bytes({"netlink.json": json.dumps({"stats": {"r0": {
+        "names": [1], "samples": []}}}).encode()}, manifest=manifest_with(netlink="read")),
+    "a statistics sample without a time": tar_bytes({"netlink.json": json.dumps({"stats": {"r0": {
+        "names": ["rx_packets"], "samples": [{"values": [1]}]}}}).encode()}, manifest=manifest_with(netlink="read")),
+    "offload state not text": tar_bytes({"daemons.json": json.dumps({"offload": {"value": 7}}).encode()}),
     "netlink not hex": tar_bytes({"netlink.json": json.dumps({"netlink": {"links": {"hex": "zz"}}}).encode()},
                                  manifest=manifest_with(netlink="read")),
     "sysfs entry of an unknown kind": tar_bytes({"sysfs.json": json.dumps(

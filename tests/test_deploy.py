@@ -145,7 +145,7 @@ def test_daemonset_reads_the_node_read_only_with_exactly_the_capabilities_it_nee
     assert sc["capabilities"] == {"drop": ["ALL"], "add": ["NET_ADMIN", "DAC_OVERRIDE"]}
     assert sc["readOnlyRootFilesystem"] and not sc["allowPrivilegeEscalation"] and "privileged" not in sc
     mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
-    assert set(mounts) >= {"/var/run/openvswitch", "/var/run/ovn", "/sys"}
+    assert set(mounts) >= {"/var/run/openvswitch", "/var/run/ovn", "/sys", "/var/log/openvswitch"}
     assert all(m["readOnly"] for m in mounts.values())
     env = {e["name"]: e["value"] for e in container["env"]}
     assert env["OVS_RUNDIR"] in mounts and env["OVN_RUNDIR"] in mounts

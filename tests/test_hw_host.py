@@ -71,7 +71,9 @@ def test_host_view_decodes_everything_once(state: HostState) -> None:
         (FAR, "10.0.0.2"): RouteAnswer(FAR, "10.0.0.2", 6082, "vtep1", GATEWAY),
         ("192.0.2.1", "10.0.0.1"): RouteAnswer("192.0.2.1", "10.0.0.1", None, None, None, error="ENETUNREACH"),
     }
-    assert view.tc == {"vtep0": TcOffload(0, 0, 0, 0), "nosuch0": TcOffload.failed("no such interface")}
+    # vtep0 is up with its root qdisc and no ingress one: OVS could not put filters there
+    assert view.tc == {"vtep0": TcOffload(0, 0, 0, 0, ingress=False), "nosuch0": TcOffload.failed("no such interface")}
+    assert view.neighbours.value is not None and view.neighbours.error is None  # nothing resolved in a fresh namespace
     assert view.features == {"vtep0": Features(False, fixed=True), "nosuch0": Features(None, error="no such interface")}
     # this kernel has no devlink: unknown, saying so
     assert view.devlink == {"0000:03:00.0": EswitchState("unknown", error="devlink unavailable")}
@@ -151,10 +153,11 @@ def test_damaged_states_never_raise() -> None:
     rnd = random.Random(6081)
     keys = [Key.LINKS, Key.ADDRESSES, Key.RULES, Key.routes(7), Key.route_get("a", "b"), Key.tc_ingress("v0"),
             Key.devlink_eswitch("0000:03:00.0"), Key.devlink_info("pci/0000:03:00.0"), "bogus", "routes/x",
-            "tc/v0", 17]
+            "tc/v0", 17, Key.NEIGHBOURS, Key.CONNTRACK]
     for _ in range(300):
         netlink = {rnd.choice(keys): rnd.choice([*GARBAGE, answer(SWITCHDEV), answer(INFO)]) for _ in range(5)}
         ethtool = {rnd.choice(["v0", 3]): rnd.choice(GARBAGE) for _ in range(2)}
-        view = host_view(HostState(None, netlink, ethtool))  # type: ignore[arg-type]
+        stats = {rnd.choice(["v0", 3]): rnd.choice(GARBAGE) for _ in range(2)}
+        view = host_view(HostState(None, netlink, ethtool, {}, stats))  # type: ignore[arg-type]
         assert isinstance(view, HostView)
     assert isinstance(host_view(HostState(None, None, None)), HostView)  # type: ignore[arg-type]

@@ -114,9 +114,11 @@ def test_links_and_addresses_agree_with_pyroute2(ns: str) -> None:
         assert links is not None
         addresses = decode_addresses(nl.addresses(), links).value
     with IPRoute(netns=ns, flags=0) as ipr:
-        expected = {m.get("IFLA_IFNAME"): Link(m["index"], m.get("IFLA_IFNAME"), m.get("IFLA_MTU"))
+        expected = {m.get("IFLA_IFNAME"): Link(m["index"], m.get("IFLA_IFNAME"), m.get("IFLA_MTU"),
+                                               m.get(("IFLA_LINKINFO", "IFLA_INFO_KIND")))
                     for m in ipr.get_links()}
     assert links == expected
+    assert (links["vtep0"].kind, links["lo"].kind) == ("veth", None)
     assert (links["vtep0"].mtu, links["vtep1"].mtu, links["lo"].mtu) == (1500, 9000, 65536)
     assert addresses is not None
     assert addresses["10.0.0.1"] == ("vtep0", 23, "ipv4")

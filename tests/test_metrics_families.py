@@ -133,9 +133,12 @@ def test_vtep_egress_ok_is_every_remote_routed_out_of_its_own_device() -> None:
 
 
 def test_exposition_names_types_and_help_follow_the_table() -> None:
+    from inspector.offload import OffloadEvidence, Traffic
     collector = LastGather()
-    collector.update(families(_gathered(preflight=(Finding("needs-root", Severity.INFO, "x"),),
-                                        report=_with_paths(paths_report(SNAP, DECODER), tc_in_hw=1, tc_not_in_hw=0)),
+    report = _with_paths(paths_report(SNAP, DECODER), tc_in_hw=1, tc_not_in_hw=0)
+    counted = OffloadEvidence(traffic={d: Traffic(9, 1, 900, 100) for d in ("tx", "rx")})
+    report = dataclasses.replace(report, paths=tuple(dataclasses.replace(p, evidence=counted) for p in report.paths))
+    collector.update(families(_gathered(preflight=(Finding("needs-root", Severity.INFO, "x"),), report=report),
                               Totals(gathers=1), "0.1.0"))
     registry = CollectorRegistry(auto_describe=False)
     registry.register(collector)
@@ -183,3 +186,20 @@ def test_the_readme_documents_every_metric_with_its_type_and_labels() -> None:
     for spec in METRICS:
         labels = ", ".join(f"`{name}`" for name in spec.labels) or "-"
         assert f"| `{spec.name}` | {spec.type} | {labels} | {spec.help} |" in readme, spec.name
+
+
+def test_packets_and_bytes_per_direction_and_datapath_where_there_are_hardware_counters() -> None:
+    from inspector.offload import OffloadEvidence, Traffic
+    g = _gathered()
+    assert g.report is not None
+    first = g.report.paths[0]
+    ev = OffloadEvidence(traffic={"tx": Traffic(950, 50, 95_000, 5_000, 9.5, 0.5),
+                                  "rx": Traffic(400, 0, 40_000, 0, 4.0, 0.0)}, seconds=1.0)
+    paths = (dataclasses.replace(first, evidence=ev), *g.report.paths[1:])
+    m = _series(families(dataclasses.replace(g, report=dataclasses.replace(g.report, paths=paths)), Totals(), "x"))
+    packets = {(s["direction"], s["datapath"]): s["value"] for s in m["mvtep_path_packets_total"]}
+    assert packets == {("tx", "hardware"): 950, ("tx", "software"): 50, ("rx", "hardware"): 400,
+                       ("rx", "software"): 0}
+    assert {s["interface"] for s in m["mvtep_path_bytes_total"]} == {first.interface}  # the others have none
+    assert {(s["direction"], s["datapath"], s["value"]) for s in m["mvtep_path_bytes_total"]} == {
+        ("tx", "hardware", 95_000), ("tx", "software", 5_000), ("rx", "hardware", 40_000), ("rx", "software", 0)}

@@ -11,6 +11,7 @@ import random
 import socket
 import struct
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from pyroute2 import IPRoute
@@ -18,12 +19,12 @@ from pyroute2 import netns as pyroute2_netns
 
 from hw import netns
 from hw.routing import NetlinkReader, decode_tc
-from hw.tcflower import INGRESS_PARENT, TcFilter, TcOffload, parse_flower_options, summarize_filters
+from hw.tcflower import INGRESS_PARENT, TcFilter, TcOffload, flower_filter, parse_flower_options, summarize_filters
 from mvcore.errors import Unavailable
 from mvcore.snapshot import NetlinkAnswer
 from tests.nlreplies import (
     IN_HW, NLA_F_NESTED, NOT_IN_HW, SKIP_HW, SKIP_SW, TCA_FLOWER_FLAGS, TCA_FLOWER_IN_HW_COUNT,
-    TCA_FLOWER_KEY_ENC_OPTS, answer, done, flower_options, nla, nlmsg, string, tfilter, u32,
+    TCA_FLOWER_KEY_ENC_OPTS, answer, decap_actions, done, flower_options, nla, nlmsg, string, tfilter, u32,
 )
 
 DUMP = (
@@ -37,8 +38,31 @@ DUMP = (
 )
 
 
+def counts(tc: TcOffload) -> TcOffload:
+    """The summary alone (the per-filter details left out)."""
+    return replace(tc, filters=())
+
+
 def test_a_recorded_dump_counts_in_hw_not_in_hw_and_absent_flags() -> None:
-    assert decode_tc(answer(DUMP)) == TcOffload(total=5, in_hw=2, not_in_hw=2, in_hw_count=3, error=None)
+    found = decode_tc(answer(DUMP))
+    assert counts(found) == TcOffload(total=5, in_hw=2, not_in_hw=2, in_hw_count=3, error=None)
+    assert [(f.flags, f.in_hw_count, f.in_hw, f.actions) for f in found.filters] == [
+        (IN_HW, 1, True, ("mirred",)), (NOT_IN_HW, 0, False, ("mirred",)), (None, 0, False, ("mirred",)),
+        (SKIP_SW | IN_HW, 2, True, ("mirred",)), (SKIP_HW | NOT_IN_HW, 0, False, ("mirred",))]
+    assert found.ingress is None  # the dump held no qdisc
+
+
+def test_a_decap_filter_names_its_target_and_counts_hardware_and_software() -> None:
+    """tc -s filter show dev genev_sys_6081 ingress: "Sent 2000 bytes 20 pkt ... Sent software 200
+    bytes 2 pkt, Sent hardware 1800 bytes 18 pkt", redirecting to the representor (ifindex 12)."""
+    (f,) = decode_tc(answer(tfilter(1, "flower", flower_options(IN_HW, 1, decap_actions(12, 20, 18))) + done())).filters
+    assert (f.packets, f.hw_packets, f.bytes, f.hw_bytes) == (20, 18, 2000, 1800)
+    assert (f.actions, f.redirects, f.in_hw) == (("tunnel_key", "mirred"), (12,), True)
+    big = decode_tc(answer(tfilter(1, "flower", flower_options(IN_HW, 1, decap_actions(12, 5 << 32, 3 << 32)))
+                           + done())).filters[0]
+    assert (big.packets, big.hw_packets) == (5 << 32, 3 << 32)  # TCA_STATS_PKT64 after each basic
+    plain = flower_filter(flower_options(NOT_IN_HW, 0))
+    assert (plain.packets, plain.redirects) == (None, ())  # an action without stats or options
 
 
 def test_other_classifiers_are_not_counted() -> None:
@@ -50,7 +74,7 @@ def test_other_classifiers_are_not_counted() -> None:
 def test_summarize_filters() -> None:
     filters = [TcFilter("flower", 1, flower_options(IN_HW, 1)), TcFilter("flower", 0, None),
                TcFilter("u32", 2, flower_options(IN_HW, 1))]
-    assert summarize_filters(filters) == TcOffload(1, 1, 0, 1)
+    assert counts(summarize_filters(filters)) == TcOffload(1, 1, 0, 1)
 
 
 def test_refusals_and_damage_are_errors() -> None:
@@ -125,7 +149,17 @@ def test_a_real_ingress_hook_with_a_u32_filter_has_no_flower_filters(ns: str, qd
     with NetlinkReader(ns) as nl:
         found = nl.tc_ingress("v0")
     assert found.error is None and found.messages  # the filter is really there, under the parent asked
-    assert decode_tc(found) == TcOffload(0, 0, 0, 0, None)
+    assert decode_tc(found) == TcOffload(0, 0, 0, 0, None, ingress=True)
+
+
+@needs_root
+def test_an_up_netdev_without_ingress_qdisc_says_so(ns: str) -> None:
+    """Up, a netdev has its root qdisc (noqueue on a veth) in the dump, and no ingress one:
+    where OVS would log "failed to offload flow: No such file or directory"."""
+    with IPRoute(netns=ns, flags=0) as ipr:
+        (index,) = ipr.link_lookup(ifname="v0")
+        ipr.link("set", index=index, state="up")
+    assert ingress("v0", ns).ingress is False
 
 
 @needs_root
@@ -166,7 +200,7 @@ def test_a_recorded_shared_block_dump() -> None:
     # the block's filters carry tcm_ifindex TCM_IFINDEX_MAGIC_BLOCK (-1): the block, not the netdev
     dump = (ingress_qdisc(9, 9) + tfilter(1, "flower", flower_options(IN_HW, 2), ifindex=-1)
             + tfilter(2, "flower", flower_options(NOT_IN_HW, 0), ifindex=-1) + done())
-    assert decode_tc(answer(dump)) == TcOffload(2, 1, 1, 2, None, block=9)
+    assert counts(decode_tc(answer(dump))) == TcOffload(2, 1, 1, 2, None, block=9, ingress=True)
     assert decode_tc(answer(ingress_qdisc(9, None) + DUMP)).block is None
 
 
@@ -189,7 +223,7 @@ def test_a_real_shared_block_is_read_by_block(ns: str) -> None:
         found = nl.tc_ingress("v0")
     types = {struct.unpack_from("=H", found.messages, off + 4)[0] for off in _offsets(found.messages)}
     assert {RTM_NEWQDISC, 44} <= types  # the qdisc, then the block's filter
-    assert decode_tc(found) == TcOffload(0, 0, 0, 0, None, block=22)
+    assert decode_tc(found) == TcOffload(0, 0, 0, 0, None, block=22, ingress=True)
 
 
 def _offsets(data: bytes) -> list[int]:

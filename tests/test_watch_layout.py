@@ -158,3 +158,45 @@ def test_paths_prints_everything_without_a_height() -> None:
 ])
 def test_keys_from_the_terminal(sent: bytes, keys: list[str]) -> None:
     assert keys_of(sent) == keys
+
+
+@pytest.mark.parametrize("width,height", [(80, 24), (70, 20)])
+def test_the_why_view_replaces_the_reasons_and_fits(width: int, height: int) -> None:
+    from flowprog.dpflows import parse_line
+    from flowprog.dpreasons import REASONS, FlowWhy
+    from inspector.offload import OffloadEvidence
+    flow = parse_line("recirc_id(0),in_port(enp2s0f0_0),eth_type(0x0800),ipv4(proto=1,frag=no),icmp(type=8),"
+                      " packets:3, bytes:294, used:0.5s, dp:ovs, actions:ct(zone=4),recirc(0x3)")
+    assert flow is not None
+    ev = OffloadEvidence(why=(FlowWhy(flow, REASONS["ct-icmp"]),))
+    base = seed()
+    rep = dataclasses.replace(base, paths=tuple(dataclasses.replace(p, evidence=ev) for p in base.paths))
+    view = ViewState(why=True)
+    lines = screen(rep, width, height, view=view)
+    text = "\n".join(lines)
+    assert len(lines) <= height and max(map(len, lines)) <= width
+    assert "why ct-icmp 6 flow(s)" in text and "not-offloaded: OVS hw-offload is off" not in text
+    assert "w why:on" in lines[-1] or "PgUp" in lines[-1]  # the key bar, cut at the edge
+    assert "why:off" in key_bar(ViewState(), 1.0, rep).plain
+
+
+@pytest.mark.parametrize("rows", [6, 40])
+def test_the_table_is_laid_out_as_rich_lays_it_out(rows: int) -> None:
+    """vf_table lays its lines out itself (watch draws a thousand VFs a second); rich's own
+    Table, given the same columns, is the oracle, at every width (the narrowest fall back to it)."""
+    from inspector import paths_table
+    rep = seed() if rows == 6 else many(rows)
+    paths = list(rep.paths)
+    vtep_pf = {v.ip: v.pf for v in rep.vteps if v.pf}
+    for width in range(20, 221):
+        ours, _legend = paths_table.vf_table(paths, paths, vtep_pf, {}, width)
+        cells = [[c.cell(p, vtep_pf, {}) for c in paths_table._COLUMNS] for p in paths]
+        natural = [max(len(c.header), *(len(row[i]) for row in cells)) for i, c in enumerate(paths_table._COLUMNS)]
+        chosen = paths_table._fit(natural, width)
+        oracle = paths_table._rich_table(paths, sorted(chosen), chosen, vtep_pf, {}, frozenset())
+        texts = []
+        for renderable in (ours, oracle):
+            buf = io.StringIO()
+            Console(file=buf, width=width, color_system=None, legacy_windows=False).print(renderable)
+            texts.append(buf.getvalue())
+        assert texts[0] == texts[1], width

@@ -118,6 +118,9 @@ def test_keys(node: Sandbox, screen: Screen) -> None:
     assert "problems:on" in screen.wait_for(lambda t: "problems:on" in t)
     screen.keys("s")
     assert "sort:interface" in screen.wait_for(lambda t: "sort:interface" in t)
+    screen.keys("w")  # why: the flows out of hardware by reason (the sandbox runs without hw-offload)
+    text = screen.wait_for(lambda t: "why:on" in t and "why " in t)
+    assert "why:on" in text and ("why hw-offload-off" in text or "why: every datapath flow" in text), text
     screen.keys("q")
     text = screen.wait_for(lambda t: "EXITED=" in t)
     assert "EXITED=0" in text

@@ -126,6 +126,12 @@ def _paths(b: _Builder, paths: tuple[VfPath, ...]) -> None:
             b.add("mvtep_path_tc_rules", off.tc_not_in_hw, name, "false")
         b.add("mvtep_path_sent_packets_total", p.counters.packets, name)
         b.add("mvtep_path_sent_bytes_total", p.counters.bytes, name)
+        traffic = p.evidence.traffic if p.evidence is not None else None
+        for direction, t in (traffic or {}).items():  # only where the representor has hardware counters
+            b.add("mvtep_path_packets_total", t.hw_packets, name, direction, "hardware")
+            b.add("mvtep_path_packets_total", t.sw_packets, name, direction, "software")
+            b.add("mvtep_path_bytes_total", t.hw_bytes, name, direction, "hardware")
+            b.add("mvtep_path_bytes_total", t.sw_bytes, name, direction, "software")
 
 
 def _findings(b: _Builder, command: str, found: Iterable[Finding]) -> None:

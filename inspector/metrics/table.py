@@ -72,6 +72,11 @@ METRICS: tuple[MetricSpec, ...] = (
                "packets the VF sent into br-int (its table-0 flow's OpenFlow counter)"),
     MetricSpec("mvtep_path_sent_bytes_total", "counter", _PATH,
                "bytes the VF sent into br-int (its table-0 flow's OpenFlow counter)"),
+    MetricSpec("mvtep_path_packets_total", "counter", ("interface", "direction", "datapath"),
+               "packets of the VF (direction tx: sent, rx: received) switched by the hardware or handled in "
+               "software, from its representor's vport and software counters (ethtool -S)"),
+    MetricSpec("mvtep_path_bytes_total", "counter", ("interface", "direction", "datapath"),
+               "bytes of the VF by direction and datapath, as mvtep_path_packets_total"),
     # -- findings
     MetricSpec("mvtep_findings", "gauge", ("command", "code", "severity"),
                "current findings of mvtep verify and mvtep preflight, by code"),

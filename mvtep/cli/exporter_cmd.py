@@ -49,16 +49,16 @@ def _version() -> str:
 
 def run(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
     from flowprog.ofcodec import load
-    from flowprog.ofdecode import Decoder
     from flowprog.ofext import install
     from inspector.exporter import GatherLoop, read_node
+    from inspector.recent import RecentFlows
     from inspector.metrics.promclient import LastGather, MetricsServer
     from mvtep.cli.paths_cmd import paths_scope
     if args.interval < 1:
         raise UsageError(f"--interval {args.interval:g} is too short", hint="use 1 second or more (10 is usual)")
     listen = parse_listen(args.listen)
-    decoder = Decoder(install(load(rt.env)))
-    scope = paths_scope()
+    decoder = RecentFlows(install(load(rt.env)))  # each gather reuses what did not change
+    scope = paths_scope(sample=False)
     collector = LastGather()
     stop = threading.Event()
     with gatherer(args, rt, host=True) as g:

@@ -26,6 +26,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--vf", help="only this VF (representor, iface-id or VF netdev)")
     p.add_argument("--pf", help="only VFs of this PF (uplink name or PCI address)")
     p.add_argument("--problems", action="store_true", help="only VFs that are not offloaded or have findings")
+    p.add_argument("--why", action="store_true",
+                   help="the datapath flows not in hardware, by reason, with what to do (watch: the w key)")
 
 
 def register(sub: Any) -> None:
@@ -34,7 +36,7 @@ def register(sub: Any) -> None:
     add_from_option(p)
     p.add_argument("--json", action="store_true", help="print JSON (schema in the README)")
     p.set_defaults(func=run_paths)
-    w = sub.add_parser("watch", help="the live view of per-VF paths (q quit, p problems, s sort)")
+    w = sub.add_parser("watch", help="the live view of per-VF paths (q quit, p problems, s sort, w why)")
     _common(w)
     w.add_argument("--interval", type=seconds, default=1.0, help="seconds between refreshes (default 1)")
     w.add_argument("--sort", choices=SORTS, default="status", help="initial sort")
@@ -42,15 +44,19 @@ def register(sub: Any) -> None:
     w.set_defaults(func=run_watch)
 
 
-def paths_scope() -> Scope:
-    from inspector.gather import Scope
+def paths_scope(sample: bool = True) -> Scope:
+    """What paths, watch and the exporter read; ``sample``: a one-shot read samples the VF counters twice,
+    a long-lived gatherer pairs each sample with its previous one."""
+    from inspector.gather import SAMPLE_SECONDS, Scope
     return Scope(ovsdb=True, openflow="verify", southbound=True, hardware=True, host=True, datapath=True,
-                 daemons=True, required=frozenset({"ovsdb", "bridge", "openflow"}))
+                 daemons=True, logs=True, offload=True, sample=SAMPLE_SECONDS if sample else 0.0,
+                 required=frozenset({"ovsdb", "bridge", "openflow"}))
 
 
 def _view(args: argparse.Namespace) -> ViewState:
     from inspector.paths_view import ViewState
-    return ViewState(problems_only=args.problems, sort=getattr(args, "sort", "status"), vf=args.vf, pf=args.pf)
+    return ViewState(problems_only=args.problems, sort=getattr(args, "sort", "status"), vf=args.vf, pf=args.pf,
+                     why=args.why)
 
 
 def _check_filter(report: PathsReport, view: ViewState) -> None:
@@ -85,14 +91,14 @@ def run_paths(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
 
 def run_watch(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
     from flowprog.ofcodec import load
-    from flowprog.ofdecode import Decoder
     from flowprog.ofext import install
     from inspector.path_inputs import paths_report
+    from inspector.recent import RecentFlows
     from inspector.watch import LiveReports, watch
     if args.interval < 0.1:
         raise UsageError(f"--interval {args.interval:g} is too short", hint="use 0.1 seconds or more")
-    decoder = Decoder(install(load(rt.env)))
-    scope = paths_scope()
+    decoder = RecentFlows(install(load(rt.env)))  # each refresh reuses what did not change
+    scope = paths_scope(sample=False)
     view = _view(args)
     with gatherer(args, rt, host=True) as g:
         def read() -> PathsReport:
