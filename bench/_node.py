@@ -26,15 +26,28 @@ def add_node_arguments(ap: argparse.ArgumentParser, runs: int, acls: int = 8500)
     ap.add_argument("--runs", type=int, default=runs)
 
 
+def add_vf_node_arguments(ap: argparse.ArgumentParser) -> None:
+    """A node shaped for the per-VF benches: many VFs, a few remote chassis."""
+    ap.add_argument("--dir", type=Path, help="use this running sandbox instead of starting one")
+    ap.add_argument("--vfs", type=int, default=1000)
+
+
+def vf_node_size(args: argparse.Namespace) -> Size:
+    return Size(vfs=args.vfs, remote_chassis=4, remote_ports=10)
+
+
 @contextmanager
-def bench_node(args: argparse.Namespace) -> Iterator[Path]:
-    """The run directory of the node to measure."""
+def bench_node(args: argparse.Namespace, size: Size | None = None) -> Iterator[Path]:
+    """The run directory of the node to measure: ``--dir``, or a node of
+    ``size`` (default: ``--vfs`` and ``--acls``) started and stopped here."""
     if args.dir is not None:
         yield args.dir
         return
+    if size is None:
+        size = Size(vfs=getattr(args, "vfs", Size().vfs), acls=args.acls)
     rundir = Path(tempfile.mkdtemp(prefix="mvtep-bench-")) / "run"
-    box = up(rundir, args.ovn, Size(vfs=getattr(args, "vfs", Size().vfs), acls=args.acls), os.environ)
-    print(f"sandbox: {box.ovn_version}, programmed in {box.seconds:.1f} s", file=sys.stderr)
+    box = up(rundir, getattr(args, "ovn", "25.03"), size, os.environ)
+    print(f"sandbox: {box.ovn_version}, {size.vfs} VFs, programmed in {box.seconds:.1f} s", file=sys.stderr)
     try:
         yield rundir
     finally:

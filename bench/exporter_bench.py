@@ -16,17 +16,14 @@ import argparse
 import os
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from _node import add_vf_node_arguments, bench_node, vf_node_size
 
-from mvtep.sandbox.node import down, netns_name, up  # noqa: E402
-from mvtep.sandbox.topology import Size  # noqa: E402
-from tests.promserver import free_port, http_get, wait_for  # noqa: E402
+from mvtep.sandbox.node import netns_name
+from tests.promserver import free_port, http_get, wait_for
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -45,17 +42,15 @@ def memory_kib(pid: int) -> tuple[int, int]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--dir", type=Path, help="use this running sandbox")
-    ap.add_argument("--vfs", type=int, default=1000)
+    add_vf_node_arguments(ap)
     ap.add_argument("--interval", type=float, default=10.0)
     ap.add_argument("--window", type=float, default=120.0, help="seconds measured, after a warm-up gather")
     args = ap.parse_args()
-    rundir, started = args.dir, None
-    if rundir is None:
-        rundir = Path(tempfile.mkdtemp(prefix="mvtep-bench-")) / "run"
-        started = up(rundir, "25.03", Size(vfs=args.vfs, remote_chassis=4, remote_ports=10), os.environ)
-        print(f"sandbox: {started.ovn_version}, {args.vfs} VFs, programmed in {started.seconds:.1f} s",
-              file=sys.stderr)
+    with bench_node(args, vf_node_size(args)) as rundir:
+        measure(rundir, args)
+
+
+def measure(rundir: Path, args: argparse.Namespace) -> None:
     port = free_port()
     env = {**os.environ, "OVS_RUNDIR": str(rundir)}
     if os.geteuid() == 0:
@@ -92,8 +87,6 @@ def main() -> None:
     finally:
         proc.terminate()
         proc.wait(10)
-        if started is not None:
-            down(rundir)
 
 
 if __name__ == "__main__":

@@ -15,49 +15,39 @@ import argparse
 import io
 import os
 import statistics
-import sys
-import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from _node import add_vf_node_arguments, bench_node, vf_node_size
 
-from rich.console import Console  # noqa: E402
+from rich.console import Console
 
-from flowprog.ofcodec import load  # noqa: E402
-from flowprog.ofext import install  # noqa: E402
-from hw.sysfs import DirSysfs  # noqa: E402
-from inspector.gather import Gatherer, HostSources  # noqa: E402
-from inspector.path_inputs import paths_report  # noqa: E402
-from inspector.paths_view import ViewState, render  # noqa: E402
-from inspector.recent import RecentFlows  # noqa: E402
-from mvcore.endpoints import resolve  # noqa: E402
-from mvtep.cli.paths_cmd import paths_scope  # noqa: E402
-from mvtep.sandbox.node import down, netns_name, up  # noqa: E402
-from mvtep.sandbox.topology import Size  # noqa: E402
+from flowprog.ofcodec import load
+from flowprog.ofext import install
+from hw.sysfs import DirSysfs
+from inspector.gather import Gatherer, HostSources
+from inspector.path_inputs import paths_report
+from inspector.paths_view import ViewState, render
+from inspector.recent import RecentFlows
+from mvcore.endpoints import resolve
+from mvtep.cli.paths_cmd import paths_scope
+from mvtep.sandbox.node import netns_name
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--dir", type=Path, help="use this running sandbox")
-    ap.add_argument("--vfs", type=int, default=1000)
+    add_vf_node_arguments(ap)
     ap.add_argument("--refreshes", type=int, default=20)
     ap.add_argument("--interval", type=float, default=1.0)
     args = ap.parse_args()
-    rundir, started = args.dir, None
-    if rundir is None:
-        rundir = Path(tempfile.mkdtemp(prefix="mvtep-bench-")) / "run"
-        started = up(rundir, "25.03", Size(vfs=args.vfs, remote_chassis=4, remote_ports=10), os.environ)
-        print(f"sandbox: {started.ovn_version}, {args.vfs} VFs, programmed in {started.seconds:.1f} s",
-              file=sys.stderr)
-    try:
+    with bench_node(args, vf_node_size(args)) as rundir:
         env = {**os.environ, "OVS_RUNDIR": str(rundir)}
         ends = resolve(env)
         codec = install(load(env))
         decoder = RecentFlows(codec)  # what watch decodes with
         netns = netns_name(rundir) if os.geteuid() == 0 else None
-        gatherer = Gatherer(ends, env, codec, timeout=10, host=HostSources(DirSysfs(Path("/"), udev=True), netns))
+        gatherer = Gatherer(ends, env, codec, timeout=10, host=HostSources(DirSysfs(Path("/"), udev=True), netns),
+                            monitor=True)
         scope = paths_scope(sample=False)  # what watch asks: each refresh pairs with the one before
         console = Console(file=io.StringIO(), width=160, height=50, color_system="truecolor")
         cpu, wall = [], []
@@ -76,9 +66,6 @@ def main() -> None:
         print(f"CPU per refresh     median {statistics.median(cpu) * 1000:7.1f} ms   max {max(cpu) * 1000:7.1f} ms")
         print(f"refresh latency     median {statistics.median(wall) * 1000:7.1f} ms   max {max(wall) * 1000:7.1f} ms")
         print(f"CPU at a {args.interval:g} s interval: {statistics.median(cpu) / args.interval * 100:.1f}% of one core")
-    finally:
-        if started is not None:
-            down(rundir)
 
 
 if __name__ == "__main__":

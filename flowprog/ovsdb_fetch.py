@@ -19,7 +19,7 @@ from flowprog import jsonrpc
 from flowprog.peer import Budget
 from mvcore.errors import Unavailable
 
-__all__ = ["SslFiles", "use_ssl", "fetch_schema", "database_id", "MAX_SCHEMA"]
+__all__ = ["SslFiles", "use_ssl", "fetch_schema", "plain_call", "database_id", "MAX_SCHEMA"]
 
 MAX_SCHEMA = 16 << 20  # bytes of a get_schema answer (OVN's southbound schema is about 100 KiB)
 
@@ -70,13 +70,22 @@ def fetch_schema(remote: str, schema: str, timeout: float) -> dict[str, Any]:
 
 
 def _fetch_schema_plain(remote: str, schema: str, timeout: float) -> dict[str, Any]:
-    """The same JSON-RPC exchange over a plain socket (:mod:`flowprog.jsonrpc`:
+    """The same JSON-RPC exchange over a plain socket (:func:`plain_call`):
+    python-ovs's own parser is pure Python, and a southbound schema takes it
+    a tenth of a second."""
+    reply = plain_call(remote, "get_schema", [schema], timeout, MAX_SCHEMA)
+    if reply.get("error") is not None or not isinstance(reply.get("result"), dict):
+        raise Unavailable(f"{remote} has no {schema} database", topic="ovsdb")
+    return dict(reply["result"])
+
+
+def plain_call(remote: str, method: str, params: list[Any], timeout: float, max_bytes: int) -> dict[str, Any]:
+    """One OVSDB request over a ``unix:``/``tcp:`` socket (:mod:`flowprog.jsonrpc`:
     the standard library's C JSON parser, one deadline and a size bound for
-    the whole answer): python-ovs's own parser is pure Python, and a
-    southbound schema takes it a tenth of a second."""
-    budget = Budget(remote, timeout, max_bytes=MAX_SCHEMA, max_messages=16)
+    the whole answer), its failures worded for OVSDB."""
+    budget = Budget(remote, timeout, max_bytes=max_bytes, max_messages=16)
     try:
-        reply = jsonrpc.call(remote, "get_schema", [schema], budget)
+        return jsonrpc.call(remote, method, params, budget)
     except jsonrpc.RpcFailed as e:
         if e.kind == "connect":
             cause = e.__cause__
@@ -90,9 +99,6 @@ def _fetch_schema_plain(remote: str, schema: str, timeout: float) -> dict[str, A
             raise Unavailable(f"{remote} did not speak OVSDB: {e.message}",
                               hint="is this the socket of ovsdb-server?") from e
         raise
-    if reply.get("error") is not None or not isinstance(reply.get("result"), dict):
-        raise Unavailable(f"{remote} has no {schema} database", topic="ovsdb")
-    return dict(reply["result"])
 
 
 def _fetch_schema_ovs(remote: str, schema: str, timeout: float) -> dict[str, Any]:

@@ -16,6 +16,8 @@ mode); on a BlueField's Arm the Arm's side is checked.
 
 from __future__ import annotations
 
+from hw.check_names import CHECK_NAMES
+
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -266,6 +268,9 @@ CHECKS = {
     "ovs": check_ovs,
     "vteps": check_vteps,
 }
+
+
+assert tuple(CHECKS) == CHECK_NAMES  # the command line lists CHECK_NAMES without importing this module
 
 
 def run_checks(inp: PreflightInput, only: tuple[str, ...] = ()) -> tuple[Finding, ...]:

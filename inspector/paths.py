@@ -17,16 +17,12 @@ from flowprog.verify import PATH_BREAKING, PATH_UNKNOWN, Tunnel, VerifyResult
 from flowprog.verify import VifPath as VerifyPath
 from hw.model import Features, Inventory, PhysicalFunction, tc_offload_of
 from inspector.offload import Offload, OffloadEvidence, judge
+from inspector.verdicts import SORTS, VERDICTS  # (re-exported: the views import them from here)
 from mvcore.findings import Finding, Severity
 from mvcore.routes import RouteAnswer
 
 __all__ = ["Egress", "Offload", "Counters", "VfPath", "PathInputs", "Vtep", "PathsReport", "build_paths",
            "VERDICTS", "SORTS"]
-
-# Verdicts, worst first (the order "problems first" sorting uses).  "unknown":
-# evidence the verdict needs could not be read, so nothing is claimed.
-VERDICTS = ("broken", "unknown", "not-offloaded", "partial", "idle", "offloaded")
-SORTS = ("status", "interface", "vtep", "rate")  # the orders the views offer
 
 
 @dataclass(frozen=True, slots=True)

@@ -227,7 +227,7 @@ class _Row:
             value = [value]
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise self._fail(column, "not a set of strings")
-        return tuple(value)
+        return tuple(sorted(value))  # a set: sorted, so two readers of one database agree
 
     def smap(self, column: str) -> dict[str, str]:
         value = self.row.get(column, {})
@@ -252,7 +252,9 @@ def _table(rows: PlainRows, table: str, make: Callable[[_Row], R], required: boo
         return ()
     if not isinstance(found, list):
         raise RowsInvalid(f"{table}: {type(found).__name__}, not a list of rows")
-    return tuple(make(_Row(table, r)) for r in found)
+    made = [make(_Row(table, r)) for r in found]
+    # Rows in no order of the server's: by UUID, so two readers of one database agree.
+    return tuple(sorted(made, key=lambda r: str(getattr(r, "uuid", ""))))
 
 
 def ovs_state(rows: PlainRows) -> OvsState:

@@ -40,6 +40,13 @@ def test_preflight_refuses_what_is_not_an_address() -> None:
     assert_one_line_error(mvtep("preflight", "--probe", "notanip"), "--probe", "'notanip' is not an IP address")
 
 
+@pytest.mark.parametrize("cookie", ["-1", "0x1ffffffffffffffff", "5/0x10000000000000000", "0x1/", "", "x"])
+def test_a_cookie_that_is_not_64_bits_is_a_usage_error(cookie: str) -> None:
+    # cut to 64 bits it would silently select other flows
+    p = mvtep("flows", f"--cookie={cookie}", env={"OVS_RUNDIR": "/nonexistent"})
+    assert_one_line_error(p, "--cookie")
+
+
 def test_sandbox_dir_that_is_a_file(tmp_path: Path) -> None:
     f = tmp_path / "a-file"
     f.write_text("x")

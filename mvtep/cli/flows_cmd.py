@@ -38,11 +38,16 @@ def register(sub: Any) -> None:
 
 
 def parse_cookie(text: str) -> tuple[int, int]:
-    value, _, mask = text.partition("/")
+    """VALUE or VALUE/MASK, each a 64-bit unsigned number (a cookie is
+    64 bits on the wire; a larger or negative one would be cut silently)."""
+    value, slash, mask = text.partition("/")
     try:
-        return int(value, 0), int(mask, 0) if mask else (1 << 64) - 1
+        numbers = int(value, 0), int(mask, 0) if slash else (1 << 64) - 1
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not VALUE or VALUE/MASK") from None
+    if not all(0 <= n < 1 << 64 for n in numbers):
+        raise argparse.ArgumentTypeError(f"{text!r}: a cookie and its mask are 0 to 0xffffffffffffffff")
+    return numbers
 
 
 def _ofport(port: str, ends: Endpoints, timeout: float) -> int:

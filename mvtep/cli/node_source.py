@@ -79,8 +79,9 @@ def host_sources(args: argparse.Namespace, rt: Runtime) -> HostSources:
                        kernel_devices_unread=f"not asked: sysfs is read from {root}, not from this kernel")
 
 
-def gatherer(args: argparse.Namespace, rt: Runtime, *, host: bool = False) -> Gatherer:
-    """A gatherer for the node the options name (not connected until used)."""
+def gatherer(args: argparse.Namespace, rt: Runtime, *, host: bool = False, monitor: bool = False) -> Gatherer:
+    """A gatherer for the node the options name (not connected until used);
+    ``monitor`` for one read again and again (watch, the exporter)."""
     from flowprog.ofcodec import load
     from flowprog.ofext import install
     from inspector.gather import Gatherer
@@ -88,7 +89,7 @@ def gatherer(args: argparse.Namespace, rt: Runtime, *, host: bool = False) -> Ga
     sb = getattr(args, "sb", None)
     return Gatherer(ends, rt.env, install(load(rt.env)), timeout=args.timeout,
                     host=host_sources(args, rt) if host else None,
-                    sb_remote=check_remote(sb, "--sb") if sb else None, ssl=sb_ssl(args))
+                    sb_remote=check_remote(sb, "--sb") if sb else None, ssl=sb_ssl(args), monitor=monitor)
 
 
 def from_bundle(path: Path, needs: Iterable[str]) -> NodeSnapshot:

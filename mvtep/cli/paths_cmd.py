@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from inspector.paths import SORTS
+from inspector.verdicts import SORTS
 from mvcore.errors import ExitStatus, NotFound, UsageError
 from mvtep.cli.node_source import add_from_option, add_sb_options, from_bundle, gatherer
 from mvtep.cli.options import add_host_options, add_node_options, seconds
@@ -100,7 +100,7 @@ def run_watch(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
     decoder = RecentFlows(install(load(rt.env)))  # each refresh reuses what did not change
     scope = paths_scope(sample=False)
     view = _view(args)
-    with gatherer(args, rt, host=True) as g:
+    with gatherer(args, rt, host=True, monitor=True) as g:
         def read() -> PathsReport:
             return paths_report(g.snapshot(scope), decoder)
         # The first read must succeed: until the node has been read once there

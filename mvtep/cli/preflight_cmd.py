@@ -7,7 +7,7 @@ import argparse
 import ipaddress
 from typing import Any
 
-from hw.checks import CHECKS
+from hw.check_names import CHECK_NAMES
 from mvcore.errors import ExitStatus, UsageError
 from mvtep.cli.node_source import add_from_option, from_bundle, gatherer
 from mvtep.cli.options import add_host_options, add_node_options
@@ -20,7 +20,7 @@ def register(sub: Any) -> None:
     p = sub.add_parser("preflight", help="check SR-IOV adapters, e-switch, offload, OVS and VTEP routing")
     p.add_argument("--json", action="store_true", help="print JSON (schema in the README)")
     p.add_argument("--only", nargs="+", metavar="CHECK", default=(),
-                   help=f"run only these checks: {', '.join(CHECKS)}")
+                   help=f"run only these checks: {', '.join(CHECK_NAMES)}")
     p.add_argument("--probe", action="append", default=[], metavar="IP", type=_address,
                    help="a remote VTEP to ask the kernel the route to (repeatable)")
     p.add_argument("--overlay-mtu", type=int, help="the pods' MTU, to check the VTEP MTU leaves room for Geneve")
@@ -50,9 +50,9 @@ def run(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
     from inspector.preflight_inputs import preflight_input
     from inspector.preflight_view import render, to_json
     from mvcore.findings import has_errors
-    unknown = [c for c in args.only if c not in CHECKS]
+    unknown = [c for c in args.only if c not in CHECK_NAMES]
     if unknown:
-        raise UsageError(f"unknown check {unknown[0]!r}", hint=f"choose from: {', '.join(CHECKS)}")
+        raise UsageError(f"unknown check {unknown[0]!r}", hint=f"choose from: {', '.join(CHECK_NAMES)}")
     mapping = parse_pf_mapping(args.pf_mapping or "")
     if mapping.malformed:
         raise UsageError(f"--pf-mapping item {mapping.malformed[0]!r} is not PF:IP")
