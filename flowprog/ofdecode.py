@@ -188,16 +188,24 @@ def _check_actions(data: bytes, pos: int, end: int, depth: int = 0) -> None:
     an action of length 0 there and reads past one that overruns its list."""
     if depth > 8:
         raise DecodeError("actions nested too deep", offset=pos)
+    for at, atype, length in _action_frames(data, pos, end):
+        if atype == _OFPAT_EXPERIMENTER and length >= 16:
+            vendor, subtype = struct.unpack_from("!IH", data, at + 4)
+            if vendor == _NX_VENDOR and subtype in _NESTED and length >= _NESTED[subtype]:
+                _check_actions(data, at + _NESTED[subtype], at + length, depth + 1)
+
+
+def _action_frames(data: bytes, pos: int, end: int) -> Iterator[tuple[int, int, int]]:
+    """(offset, type, length) of each action of the list at ``data[pos:end]``,
+    its framing checked (OpenFlow: a length of at least 8, a multiple of 8,
+    within the list) before the caller hands any of it to the codec."""
     while pos < end:
         if pos + 4 > end:
             raise DecodeError("truncated action header", offset=pos)
         atype, length = struct.unpack_from("!HH", data, pos)
         if length < 8 or length % 8 or pos + length > end:
             raise DecodeError(f"action length {length} does not fit its list", offset=pos)
-        if atype == _OFPAT_EXPERIMENTER and length >= 16:
-            vendor, subtype = struct.unpack_from("!IH", data, pos + 4)
-            if vendor == _NX_VENDOR and subtype in _NESTED and length >= _NESTED[subtype]:
-                _check_actions(data, pos + _NESTED[subtype], pos + length, depth + 1)
+        yield pos, atype, length
         pos += length
 
 
@@ -548,24 +556,18 @@ class Decoder:
         """An action list, each action decoded on its own: one the codec
         cannot decode is marked, the others kept."""
         out = []
-        while pos < end:
-            if pos + 4 > end:
-                raise DecodeError("truncated action header", offset=pos)
-            atype, length = struct.unpack_from("!HH", data, pos)
-            if length < 8 or length % 8 or pos + length > end:
-                raise DecodeError(f"action length {length} does not fit its list", offset=pos)
-            raw = data[pos:pos + length]
+        for at, atype, length in _action_frames(data, pos, end):
+            raw = data[at:at + length]
             try:
                 if not knows_action(ofpp, atype):
                     raise DecodeError(f"action type {atype} unknown to the codec")
-                _check_actions(data, pos, pos + length)
-                codec_action = _codec(ofpp.OFPAction.parser, data, pos)
+                _check_actions(data, at, at + length)
+                codec_action = _codec(ofpp.OFPAction.parser, data, at)
                 out.append(convert_one(codec_action, ctx))
             except DecodeError as e:
                 out.append(_undecoded(e.message, raw))
             except UnknownAction as e:
                 out.append(_undecoded(f"no converter for {e}", raw))
-            pos += length
         return out
 
     def _remember(self, cache: dict[Any, Any], key: Any, value: Any) -> None:

@@ -136,6 +136,37 @@ def test_an_interrupt_is_never_a_success(tmp_path: Path) -> None:
             assert (err, out) == ("mvtep: interrupted\n", ""), (sig, p.returncode, err)
 
 
+SWALLOWED = """
+import os, sys, time
+from mvtep.cli.signals import Interrupts
+
+class Closing:  # a finalizer that waits, as a socket's close can
+    def __del__(self):
+        time.sleep(5)
+
+with Interrupts() as interrupts:
+    try:
+        os.write(1, b"ready\\n")
+        Closing()  # freed at once: the signal lands in its __del__, which cannot raise
+        time.sleep(30)  # what the run waits for next: a reply, up to --timeout
+        print("slept through it")
+    except KeyboardInterrupt:
+        print("interrupted", interrupts.received)
+"""
+
+
+def test_an_interrupt_a_finalizer_swallowed_still_stops_the_run() -> None:
+    p = subprocess.Popen([sys.executable, "-c", SWALLOWED], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    assert p.stdout is not None and p.stdout.readline() == "ready\n"
+    time.sleep(0.5)
+    sent = time.monotonic()
+    p.send_signal(signal.SIGTERM)
+    out, err = p.communicate(timeout=60)
+    assert (out, err) == (f"interrupted {int(signal.SIGTERM)}\n", "")  # no "Exception ignored" either
+    assert time.monotonic() - sent < 4  # not after the finalizer's wait, nor the 30 s one
+
+
 @pytest.mark.sandbox
 def test_sigterm_to_watch_restores_the_terminal(sandbox: Sandbox) -> None:
     master, slave = pty.openpty()

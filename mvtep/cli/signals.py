@@ -26,6 +26,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 from typing import Any
 
 __all__ = ["Interrupts", "StopRequests", "default_action"]
@@ -70,14 +71,19 @@ class Interrupts(_Handlers):
         super().__init__()
         self.received: int | None = None
         self._unraisable = sys.unraisablehook
+        self._main = threading.get_ident()
+        self._active = False
 
     def __enter__(self) -> Interrupts:
         super().__enter__()
         self._unraisable = sys.unraisablehook
         sys.unraisablehook = self._unraisable_hook
+        self._main = threading.get_ident()
+        self._active = True
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._active = False
         super().__exit__(*exc)
         sys.unraisablehook = self._unraisable
 
@@ -88,10 +94,21 @@ class Interrupts(_Handlers):
     def _unraisable_hook(self, info: Any) -> None:
         # The interrupt landed in a __del__ or a weakref callback, which cannot
         # raise: Python would print "Exception ignored" and a traceback.  It is
-        # remembered (self.received) and ends the run as interrupted instead.
+        # remembered (self.received), and sent again to the main thread once
+        # it has left the finalizer, so the run stops now rather than when what
+        # it waits for times out (up to --timeout later).  From another thread:
+        # sent from here, it would land in this hook; and as a real signal, so
+        # that it cuts the main thread's blocking call short.
         if isinstance(info.exc_value, KeyboardInterrupt) and self.received is not None:
+            again = threading.Timer(0.01, self._again, (self.received,))
+            again.daemon = True
+            again.start()
             return
         self._unraisable(info)
+
+    def _again(self, signum: int) -> None:
+        if self._active:
+            signal.pthread_kill(self._main, signum)
 
 
 class StopRequests(_Handlers):
