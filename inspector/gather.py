@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from flowprog import unixctl
-from flowprog.flowdump import read_dump, remote_output_tables
+from flowprog.flowdump import decoded_flows, first_table, read_dump, remote_output_tables
 from flowprog.node_verify import node_of
 from flowprog.nodeconfig import NodeConfig
 from flowprog.ofclient import OpenFlowClient
@@ -323,12 +323,15 @@ class Gatherer:
         if which == "all":
             return read_dump(client, self.ends.bridge, None)
         ports = [t.ofport for t in (node.tunnels if node else ()) if t.ofport and t.ofport > 0]
-        if not self._tables and ports:
-            self._tables = remote_output_tables(client, Decoder(self.codec), ports)
-        dump = read_dump(client, self.ends.bridge, (0, *self._tables))
-        if not self._tables:
-            self._tables = ()  # none yet (ovn-controller may still be starting): look again next time
-        return dump
+        if self._tables or not ports:
+            return read_dump(client, self.ends.bridge, (0, *self._tables))
+        # (an empty answer is not kept: ovn-controller may still be starting, so look again next time)
+        table0 = read_dump(client, self.ends.bridge, (0,))
+        decoder = Decoder(self.codec)
+        first = first_table(decoded_flows(table0, decoder), ports)
+        self._tables = remote_output_tables(client, decoder, ports, first)
+        rest = read_dump(client, self.ends.bridge, self._tables)
+        return replace(table0, tables=(0, *self._tables), replies=table0.replies + rest.replies)
 
     def _hardware(self, scope: Scope) -> tuple[Reading[SysfsRecord], HostState | None]:
         """sysfs, then devlink and ethtool for what it shows: reused for SLOW_EVERY seconds."""

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from flowprog.encapids import Numbering, encap_ids, possible_encap_ids, split_encap_ips
-from flowprog.flowdump import MAX_PORTS_ASKED, pick_tables
+from flowprog.flowdump import MAX_PORTS_ASKED, first_table, pick_tables
 from flowprog.flowroles import remote_outputs, vif_ingress
 from flowprog.flows import Action, FieldMatch, Flow, FlowEntry
 from flowprog.ovnrelease import UNKNOWN, OvnRelease, from_chassis_features, from_version, release_of
@@ -480,13 +480,42 @@ def test_the_remote_output_table_is_found_past_flood_and_evpn_ports() -> None:
     by_port = {1: [flood, evpn], 2: [unicast, flood], 3: [later]}
     asked: list[int] = []
 
-    def outputs_to(port: int) -> list[Flow]:
+    def outputs_to(port: int, table: int | None) -> list[Flow]:
         asked.append(port)
-        return by_port[port]
+        return [f for f in by_port[port] if table is None or f.table == table]
     assert pick_tables([1, 2, 3], outputs_to) == (44,) and asked == [1, 2]
     # no unicast remote output anywhere: every table seen is kept (its flows may be undecodable)
     assert pick_tables([1], outputs_to) == (45, 84)
-    assert pick_tables(range(100), lambda p: []) == () and MAX_PORTS_ASKED == 16
+    assert pick_tables(range(100), lambda p, t: []) == () and MAX_PORTS_ASKED == 16
+
+
+def _from_tunnel(ofport: int, to: int) -> Flow:
+    """OVN's table-0 flow for what arrives from a tunnel: to LOCAL_OUTPUT."""
+    return Flow(_entry(0), (FieldMatch("in_port", ofport),),
+                (Action("move", (), ""), Action("resubmit", (("port", None), ("table", to)), "")))
+
+
+def test_the_table_before_local_output_is_asked_alone_first() -> None:
+    """Each question across every table makes the switch walk all its flows,
+    so the table before the one table 0 sends tunnel traffic to is asked
+    first; only when its flows are not unicast remote output to the tunnels
+    is every table searched (as the rule above)."""
+    table0 = [_ingress(3, 0), _from_tunnel(7, 43), _from_tunnel(8, 43),
+              Flow(_entry(0, 120), (FieldMatch("in_port", 7), FieldMatch("icmp_type", 3)),
+                   (Action("resubmit", (("port", None), ("table", 80)), ""),))]
+    assert first_table(table0, [7, 8]) == 42
+    assert first_table(table0, [9]) is None and first_table([], [7]) is None
+    flows = [_remote(9, 0, 7, table=42), Flow(_entry(84), (), (_output(7),)), _remote(9, 1, 8, table=50)]
+    asked: list[int | None] = []
+
+    def outputs_to(port: int, table: int | None) -> list[Flow]:
+        asked.append(table)
+        return [f for f in flows if (table is None or f.table == table) and port in f.outputs()]
+    assert pick_tables([7, 8], outputs_to, first=42) == (42,) and asked == [42]
+    asked.clear()  # a table without the unicast remote output: every table is searched, as without a guess
+    assert pick_tables([7, 8], outputs_to, first=84) == (42,) and asked == [84, 84, None]
+    asked.clear()
+    assert pick_tables([7, 8], outputs_to, first=None) == (42,) and asked == [None]
 
 
 def test_evpn_ports_are_not_chassis_tunnels() -> None:

@@ -5,12 +5,18 @@ from __future__ import annotations
 import argparse
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mvcore.errors import ExitStatus, UsageError
 from mvtep.cli.node_source import add_from_option, add_sb_options, from_bundle, gatherer, producer
 from mvtep.cli.options import add_node_options
 from mvtep.cli.runtime import Runtime
+
+if TYPE_CHECKING:
+    from flowprog.verify import VerifyResult
+    from inspector.gather import Gatherer
+    from inspector.trace_run import VerifyTraces
+    from mvcore.snapshot import NodeSnapshot
 
 __all__ = ["register"]
 
@@ -36,8 +42,6 @@ def run(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
     from flowprog.node_verify import verify_snapshot
     from inspector.bundle import write_bundle
     from inspector.gather import Scope
-    from inspector.trace_run import verify_traces
-    from inspector.trace_view import render_traces, traces_json
     from inspector.verify_view import render, to_json
     from mvcore.findings import has_errors, sort_findings
     from rich.console import Group
@@ -49,24 +53,33 @@ def run(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
         result = verify_snapshot(snap, decoder)
         if args.trace and not snap.traces:
             raise UsageError(f"{args.from_file} holds no traces", hint="verify --trace --save writes them")
-        traced = verify_traces(snap, result) if args.trace else None
+        traced = _traces(snap, result) if args.trace else None
     else:
         with gatherer(args, rt) as g:
             snap = g.snapshot(Scope(ovsdb=True, openflow="verify", southbound=True, daemons=True,
                                     required=frozenset({"ovsdb", "bridge", "openflow"})))
             result = verify_snapshot(snap, decoder)
-            traced = verify_traces(snap, result, g) if args.trace else None
+            traced = _traces(snap, result, g) if args.trace else None
         if traced is not None:
             snap = traced.snapshot
         if args.save:
             write_bundle(snap, args.save, producer())
     if traced is not None:
         result = replace(result, findings=sort_findings([*result.findings, *traced.findings]))
-    if args.json:
-        doc = to_json(result)
-        rt.emit_json({**doc, **traces_json(traced.verdicts, traced.skipped)} if traced else doc)
-    elif traced is not None:
-        rt.out.print(Group(render(result), render_traces(traced.verdicts, traced.skipped)))
-    else:
+    if traced is None and args.json:
+        rt.emit_json(to_json(result))
+    elif traced is None:
         rt.out.print(render(result))
+    else:
+        from inspector.trace_view import render_traces, traces_json
+        if args.json:
+            rt.emit_json({**to_json(result), **traces_json(traced.verdicts, traced.skipped)})
+        else:
+            rt.out.print(Group(render(result), render_traces(traced.verdicts, traced.skipped)))
     return ExitStatus.PROBLEMS if has_errors(result.findings) else ExitStatus.OK
+
+
+def _traces(snap: NodeSnapshot, result: VerifyResult, g: Gatherer | None = None) -> VerifyTraces:
+    # imported here: the trace machinery is a tenth of verify's start-up, and only --trace needs it
+    from inspector.trace_run import verify_traces
+    return verify_traces(snap, result, g)
