@@ -7,6 +7,7 @@ import argparse
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from mvtep.sandbox.daemons import running  # noqa: E402
 from mvtep.sandbox.node import down, up  # noqa: E402
 from mvtep.sandbox.topology import Size  # noqa: E402
 
@@ -52,3 +54,29 @@ def bench_node(args: argparse.Namespace, size: Size | None = None) -> Iterator[P
         yield rundir
     finally:
         down(rundir)
+
+
+def settle(rundir: Path, quiet: float = 0.02, most: float = 180.0) -> None:
+    """Wait until the node's daemons are idle (under ``quiet`` s of CPU in a
+    second, at most ``most`` s): a node just started still has ovn-northd and
+    ovn-controller computing, which would be measured as the cases' time."""
+    pids = list(running(rundir).values())
+
+    def cpu() -> float:
+        total = 0
+        for pid in pids:
+            try:  # proc(5): utime and stime are fields 14 and 15
+                total += sum(int(x) for x in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[11:13])
+            except (OSError, ValueError):
+                pass
+        return total / os.sysconf("SC_CLK_TCK")
+
+    deadline = time.monotonic() + most
+    before = cpu()
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        now = cpu()
+        if now - before < quiet:
+            return
+        before = now
+    print(f"{rundir}: the daemons never went quiet in {most:g} s", file=sys.stderr)

@@ -38,9 +38,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
-from _node import ROOT, add_node_arguments, bench_node
+from _node import ROOT, add_node_arguments, bench_node, settle
 
 from mvtep.sandbox.node import attach
 
@@ -153,19 +155,22 @@ def _run(code: str, env: dict[str, str]) -> dict[str, float]:
     return result
 
 
-def measure(cases: dict[str, str], env: dict[str, str], runs: int) -> dict[str, dict[str, float]]:
-    """Each case ``runs`` times, in rounds (every case once per round), so
+Job = tuple[str, dict[str, str]]  # a case's code and the environment it runs in
+
+
+def measure(jobs: dict[Any, Job], runs: int) -> dict[Any, dict[str, float]]:
+    """Each job ``runs`` times, in rounds (every job once per round), so
     that a machine shared with other work slows all of them alike; the
     median time and CPU time, the highest peak."""
-    results: dict[str, list[dict[str, float]]] = {case: [] for case in cases}
-    for code in cases.values():  # a round not counted: bytecode compiled, files cached
+    results: dict[Any, list[dict[str, float]]] = {key: [] for key in jobs}
+    for code, env in jobs.values():  # a round not counted: bytecode compiled, files cached
         _run(code, env)
     for _ in range(runs):
-        for case, code in cases.items():
-            results[case].append(_run(code, env))
-    return {case: {"seconds": statistics.median(r["seconds"] for r in rs),
-                   "cpu": statistics.median(r["cpu"] for r in rs),
-                   "peak_mb": max(r["peak_mb"] for r in rs), "n": rs[0]["n"]} for case, rs in results.items()}
+        for key, (code, env) in jobs.items():
+            results[key].append(_run(code, env))
+    return {key: {"seconds": statistics.median(r["seconds"] for r in rs),
+                  "cpu": statistics.median(r["cpu"] for r in rs),
+                  "peak_mb": max(r["peak_mb"] for r in rs), "n": rs[0]["n"]} for key, rs in results.items()}
 
 
 def node_env(rundir: Path) -> tuple[dict[str, str], str, int]:
@@ -186,7 +191,8 @@ def flows_cases(rundir: Path, runs: int) -> None:
     env, version, count = node_env(rundir)
     table = remote_output_table(rundir)
     env["TABLES"] = json.dumps([0, table])
-    rows = measure(CASES, env, runs)
+    settle(rundir)
+    rows = measure({case: (code, env) for case, code in CASES.items()}, runs)
     print(f"{version}, {count} flows on br-int, remote-output table {table}, median of {runs} runs")
     print(f"{'case':38} {'seconds':>8} {'cpu s':>7} {'flows/s':>10} {'peak MB':>8}")
     for case, r in rows.items():
@@ -204,9 +210,14 @@ def flows_cases(rundir: Path, runs: int) -> None:
               f"{rows[case]['cpu'] / b_cpu:.2f}x its CPU time")
 
 
-def verify_row(acls: str, rundir: Path, runs: int) -> tuple[str, int, dict[str, dict[str, float]]]:
-    env, _version, count = node_env(rundir)
-    return acls, count, measure(_VERIFY, env, runs)
+def verify_rows(nodes: dict[str, Path], runs: int) -> list[tuple[str, int, dict[str, dict[str, float]]]]:
+    """ovs-ofctl and mvtep verify on every node, in the same rounds (so the
+    sizes are compared under the same load), each node quiet first."""
+    envs = {acls: node_env(rundir) for acls, rundir in nodes.items()}
+    for rundir in nodes.values():
+        settle(rundir)
+    found = measure({(acls, case): (code, envs[acls][0]) for acls in nodes for case, code in _VERIFY.items()}, runs)
+    return [(acls, envs[acls][2], {case: found[(acls, case)] for case in _VERIFY}) for acls in nodes]
 
 
 def print_verify(rows: list[tuple[str, int, dict[str, dict[str, float]]]], runs: int) -> None:
@@ -230,20 +241,16 @@ def main() -> None:
     ap.add_argument("--verify-acls", default="850,8500,25500",
                     help="node sizes for the verify cases (extra ACLs, comma-separated; empty: skip them)")
     args = ap.parse_args()
-    sizes = [int(a) for a in args.verify_acls.split(",") if a]
-    rows = []
-    with bench_node(args) as rundir:
+    sizes = [str(int(a)) for a in args.verify_acls.split(",") if a]
+    with ExitStack() as nodes:
+        rundir = nodes.enter_context(bench_node(args))
         flows_cases(rundir, args.runs)
-        if sizes:
-            rows.append(verify_row(str(args.acls), rundir, args.runs))
-    for acls in sizes:
-        if acls == args.acls:
-            continue  # measured on the node above
-        with bench_node(argparse.Namespace(dir=None, ovn=args.ovn, acls=acls)) as other:
-            rows.append(verify_row(str(acls), other, args.runs))
-    if rows:
-        print_verify(rows, args.runs)
-
+        if not sizes:
+            return
+        verify_nodes = {acls: rundir if acls == str(args.acls) else
+                        nodes.enter_context(bench_node(argparse.Namespace(dir=None, ovn=args.ovn, acls=int(acls))))
+                        for acls in sizes}
+        print_verify(verify_rows(verify_nodes, args.runs), args.runs)
 
 if __name__ == "__main__":
     main()
