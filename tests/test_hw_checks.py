@@ -7,6 +7,7 @@ network namespace."""
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import os
 from collections.abc import Callable, Iterator
@@ -321,6 +322,34 @@ def test_shares_eswitch(tmp_path: Path) -> None:
                                                                               pci=pf.pci) for pf in (p0, p1)})
     assert shares_eswitch(p0, p1, mpesw) and eswitch_peers(plain, p0, mpesw) == (p0, p1)
     assert eswitch_peers(plain, p0, host) == (p0,)
+
+
+def test_a_multiport_eswitch_is_named(tmp_path: Path) -> None:
+    inv = tree(tmp_path, testing.cx6dx_switchdev)
+    mpesw = {(pf.pci, "esw_multiport"): param_reply("esw_multiport", TYPE_FLAG, True, pci=pf.pci)
+             for pf in inv.adapters[0].pfs}
+    assert "eswitch-multiport" in codes(run_checks(_inputs(inv, params=mpesw), ("lag",)), "info")
+    assert "eswitch-multiport" not in codes(run_checks(_inputs(inv), ("lag",)))
+
+
+def test_vtep_sysctls_that_could_not_be_read_are_unknown_not_fine(tmp_path: Path) -> None:
+    """Two VTEPs in one subnet on two devices: their ARP parameters decide which NIC answers;
+    unread, that is said (with the reason), never taken as right."""
+    inv = tree(tmp_path, testing.cx6dx_switchdev)
+    vteps = (("enp3s0f0np0", "10.0.0.1"), ("enp3s0f1np1", "10.0.0.2"))
+    addresses = {"10.0.0.1": ("vtep0", 23, "ipv4"), "10.0.0.2": ("vtep1", 23, "ipv4")}
+    good = {f"net/ipv4/conf/{dev}/{key}": Reading.of(value) for dev in ("all", "vtep0", "vtep1")
+            for key, value in (("arp_ignore", "1"), ("arp_announce", "2"), ("rp_filter", "2"))}
+    unread = {**good, "net/ipv4/conf/vtep1/arp_announce": Reading.failed("permission denied")}
+
+    def found(sysctls: dict[str, Reading[str]]) -> list[Finding]:
+        host = dataclasses.replace(_host(inv, None, None), addresses=Reading.of(addresses), sysctls=sysctls)
+        return [f for f in run_checks(_inputs(inv, host=host, vteps=vteps), ("vteps",))
+                if f.code.startswith(("vtep-sysctl", "vtep-arp", "vtep-rp"))]
+    assert found(good) == []
+    (unknown,) = found(unread)
+    assert (unknown.code, unknown.subject) == ("vtep-sysctl-unknown", "10.0.0.2")
+    assert "permission denied" in unknown.message and "net.ipv4.conf.vtep1.arp_announce" in (unknown.hint or "")
 
 
 @pytest.fixture
