@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hw.netns import Closing, errno_name, exists
-from hw.nlmsg import concat, nla_chain, split
+from hw.nlmsg import attrs, concat, split
 from mvcore.reading import Reading
 from mvcore.snapshot import NetlinkAnswer
 
@@ -95,7 +95,7 @@ class ConntrackReader(Closing):
 
 
 def _attrs(raw: bytes) -> dict[int, bytes]:
-    return dict(nla_chain(raw, 0, len(raw)) or ())
+    return dict(attrs(raw))
 
 
 def zones(answer: NetlinkAnswer) -> Reading[Mapping[int, ZoneConntrack]]:

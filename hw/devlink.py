@@ -48,7 +48,7 @@ from typing import Any
 
 from hw.model import DevInfo, EswitchState
 from hw.netns import errno_name
-from hw.nlmsg import NLMSG_HDRLEN, concat, narrow, nla_chain, parse, split
+from hw.nlmsg import NLMSG_HDRLEN, attrs, concat, narrow, parse, split
 from mvcore.reading import Reading
 from mvcore.snapshot import NetlinkAnswer
 
@@ -257,10 +257,6 @@ def decode_info(answer: NetlinkAnswer) -> DevInfo | None:
         return None
 
 
-def _chain(payload: bytes) -> tuple[tuple[int, bytes], ...]:
-    return nla_chain(payload, 0, len(payload)) or ()  # split() checked every nest already
-
-
 def decode_param(answer: NetlinkAnswer) -> Reading[ParamValue]:
     """The value of the parameter in a ``PARAM_GET`` answer: its runtime value
     (else the first one given); failed with the refusal (``"EINVAL"``: no such
@@ -271,15 +267,15 @@ def decode_param(answer: NetlinkAnswer) -> Reading[ParamValue]:
     nest = msg.attr(_ATTR_PARAM)
     if nest is None:
         return Reading.failed("no parameter in the reply")
-    attrs = dict(_chain(nest))
-    kind = attrs.get(_PARAM_TYPE)
+    found = dict(attrs(nest))  # split() checked every nest already
+    kind = found.get(_PARAM_TYPE)
     if kind is None or len(kind) < 1:
         return Reading.failed("no parameter type in the reply")
     values = []
-    for k, value in _chain(attrs.get(_VALUES_LIST, b"")):
+    for k, value in attrs(found.get(_VALUES_LIST, b"")):
         if k != _VALUE:
             continue
-        inner = dict(_chain(value))
+        inner = dict(attrs(value))
         mode = inner.get(_VALUE_CMODE)
         values.append((mode[0] if mode else None, inner.get(_VALUE_DATA)))
     if not values:

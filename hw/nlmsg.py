@@ -34,13 +34,14 @@ from typing import Any
 
 from hw.netns import errno_name
 
-__all__ = ["NLMSG_HDRLEN", "Message", "split", "nla_chain", "parse", "narrow", "raw", "concat", "u32"]
+__all__ = ["NLMSG_HDRLEN", "NLA_HDRLEN", "NLA_TYPE_MASK", "Message", "split", "nla_chain", "attrs", "parse", "narrow",
+           "raw", "concat", "u32"]
 
 NLMSG_HDRLEN = 16
-_NLA_HDRLEN = 4
+NLA_HDRLEN = 4
 _NLMSG_NOOP, _NLMSG_ERROR, _NLMSG_DONE, _NLMSG_OVERRUN = 1, 2, 3, 4
 _NLMSG_MIN_TYPE = 16
-_NLA_TYPE_MASK = 0x3FFF  # without NLA_F_NESTED and NLA_F_NET_BYTEORDER
+NLA_TYPE_MASK = 0x3FFF  # without NLA_F_NESTED and NLA_F_NET_BYTEORDER
 
 
 def _align(n: int) -> int:
@@ -72,16 +73,23 @@ def nla_chain(data: bytes, offset: int, end: int,
     padding may be left out).  Attributes of a type in ``nests`` must hold a
     well-formed chain too."""
     out = []
-    while offset + _NLA_HDRLEN <= end:
+    while offset + NLA_HDRLEN <= end:
         size, kind = struct.unpack_from("=HH", data, offset)
-        kind &= _NLA_TYPE_MASK
-        if size < _NLA_HDRLEN or offset + size > end:
+        kind &= NLA_TYPE_MASK
+        if size < NLA_HDRLEN or offset + size > end:
             return None
-        if kind in nests and nla_chain(data, offset + _NLA_HDRLEN, offset + size, nests) is None:
+        if kind in nests and nla_chain(data, offset + NLA_HDRLEN, offset + size, nests) is None:
             return None
-        out.append((kind, data[offset + _NLA_HDRLEN:offset + size]))
+        out.append((kind, data[offset + NLA_HDRLEN:offset + size]))
         offset += _align(size)
     return tuple(out) if offset >= end else None  # no stray bytes after the last attribute
+
+
+def attrs(payload: bytes) -> tuple[tuple[int, bytes], ...]:
+    """The attributes of a nest's ``payload``, leniently: none when the chain
+    is damaged (:func:`split` checks the nests a caller must trust; the
+    others are read for what they hold)."""
+    return nla_chain(payload, 0, len(payload)) or ()
 
 
 def split(data: bytes, *, msg_type: int | None, fixed: int, sizes: Mapping[int, int] | None = None,

@@ -52,7 +52,7 @@ import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from hw.nlmsg import nla_chain
+from hw.nlmsg import NLA_HDRLEN, NLA_TYPE_MASK, attrs
 
 __all__ = [
     "INGRESS_PARENT", "TCA_FLOWER_FLAGS", "TCA_FLOWER_IN_HW_COUNT", "TCA_CLS_FLAGS_IN_HW",
@@ -66,8 +66,6 @@ TCA_FLOWER_FLAGS = 22
 TCA_FLOWER_IN_HW_COUNT = 86
 TCA_CLS_FLAGS_IN_HW = 1 << 2
 TCA_CLS_FLAGS_NOT_IN_HW = 1 << 3
-_NLA_TYPE_MASK = 0x3FFF  # without NLA_F_NESTED (1<<15) and NLA_F_NET_BYTEORDER (1<<14)
-_NLA_HDRLEN = 4
 # linux/pkt_cls.h (TCA_ACT_*), linux/gen_stats.h (TCA_STATS_*), linux/tc_act/tc_mirred.h
 _TCA_ACT_KIND, _TCA_ACT_OPTIONS, _TCA_ACT_STATS = 1, 2, 4
 _TCA_STATS_BASIC, _TCA_STATS_BASIC_HW, _TCA_STATS_PKT64 = 1, 7, 8
@@ -143,24 +141,19 @@ def parse_flower_options(raw: bytes) -> tuple[int | None, int | None]:
     flags: int | None = None
     count: int | None = None
     offset = 0
-    while offset + _NLA_HDRLEN <= len(raw):
+    while offset + NLA_HDRLEN <= len(raw):
         length, kind = struct.unpack_from("=HH", raw, offset)
-        if length < _NLA_HDRLEN or offset + length > len(raw):
+        if length < NLA_HDRLEN or offset + length > len(raw):
             break
-        kind &= _NLA_TYPE_MASK
-        if length == _NLA_HDRLEN + 4 and kind in (TCA_FLOWER_FLAGS, TCA_FLOWER_IN_HW_COUNT):
-            (value,) = struct.unpack_from("=I", raw, offset + _NLA_HDRLEN)
+        kind &= NLA_TYPE_MASK
+        if length == NLA_HDRLEN + 4 and kind in (TCA_FLOWER_FLAGS, TCA_FLOWER_IN_HW_COUNT):
+            (value,) = struct.unpack_from("=I", raw, offset + NLA_HDRLEN)
             if kind == TCA_FLOWER_FLAGS:
                 flags = value
             else:
                 count = value
         offset += (length + 3) & ~3
     return flags, count
-
-
-def _chain(raw: bytes) -> tuple[tuple[int, bytes], ...]:
-    """The attributes of a nest, or none when it is damaged."""
-    return nla_chain(raw, 0, len(raw)) or ()
 
 
 def _basic(payload: bytes) -> tuple[int, int] | None:
@@ -176,7 +169,7 @@ def _action_stats(raw: bytes) -> tuple[tuple[int, int] | None, tuple[int, int] |
     a ``TCA_STATS_PKT64`` replaces the 32-bit packets of the basic before it."""
     every = hw = None
     last: int | None = None
-    for kind, payload in _chain(raw):
+    for kind, payload in attrs(raw):
         if kind in (_TCA_STATS_BASIC, _TCA_STATS_BASIC_HW) and (found := _basic(payload)) is not None:
             if kind == _TCA_STATS_BASIC:
                 every = found
@@ -199,17 +192,17 @@ def flower_filter(raw: bytes) -> FlowerFilter:
     kinds: list[str] = []
     redirects: list[int] = []
     every = hw = None
-    for kind, payload in _chain(raw):
+    for kind, payload in attrs(raw):
         if kind != TCA_FLOWER_ACT:
             continue
-        for _order, action in _chain(payload):
-            attrs = dict(_chain(action))
-            name = attrs.get(_TCA_ACT_KIND, b"").split(b"\0", 1)[0].decode("ascii", "replace")
+        for _order, action in attrs(payload):
+            found = dict(attrs(action))
+            name = found.get(_TCA_ACT_KIND, b"").split(b"\0", 1)[0].decode("ascii", "replace")
             kinds.append(name)
-            if every is None and _TCA_ACT_STATS in attrs:
-                every, hw = _action_stats(attrs[_TCA_ACT_STATS])
-            if name == "mirred" and _TCA_ACT_OPTIONS in attrs:
-                parms = dict(_chain(attrs[_TCA_ACT_OPTIONS])).get(_TCA_MIRRED_PARMS, b"")
+            if every is None and _TCA_ACT_STATS in found:
+                every, hw = _action_stats(found[_TCA_ACT_STATS])
+            if name == "mirred" and _TCA_ACT_OPTIONS in found:
+                parms = dict(attrs(found[_TCA_ACT_OPTIONS])).get(_TCA_MIRRED_PARMS, b"")
                 if len(parms) >= _TC_MIRRED_IFINDEX + 4:
                     redirects.append(int(struct.unpack_from("=I", parms, _TC_MIRRED_IFINDEX)[0]))
     return FlowerFilter(flags, count, every[0] if every else None, hw[0] if hw else None,
