@@ -47,7 +47,8 @@ import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from hw.netns import Closing, errno_name, socket_in
+from hw.ethtool import NO_SUCH_INTERFACE
+from hw.netns import IFNAMSIZ, Closing, errno_name, possible_ifname, socket_in
 from mvcore.reading import Reading
 from mvcore.snapshot import NetdevStats
 
@@ -58,7 +59,6 @@ _SIOCETHTOOL = 0x8946
 _ETHTOOL_GSTRINGS, _ETHTOOL_GSTATS, _ETHTOOL_GSSET_INFO = 0x1B, 0x1D, 0x37
 _ETH_SS_STATS = 1
 _ETH_GSTRING_LEN = 32
-_IFNAMSIZ = 16
 _SLACK = 64  # spare entries in every buffer: the driver's count may grow between two requests
 # The representor's counter names per VF direction: (every packet of the vport, what reached software).
 _NAMES = {"tx": ("vport_rx", "rx"), "rx": ("vport_tx", "tx")}
@@ -149,8 +149,8 @@ class StatsReader(Closing):
     def read(self, ifname: str) -> Reading[tuple[tuple[str, ...], tuple[int, ...]]]:
         """(names, values) of ``ifname``'s statistics; never raises for the
         interface or the kernel (``"no such interface"``, ``"EOPNOTSUPP"``...)."""
-        if not ifname or len(ifname.encode()) >= _IFNAMSIZ or "/" in ifname:
-            return Reading.failed("no such interface")
+        if not possible_ifname(ifname):
+            return Reading.failed(NO_SUCH_INTERFACE)
         try:
             if self._sock is None:
                 self._sock = socket_in(self.netns, socket.AF_INET, socket.SOCK_DGRAM)
@@ -161,7 +161,7 @@ class StatsReader(Closing):
             return Reading.failed(str(e))
         except OSError as e:
             if e.errno == errno.ENODEV:
-                return Reading.failed("no such interface")
+                return Reading.failed(NO_SUCH_INTERFACE)
             return Reading.failed(errno_name(e.errno))
 
     def _read(self, sock: socket.socket, ifname: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
@@ -186,7 +186,7 @@ class _Changed(Exception):
 
 def _ioctl(sock: socket.socket, ifname: str, buf: ctypes.Array[ctypes.c_char]) -> None:
     """SIOCETHTOOL with ``struct ifreq`` {char ifr_name[IFNAMSIZ]; void *ifr_data; ...} pointing at ``buf``."""
-    ifreq = ifname.encode().ljust(_IFNAMSIZ, b"\0") + struct.pack("P", ctypes.addressof(buf)) + bytes(16)
+    ifreq = ifname.encode().ljust(IFNAMSIZ, b"\0") + struct.pack("P", ctypes.addressof(buf)) + bytes(16)
     fcntl.ioctl(sock.fileno(), _SIOCETHTOOL, ifreq)
 
 

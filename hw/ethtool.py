@@ -32,7 +32,7 @@ import socket
 from typing import Any
 
 from hw.model import Features
-from hw.netns import errno_name, socket_in
+from hw.netns import errno_name, possible_ifname, socket_in
 from mvcore.reading import Reading
 from mvcore.snapshot import FeatureBits
 
@@ -40,7 +40,6 @@ __all__ = ["HW_TC_OFFLOAD", "NO_SUCH_INTERFACE", "read_features", "features_of"]
 
 HW_TC_OFFLOAD = "hw-tc-offload"
 NO_SUCH_INTERFACE = "no such interface"
-_IFNAMSIZ = 16  # including the NUL (linux/if.h)
 
 
 def features_of(reading: Reading[FeatureBits]) -> Features:
@@ -66,7 +65,7 @@ def read_features(ifname: str, netns: str | None = None) -> Reading[FeatureBits]
     namespace: NAME"``, other refusals their errno name (``"EOPNOTSUPP"``
     when the driver has no ethtool ops).
     """
-    if not ifname or len(ifname.encode()) >= _IFNAMSIZ or "/" in ifname:
+    if not possible_ifname(ifname):
         return Reading.failed(NO_SUCH_INTERFACE)  # no netdev can have that name
     from pyroute2.ethtool.ioctl import EthtoolError, NoSuchDevice
 

@@ -29,10 +29,11 @@ from typing import Any, Self
 
 from mvcore.errors import Unavailable
 
-__all__ = ["NETNS_RUN_DIR", "errno_name", "exists", "names", "socket_in", "open_iproute", "RtnlSocket", "Closing",
-           "temporary"]
+__all__ = ["NETNS_RUN_DIR", "IFNAMSIZ", "errno_name", "possible_ifname", "exists", "names", "socket_in",
+           "open_iproute", "RtnlSocket", "Closing", "temporary"]
 
 NETNS_RUN_DIR = Path("/run/netns")
+IFNAMSIZ = 16  # an interface name's room, the NUL included (linux/if.h)
 
 # errno.errorcode picks one name where Linux gives two to the same number;
 # use the one the kernel's netlink code returns (and devlink(8) prints).
@@ -52,6 +53,12 @@ def errno_name(code: int | None) -> str:
         return "unknown error"
     code = abs(code)
     return _PREFERRED.get(code) or errno.errorcode.get(code, f"errno {code}")
+
+
+def possible_ifname(ifname: str) -> bool:
+    """Whether some netdev could have that name (``dev_valid_name``, net/core/dev.c,
+    in part): a name no netdev can have is "no such interface" without asking."""
+    return bool(ifname) and len(ifname.encode()) < IFNAMSIZ and "/" not in ifname
 
 
 def exists(netns: str) -> bool:

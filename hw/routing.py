@@ -32,8 +32,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from hw.ethtool import NO_SUCH_INTERFACE
-from hw.netns import Closing, RtnlSocket, errno_name
-from hw.nlmsg import NLMSG_HDRLEN, Message, concat, narrow, nla_chain, parse, split, u32
+from hw.netns import Closing, RtnlSocket, errno_name, possible_ifname
+from hw.nlmsg import NLMSG_HDRLEN, Message, attrs, concat, narrow, parse, split, u32
 from hw.tcflower import INGRESS_PARENT, TcFilter, TcOffload, summarize_filters
 from mvcore.reading import Reading
 from mvcore.routes import Neighbour, Route, RouteAnswer, Rule
@@ -47,7 +47,6 @@ __all__ = [
 _RTM_F_LOOKUP_TABLE = 0x1000
 _RTM_NEWLINK, _RTM_NEWADDR, _RTM_NEWROUTE, _RTM_NEWNEIGH, _RTM_NEWRULE, _RTM_NEWQDISC, _RTM_NEWTFILTER = \
     16, 20, 24, 28, 32, 36, 44
-_IFNAMSIZ = 16  # including the NUL (linux/if.h)
 _ADDR_LEN: dict[int, int] = {socket.AF_INET: 4, socket.AF_INET6: 16}
 _FAMILIES: dict[int, str] = {socket.AF_INET: "ipv4", socket.AF_INET6: "ipv6"}
 
@@ -166,7 +165,7 @@ class NetlinkReader(Closing):
         (``tcm_ifindex`` = ``TCM_IFINDEX_MAGIC_BLOCK``, ``tcm_block_index`` in
         the parent's place; net/sched/cls_api.c ``tc_dump_tfilter``).  No
         such interface is ENODEV, as the kernel says it."""
-        if not ifname or len(ifname.encode()) >= _IFNAMSIZ or "/" in ifname:
+        if not possible_ifname(ifname):
             return NetlinkAnswer(error="ENODEV")  # no netdev can have that name
 
         def request(ipr: Any) -> Iterable[Any]:
@@ -272,8 +271,7 @@ def decode_links(answer: NetlinkAnswer) -> Reading[Mapping[str, Link]]:
 
 def _kind(linkinfo: bytes | None) -> str | None:
     """IFLA_INFO_KIND inside an IFLA_LINKINFO nest (``rtnl_link_info_fill``, net/core/rtnetlink.c)."""
-    attrs = nla_chain(linkinfo, 0, len(linkinfo)) if linkinfo else None
-    kind = dict(attrs or ()).get(_IFLA_INFO_KIND)
+    kind = dict(attrs(linkinfo or b"")).get(_IFLA_INFO_KIND)
     return kind.split(b"\0", 1)[0].decode("ascii", "replace") or None if kind else None
 
 

@@ -44,6 +44,7 @@ import stat
 from pathlib import Path, PurePosixPath
 from typing import Literal, Protocol
 
+from hw.netns import errno_name
 from mvcore.snapshot import SysfsEntry, SysfsRecord
 
 __all__ = [
@@ -82,10 +83,6 @@ def udev_key(vendor: int) -> str:
     return f"udev:pci:0x{vendor:04x}"
 
 
-def _errno_name(code: int | None) -> str:
-    return errno.errorcode.get(code or 0, f"errno {code}")
-
-
 class DirSysfs:
     """sysfs as files under ``root`` (the directory holding ``sys/``)."""
 
@@ -112,7 +109,7 @@ class DirSysfs:
         except OSError as e:
             if e.errno in _NO_VALUE:
                 return SysfsEntry("missing")
-            return SysfsEntry("error", _errno_name(e.errno))
+            return SysfsEntry("error", errno_name(e.errno))
         return SysfsEntry("file", data.decode("utf-8", "surrogateescape"))
 
     def pci_functions(self, vendor: int) -> tuple[str, ...] | None:
