@@ -87,7 +87,9 @@ class HostReader(Closing):
         answers = {Key.LINKS: nl.links(), Key.ADDRESSES: nl.addresses(), Key.RULES: nl.rules()} if requests.base else {}
         answers |= {Key.routes(t): nl.routes(t) for t in requests.tables}
         answers |= {Key.route_get(dst, src): nl.route_get(dst, src) for dst, src in requests.route_gets}
-        answers |= {Key.tc_ingress(n): nl.tc_ingress(n) for n in requests.tc_ingress}
+        if requests.tc_ingress:
+            links = decode_links(answers[Key.LINKS]).value if Key.LINKS in answers else None
+            answers |= {Key.tc_ingress(n): found for n, found in nl.tc_ingress_each(requests.tc_ingress, links).items()}
         if requests.neighbours:
             answers[Key.NEIGHBOURS] = nl.neighbours()
         if requests.conntrack:

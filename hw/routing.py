@@ -99,11 +99,16 @@ class NetlinkReader(Closing):
         self._sock.close()
 
     def _ask(self, request: Callable[[Any], Iterable[Any]]) -> NetlinkAnswer:
+        found = self._messages(request)
+        return found if isinstance(found, NetlinkAnswer) else NetlinkAnswer(messages=concat(found))
+
+    def _messages(self, request: Callable[[Any], Iterable[Any]]) -> list[Any] | NetlinkAnswer:
+        """The reply's pyroute2 messages, or the answer saying why there are none."""
         from pyroute2.netlink.exceptions import NetlinkError
 
         ipr = self._sock.get()
         try:
-            return NetlinkAnswer(messages=concat(request(ipr)))
+            return list(request(ipr))
         except NetlinkError as e:  # the kernel's refusal; the socket is fine
             return NetlinkAnswer(error=errno_name(e.code))
         except OSError as e:
@@ -165,15 +170,46 @@ class NetlinkReader(Closing):
         (``tcm_ifindex`` = ``TCM_IFINDEX_MAGIC_BLOCK``, ``tcm_block_index`` in
         the parent's place; net/sched/cls_api.c ``tc_dump_tfilter``).  No
         such interface is ENODEV, as the kernel says it."""
+        return self._tc_ingress(ifname, None, None)
+
+    def tc_ingress_each(self, ifnames: Iterable[str], links: Mapping[str, Link] | None = None
+                        ) -> dict[str, NetlinkAnswer]:
+        """:meth:`tc_ingress` of each netdev, the same answers, with the qdiscs dumped once for all.
+
+        pyroute2's ``get_qdiscs(index=...)`` dumps every qdisc of the namespace
+        and keeps the netdev's itself (``msg.get("index")``), so asking each
+        netdev in turn costs every netdev's qdiscs each time; here the one dump
+        is sliced the same way.  A netdev's index comes from ``links`` (a links
+        dump of the same read) when it names it, else from ``link get`` (which
+        also knows alternative names).  When the shared dump fails, each netdev
+        asks alone."""
+        names = list(dict.fromkeys(ifnames))
+        if len(names) < 2:
+            return {n: self.tc_ingress(n) for n in names}
+        dumped = self._messages(lambda ipr: ipr.get_qdiscs())
+        if isinstance(dumped, NetlinkAnswer):
+            return {n: self.tc_ingress(n) for n in names}
+        by_index: dict[Any, list[Any]] = {}
+        for qdisc in dumped:
+            by_index.setdefault(qdisc.get("index"), []).append(qdisc)
+        known = links or {}
+        return {n: self._tc_ingress(n, known.get(n), by_index) for n in names}
+
+    def _tc_ingress(self, ifname: str, link: Link | None, by_index: Mapping[Any, list[Any]] | None) -> NetlinkAnswer:
+        """:meth:`tc_ingress`, with ``ifname``'s link when known and every qdisc by index when dumped already."""
         if not possible_ifname(ifname):
             return NetlinkAnswer(error="ENODEV")  # no netdev can have that name
 
         def request(ipr: Any) -> Iterable[Any]:
-            (link,) = ipr.link("get", ifname=ifname)  # ENODEV when there is none
-            qdiscs = list(ipr.get_qdiscs(index=link["index"]))
+            if link is not None:
+                index = link.index
+            else:
+                (found,) = ipr.link("get", ifname=ifname)  # ENODEV when there is none
+                index = found["index"]
+            qdiscs = list(ipr.get_qdiscs(index=index)) if by_index is None else by_index.get(index, [])
             block = ingress_block(split(concat(qdiscs), msg_type=None, fixed=20, sizes=_SIZES))
             if block is None:
-                filters = ipr.get_filters(index=link["index"], parent=INGRESS_PARENT)
+                filters = ipr.get_filters(index=index, parent=INGRESS_PARENT)
             else:  # tcm_ifindex is an int: TCM_IFINDEX_MAGIC_BLOCK (0xFFFFFFFF) is -1
                 filters = ipr.get_filters(index=-1, parent=block)
             return [*qdiscs, *filters]
