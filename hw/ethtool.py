@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import errno
 import socket
+from collections.abc import Iterable
 from typing import Any
 
 from hw.model import Features
@@ -36,7 +37,7 @@ from hw.netns import errno_name, possible_ifname, socket_in
 from mvcore.reading import Reading
 from mvcore.snapshot import FeatureBits
 
-__all__ = ["HW_TC_OFFLOAD", "NO_SUCH_INTERFACE", "read_features", "features_of"]
+__all__ = ["HW_TC_OFFLOAD", "NO_SUCH_INTERFACE", "read_features", "read_features_each", "features_of"]
 
 HW_TC_OFFLOAD = "hw-tc-offload"
 NO_SUCH_INTERFACE = "no such interface"
@@ -65,17 +66,37 @@ def read_features(ifname: str, netns: str | None = None) -> Reading[FeatureBits]
     namespace: NAME"``, other refusals their errno name (``"EOPNOTSUPP"``
     when the driver has no ethtool ops).
     """
-    if not possible_ifname(ifname):
-        return Reading.failed(NO_SUCH_INTERFACE)  # no netdev can have that name
+    return read_features_each((ifname,), netns)[ifname]
+
+
+def read_features_each(ifnames: Iterable[str], netns: str | None = None) -> dict[str, Reading[FeatureBits]]:
+    """:func:`read_features` of each netdev, over one socket: in another
+    namespace, making one forks a child (:func:`hw.netns.socket_in`)."""
+    out: dict[str, Reading[FeatureBits]] = {}
+    tool: Any = None
+    unopened: Reading[FeatureBits] | None = None  # why no socket could be made
+    try:
+        for ifname in ifnames:
+            if not possible_ifname(ifname):
+                out[ifname] = Reading.failed(NO_SUCH_INTERFACE)  # no netdev can have that name
+                continue
+            if tool is None and unopened is None:
+                try:
+                    tool = _ioctl(socket_in(netns, socket.AF_INET, socket.SOCK_DGRAM))
+                except FileNotFoundError:
+                    unopened = Reading.failed(f"no such network namespace: {netns}")
+                except OSError as e:
+                    unopened = Reading.failed(errno_name(e.errno))
+            out[ifname] = unopened if unopened is not None else _features(tool, ifname)
+    finally:
+        if tool is not None:
+            tool.close()
+    return out
+
+
+def _features(tool: Any, ifname: str) -> Reading[FeatureBits]:
     from pyroute2.ethtool.ioctl import EthtoolError, NoSuchDevice
 
-    try:
-        sock = socket_in(netns, socket.AF_INET, socket.SOCK_DGRAM)
-    except FileNotFoundError:
-        return Reading.failed(f"no such network namespace: {netns}")
-    except OSError as e:
-        return Reading.failed(errno_name(e.errno))
-    tool = _ioctl(sock)
     try:
         tool.change_ifname(ifname)
         flist = tool.get_features()
@@ -91,8 +112,6 @@ def read_features(ifname: str, netns: str | None = None) -> Reading[FeatureBits]
         return Reading.failed("EOPNOTSUPP")
     except OSError as e:  # some requests skip pyroute2's wrapper: plain ENODEV
         return Reading.failed(NO_SUCH_INTERFACE if e.errno == errno.ENODEV else errno_name(e.errno))
-    finally:
-        tool.close()
 
 
 def _ioctl(sock: socket.socket) -> Any:

@@ -20,7 +20,7 @@ from hw import devlink
 from hw.conntrack import ConntrackReader, ZoneConntrack, zones
 from hw.devlink import ParamValue
 from hw.ethstats import StatsReader
-from hw.ethtool import features_of, read_features
+from hw.ethtool import features_of, read_features_each
 from hw.model import DevInfo, EswitchState, Features, PhysicalFunction
 from hw.netns import Closing
 from hw.sysctl import read_sysctls
@@ -98,7 +98,7 @@ class HostReader(Closing):
             answers[Key.devlink_eswitch(pci)] = devlink.ask_eswitch(pci)
             answers[Key.devlink_info(pci)] = devlink.ask_info(pci)
         answers |= {Key.devlink_param(pci, name): devlink.ask_param(pci, name) for pci, name in requests.params}
-        ethtool = {n: read_features(n, self.netns) for n in requests.ethtool}
+        ethtool = read_features_each(dict.fromkeys(requests.ethtool), self.netns)  # one socket for all
         sysctls = read_sysctls(requests.sysctls, self.netns) if requests.sysctls else {}
         stats = {n: self._sample(n) for n in requests.stats}
         return HostState(netns=self.netns, netlink=answers, ethtool=ethtool, sysctls=sysctls, stats=stats)
