@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from hw.inputs import PreflightInput
 from hw.model import PhysicalFunction
 from hw.probes import covers
-from hw.roles import shares_eswitch
+from hw.roles import eswitch_peers
 from hw.sysctl import conf_name, effective
 from mvcore.findings import Finding, Severity
 
@@ -68,11 +68,9 @@ def _bridges(inp: PreflightInput, pf_name: str) -> tuple[dict[str, str], str]:
     mine = _pf(inp, pf_name)
     pfs = [mine] if mine else []
     if mine is not None:
-        for a in inp.inventory.adapters:
-            for other in a.pfs:
-                if other is not mine and other.uplink and shares_eswitch(mine, other, inp.host):
-                    pfs.append(other)
-                    how = f" (VF-LAG {mine.lag.master})" if mine.lag else " (MultiPort E-Switch)"
+        pfs += [other for other in eswitch_peers(inp.inventory, mine, inp.host) if other is not mine and other.uplink]
+        if len(pfs) > 1:
+            how = f" (VF-LAG {mine.lag.master})" if mine.lag else " (MultiPort E-Switch)"
     for pf in pfs:
         for dev in (pf.uplink, pf.lag.master if pf.lag else None):
             bridge = inp.ovs.bridge_of.get(dev) if dev else None
