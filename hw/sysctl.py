@@ -22,7 +22,6 @@ does ``rp_filter`` (``IN_DEV_RPFILTER``, "the max value from conf/{all,interface
 
 from __future__ import annotations
 
-import errno
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -113,11 +112,8 @@ def _read_in_child(netns: str, names: list[str]) -> bytes:
     setns(netns, flags=0, fork=False)
     answers = []
     for name in names:
-        try:
-            with open(f"{PROC_SYS}/{name}", "rb") as f:
-                answers.append([f.read(64).decode("ascii", "replace").strip(), ""])
-        except OSError as e:
-            answers.append(["", errno.errorcode.get(e.errno or 0, f"errno {e.errno}")])
+        found = _read(f"{PROC_SYS}/{name}")
+        answers.append(["", found.error or "unknown error"] if found.value is None else [found.value, ""])
     return json.dumps(answers, separators=(",", ":")).encode()
 
 
