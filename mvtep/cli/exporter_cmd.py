@@ -10,7 +10,7 @@ from typing import Any
 
 from mvcore.errors import ExitStatus, UsageError
 from mvtep.cli.node_source import add_sb_options, gatherer
-from mvtep.cli.options import add_host_options, add_node_options
+from mvtep.cli.options import add_host_options, add_node_options, seconds
 from mvtep.cli.runtime import Runtime
 
 __all__ = ["register", "parse_listen", "DEFAULT_LISTEN"]
@@ -25,7 +25,7 @@ def register(sub: Any) -> None:
     add_host_options(p)
     p.add_argument("--listen", default=DEFAULT_LISTEN, metavar="ADDR:PORT",
                    help=f"where to serve /metrics and /healthz (default {DEFAULT_LISTEN}: every address)")
-    p.add_argument("--interval", type=float, default=10.0,
+    p.add_argument("--interval", type=seconds, default=10.0,  # finite and above 0; at least 1, checked in run
                    help="seconds between gathers (default 10); a scrape returns the last gather")
     p.set_defaults(func=run)
 
