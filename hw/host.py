@@ -303,5 +303,19 @@ def _decode(state: HostState, *, unasked: str = NOT_READ) -> HostView:
                if isinstance(n, str) and isinstance(r, Reading)
                and (r.value is None or isinstance(r.value, NetdevStats))},
         neighbours=decode_neighbours(neighbours, known) if neighbours is not None else Reading(),
-        conntrack=zones(conntrack) if conntrack is not None else Reading(),
+        conntrack=_zones(conntrack) if conntrack is not None else Reading(),
     )
+
+
+_last_zones: list[tuple[NetlinkAnswer, Reading[Mapping[int, ZoneConntrack]]]] = []
+
+
+def _zones(answer: NetlinkAnswer) -> Reading[Mapping[int, ZoneConntrack]]:
+    """:func:`~hw.conntrack.zones`, once per answer object: a live gatherer keeps
+    one conntrack dump for several refreshes (it may hold 100k entries) and
+    merges it into each refresh's new state, so the same object comes back."""
+    if _last_zones and _last_zones[0][0] is answer:
+        return _last_zones[0][1]
+    found = zones(answer)
+    _last_zones[:] = [(answer, found)]
+    return found
