@@ -2,7 +2,7 @@
 
 Removing is refused while a program runs from it (a sandbox started from an
 unpacked release runs every daemon through that release's own loader, so its
-path is on the daemon's command line) or while a fetch holds a release's lock.
+path is on the daemon's command line) or while a fetch holds a lock in it.
 """
 
 from __future__ import annotations
@@ -53,16 +53,18 @@ def users(path: Path, proc: Path = Path("/proc")) -> list[int]:
 
 
 def _locked(home: Path, stack: ExitStack) -> Iterator[Path]:
-    """Take every release's fetch lock without waiting; yield those held by a fetch."""
-    for release in sorted(home.glob("ovn-*")):
+    """Take every fetch lock without waiting (each ``<cache>/<name>/.lock``: an OVN
+    release, an unpacked --ovn-root tarball, Prometheus; :func:`~mvtep.sandbox.packages.build_once`);
+    yield the directories whose lock a fetch holds."""
+    for path in sorted(home.glob("*/.lock")):
         try:
-            lock = stack.enter_context(open(release / ".lock", "w"))  # noqa: SIM115 (closed by the stack)
+            lock = stack.enter_context(open(path, "w"))  # noqa: SIM115 (closed by the stack)
         except OSError:
             continue
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            yield release
+            yield path.parent
 
 
 def remove(env: Mapping[str, str]) -> tuple[Path, int]:

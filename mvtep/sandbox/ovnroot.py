@@ -17,7 +17,6 @@ cache directory, no device files, no links pointing out of it.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import shutil
 import tarfile
@@ -25,7 +24,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from mvcore.errors import SandboxError, UsageError
-from mvtep.sandbox.packages import cache_dir
+from mvtep.sandbox.packages import build_once, cache_dir
 from mvtep.sandbox.toolroot import PROGRAM_DIRS, ToolRoot
 
 __all__ = ["ovn_root", "unpack"]
@@ -47,20 +46,18 @@ def unpack(tarball: Path, env: Mapping[str, str]) -> Path:
         home = cache_dir(env) / f"ovn-root-{_digest(tarball)}"
     except OSError as e:
         raise UsageError(f"cannot read --ovn-root {tarball}: {e.strerror}") from e
-    home.mkdir(parents=True, exist_ok=True)
-    with open(home / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # two sandboxes starting at once share one unpacking
-        if not (home / "READY").exists():
-            shutil.rmtree(home / "root", ignore_errors=True)
-            try:
-                with tarfile.open(tarball, "r:*") as tar:
-                    tar.extractall(home / "root", filter="data")
-            except (tarfile.TarError, OSError, EOFError) as e:
-                shutil.rmtree(home / "root", ignore_errors=True)
-                why = " ".join(str(e).split())[:200]  # tarfile's messages can span lines
-                raise UsageError(f"--ovn-root {tarball} is not a tarball of an OVN root ({why})") from e
-            (home / "READY").write_text(f"{tarball}\n")
-    return home / "root"
+
+    def extract(root: Path) -> str:
+        try:
+            with tarfile.open(tarball, "r:*") as tar:
+                tar.extractall(root, filter="data")
+        except (tarfile.TarError, OSError, EOFError) as e:
+            shutil.rmtree(root, ignore_errors=True)
+            why = " ".join(str(e).split())[:200]  # tarfile's messages can span lines
+            raise UsageError(f"--ovn-root {tarball} is not a tarball of an OVN root ({why})") from e
+        return f"{tarball}\n"
+
+    return build_once(home, extract)  # two sandboxes starting at once share one unpacking
 
 
 def ovn_root(path: Path, env: Mapping[str, str]) -> ToolRoot:

@@ -23,7 +23,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -33,8 +33,8 @@ from mvtep.sandbox.mirror import Mirror, find_mirror
 from mvtep.sandbox.releases import Release
 from mvtep.sandbox.toolroot import ToolRoot
 
-__all__ = ["cache_dir", "ensure_release", "ensure_packages", "Fetch", "CORE_PACKAGES", "Download", "FetchProgress",
-           "parse_print_uris", "apt_options", "run_download"]
+__all__ = ["cache_dir", "ensure_release", "ensure_packages", "build_once", "Fetch", "CORE_PACKAGES", "Download",
+           "FetchProgress", "parse_print_uris", "apt_options", "run_download"]
 
 CORE_PACKAGES = ("openvswitch-common", "openvswitch-switch", "ovn-common", "ovn-host", "ovn-central")
 # From the dependency closure only shared libraries are needed: the programs
@@ -111,13 +111,26 @@ def ensure_packages(fetch: Fetch, env: Mapping[str, str], etc_apt: Path = Path("
                     progress: FetchProgress | None = None) -> ToolRoot:
     """Return the unpacked root for ``fetch``, fetching it only if not cached."""
     home = cache_dir(env) / fetch.name
+    return ToolRoot.unpacked(build_once(home, lambda _root: _fetch(fetch, home, find_mirror(env, etc_apt),
+                                                                   progress or _Silent())))
+
+
+def build_once(home: Path, build: Callable[[Path], str]) -> Path:
+    """``home/root``, made by ``build(root)`` unless a complete one is there.
+
+    Under ``home/.lock``: two sandboxes starting at once share one build, and
+    ``sandbox clean`` leaves a directory alone while its lock is held
+    (:mod:`mvtep.sandbox.cache`).  ``home/READY`` says a root is complete:
+    without it, what an interrupted build left is removed first.  ``build``
+    fills ``root`` and returns READY's text, written last.
+    """
     home.mkdir(parents=True, exist_ok=True)
     with open(home / ".lock", "w") as lock:
-        # Two sandboxes starting at once share one download.
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (home / "READY").exists():
-            _fetch(fetch, home, find_mirror(env, etc_apt), progress or _Silent())
-    return ToolRoot.unpacked(home / "root")
+            shutil.rmtree(home / "root", ignore_errors=True)
+            (home / "READY").write_text(build(home / "root"))
+    return home / "root"
 
 
 def apt_options(apt: Path) -> list[str]:
@@ -150,10 +163,10 @@ class _Silent:
         pass
 
 
-def _fetch(fetch: Fetch, home: Path, mirror: Mirror, progress: FetchProgress) -> None:
+def _fetch(fetch: Fetch, home: Path, mirror: Mirror, progress: FetchProgress) -> str:
+    """Fetch and unpack into ``home/root``; the text of READY (the packages unpacked)."""
     apt = home / "apt"
     shutil.rmtree(apt, ignore_errors=True)
-    shutil.rmtree(home / "root", ignore_errors=True)
     for d in ("state/lists/partial", "cache/archives/partial", "debs"):
         (apt / d).mkdir(parents=True)
     (apt / "state" / "status").touch()
@@ -188,7 +201,7 @@ def _fetch(fetch: Fetch, home: Path, mirror: Mirror, progress: FetchProgress) ->
             raise FetchError(f"{program} from {what} needs libraries the packages did not bring: "
                              f"{', '.join(missing)}")
     shutil.rmtree(apt / "debs")  # the unpacked root is what is kept
-    (home / "READY").write_text("\n".join(names) + "\n")
+    return "\n".join(names) + "\n"
 
 
 def run_download(argv: list[str], cwd: Path, what: str, files: Sequence[Download], progress: FetchProgress) -> None:
