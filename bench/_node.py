@@ -8,7 +8,7 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -17,6 +17,7 @@ sys.path.insert(0, str(ROOT))
 
 from mvtep.sandbox.daemons import running  # noqa: E402
 from mvtep.sandbox.node import down, up  # noqa: E402
+from mvtep.sandbox.toolroot import ToolRoot  # noqa: E402
 from mvtep.sandbox.topology import Size  # noqa: E402
 
 
@@ -63,13 +64,13 @@ def settle(rundir: Path, quiet: float = 0.02, most: float = 180.0) -> None:
     pids = list(running(rundir).values())
 
     def cpu() -> float:
-        total = 0
+        total = 0.0
         for pid in pids:
-            try:  # proc(5): utime and stime are fields 14 and 15
-                total += sum(int(x) for x in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[11:13])
-            except (OSError, ValueError):
+            try:
+                total += cpu_seconds(pid)
+            except (OSError, ValueError):  # gone
                 pass
-        return total / os.sysconf("SC_CLK_TCK")
+        return total
 
     deadline = time.monotonic() + most
     before = cpu()
@@ -80,3 +81,14 @@ def settle(rundir: Path, quiet: float = 0.02, most: float = 180.0) -> None:
             return
         before = now
     print(f"{rundir}: the daemons never went quiet in {most:g} s", file=sys.stderr)
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of ``pid`` (proc(5): fields 14 and 15 of /proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def flow_count(tools: ToolRoot, env: Mapping[str, str]) -> int:
+    """How many OpenFlow flows br-int holds (``ovs-ofctl dump-flows`` prints one ``actions=`` per flow)."""
+    return tools.run("ovs-ofctl", ["-O", "OpenFlow15", "dump-flows", "br-int"], env).count("actions=")

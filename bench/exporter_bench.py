@@ -20,19 +20,10 @@ import time
 import urllib.request
 from pathlib import Path
 
-from _node import add_vf_node_arguments, bench_node, vf_node_size
+from _node import add_vf_node_arguments, bench_node, cpu_seconds, vf_node_size
 
 from mvtep.sandbox.node import netns_name
 from tests.promserver import free_port, http_get, wait_for
-
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of ``pid`` (proc(5): fields 14 and 15 of /proc/PID/stat)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
-
 
 def memory_kib(pid: int) -> tuple[int, int]:
     """(VmRSS, VmHWM) of ``pid`` in KiB."""

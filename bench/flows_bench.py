@@ -42,7 +42,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from _node import ROOT, add_node_arguments, bench_node, settle
+from _node import ROOT, add_node_arguments, bench_node, flow_count, settle
 
 from mvtep.sandbox.node import attach
 
@@ -177,7 +177,7 @@ def node_env(rundir: Path) -> tuple[dict[str, str], str, int]:
     """The environment the cases run with on the node in ``rundir``, its
     version and its flow count."""
     tools, env, version = attach(rundir, os.environ)
-    count = tools.run("ovs-ofctl", ["-O", "OpenFlow15", "dump-flows", "br-int"], env).count("actions=")
+    count = flow_count(tools, env)
     # Python as an installed mvtep runs: with its modules' bytecode compiled
     # (kept apart from the source tree), whatever this shell says.
     env = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}

@@ -16,7 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from _node import add_node_arguments, bench_node
+from _node import add_node_arguments, bench_node, flow_count
 from verify_bench import timed
 
 from mvtep.sandbox.node import attach
@@ -30,7 +30,7 @@ def main() -> None:
     with bench_node(args) as rundir:
         tools, env, version = attach(rundir, os.environ)
         env = {**env, "OVS_RUNDIR": str(rundir)}
-        flows = tools.run("ovs-ofctl", ["-O", "OpenFlow15", "dump-flows", "br-int"], env).count("actions=")
+        flows = flow_count(tools, env)
         doc = json.loads(subprocess.run([mvtep, "verify", "--trace", "--json"], env=env, capture_output=True,
                                         text=True).stdout)
         statuses = sorted({t["status"] for t in doc["traces"]})

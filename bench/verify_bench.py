@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from _node import add_node_arguments, bench_node
+from _node import add_node_arguments, bench_node, flow_count
 
 from mvtep.sandbox.node import attach
 
@@ -38,7 +38,7 @@ def main() -> None:
     with bench_node(args) as rundir:
         tools, env, version = attach(rundir, os.environ)
         env = {**env, "OVS_RUNDIR": str(rundir)}
-        count = tools.run("ovs-ofctl", ["-O", "OpenFlow15", "dump-flows", "br-int"], env).count("actions=")
+        count = flow_count(tools, env)
         ofctl = timed(tools.argv("ovs-ofctl", "-O", "OpenFlow15", "dump-flows", "br-int"), env, args.runs)
         mvtep = timed([str(Path(sys.executable).parent / "mvtep"), "verify", "--json"], env, args.runs, ok=(0, 1))
         print(f"{version}, {count} flows on br-int, median of {args.runs} runs")
