@@ -10,8 +10,6 @@ import io
 import json
 import os
 import re
-import subprocess
-import sys
 import tarfile
 import time
 from collections.abc import Callable, Iterator
@@ -24,6 +22,7 @@ from mvtep.sandbox import daemons
 from mvtep.sandbox.node import Sandbox, down
 from mvtep.sandbox.topology import Shape
 from tests.conftest import fresh_node, run_cli
+from tests.test_cli import mvtep
 from tests.test_verify_releases import EXPECTED, start
 
 pytestmark = pytest.mark.sandbox
@@ -370,8 +369,7 @@ def test_native_tunnels_without_a_route_are_not_sent(debian_node: Sandbox) -> No
 
 def _one_line_error(box: Sandbox, *args: str, env: dict[str, str] | None = None) -> str:
     """mvtep run as a program: the error boundary prints one line (and a hint), exit 2."""
-    p = subprocess.run([sys.executable, "-m", "mvtep", *args], capture_output=True, text=True,
-                       env=env or env_of(box), timeout=120)
+    p = mvtep(*args, env=env or {"OVS_RUNDIR": str(box.rundir)})
     lines = p.stderr.strip().splitlines()
     assert p.returncode == 2 and p.stdout == "" and len(lines) <= 2, p.stderr
     assert lines[0].startswith("mvtep: error: ") and (len(lines) == 1 or lines[1].startswith("hint: ")), p.stderr
@@ -394,7 +392,7 @@ def test_bad_input(debian_node: Sandbox, tmp_path: Path) -> None:
     bare.mkdir()
     for sock in ("db.sock", "br-int.mgmt"):
         (bare / sock).symlink_to(box.rundir / sock)
-    env = {**os.environ, "OVS_RUNDIR": str(bare)}
+    env = {"OVS_RUNDIR": str(bare)}
     for argv in (["trace", vf, "remote-0-pod-0"], ["verify", "--trace"]):
         assert "ovs-vswitchd is not running" in _one_line_error(box, *argv, env=env)
 
