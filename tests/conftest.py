@@ -17,7 +17,7 @@ from mvtep.cli.main import run
 from mvtep.cli.runtime import Runtime
 from mvcore.errors import ExitStatus
 from mvtep.sandbox.node import Sandbox, down, up
-from mvtep.sandbox.topology import Size
+from mvtep.sandbox.topology import Shape, Size
 
 
 @pytest.fixture(autouse=True)
@@ -50,9 +50,10 @@ SMALL = Size(vfs=4, remote_chassis=2, remote_ports=2)
 
 
 @contextmanager
-def fresh_node(tmp: Path, release: str = "25.03", size: Size = SMALL) -> Iterator[Sandbox]:
-    """A sandbox node of its own, for a test that changes or breaks it."""
-    box = up(tmp / "run", release, size, os.environ)
+def fresh_node(tmp: Path, release: str = "25.03", size: Size = SMALL, *, shape: Shape | None = None
+               ) -> Iterator[Sandbox]:
+    """A sandbox node of its own (of ``shape``), for a test that changes or breaks it."""
+    box = up(tmp / "run", release, size, os.environ, shape=shape)
     try:
         yield box
     finally:

@@ -13,14 +13,12 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from mvtep.sandbox.node import Sandbox
-from tests.conftest import fresh_node
-from tests.test_apply import SPEC
+from tests.test_apply import SPEC, node  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.skipif(shutil.which("ip") is None, reason="needs ip(8)")]
 
@@ -49,13 +47,7 @@ def state(box: Sandbox) -> dict[str, object]:
     return found
 
 
-@pytest.fixture
-def node(tmp_path: Path) -> Iterator[Sandbox]:
-    with fresh_node(tmp_path) as box:
-        yield box
-
-
-def test_inspection_changes_nothing(node: Sandbox, tmp_path: Path) -> None:
+def test_inspection_changes_nothing(node: Sandbox, tmp_path: Path) -> None:  # noqa: F811
     env = {**os.environ, "OVS_RUNDIR": str(node.rundir), "NO_COLOR": "1"}
     if node.netns:
         env["MVTEP_NETNS"] = node.netns
