@@ -46,6 +46,15 @@ def run_cli(argv: list[str], env: dict[str, str] | None = None, width: int = 120
     return CliResult(status, out.getvalue(), err.getvalue())
 
 
+def node_env(box: Sandbox, **more: str) -> dict[str, str]:
+    """The environment of a command run against ``box``: this one's, its run
+    directory, ``more``, and its underlay namespace when it has one."""
+    env = {**os.environ, "OVS_RUNDIR": str(box.rundir), **more}
+    if box.netns:
+        env["MVTEP_NETNS"] = box.netns
+    return env
+
+
 SMALL = Size(vfs=4, remote_chassis=2, remote_ports=2)
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from mvtep.sandbox.node import Sandbox
+from tests.conftest import node_env
 from tests.test_apply import SPEC, node  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.skipif(shutil.which("ip") is None, reason="needs ip(8)")]
@@ -48,9 +49,7 @@ def state(box: Sandbox) -> dict[str, object]:
 
 
 def test_inspection_changes_nothing(node: Sandbox, tmp_path: Path) -> None:  # noqa: F811
-    env = {**os.environ, "OVS_RUNDIR": str(node.rundir), "NO_COLOR": "1"}
-    if node.netns:
-        env["MVTEP_NETNS"] = node.netns
+    env = node_env(node, NO_COLOR="1")
     spec = tmp_path / "node.toml"
     spec.write_text(SPEC)
     time.sleep(2)  # let ovn-controller settle after start-up

@@ -21,7 +21,7 @@ import pytest
 from mvtep.sandbox import daemons
 from mvtep.sandbox.node import Sandbox, down, up
 from mvtep.sandbox.topology import Shape
-from tests.conftest import SMALL, run_cli
+from tests.conftest import SMALL, node_env, run_cli
 from tests.test_verify import _flows, _tunnels, eventually, path_of, verify
 
 pytestmark = pytest.mark.sandbox
@@ -140,7 +140,6 @@ def test_23_03_says_why_and_breaks_every_path(tmp_path: Path) -> None:
     so once, and paths marks every VF broken with that reason."""
     box = start(tmp_path, "23.03", Shape())
     try:
-        env = {**os.environ, "OVS_RUNDIR": str(box.rundir)}
         status, doc = verify(box)
         (f,) = [f for f in doc["findings"] if f["code"] == "multi-vtep-unsupported"]
         assert status == 1 and doc["per_vtep"] is False
@@ -150,8 +149,7 @@ def test_23_03_says_why_and_breaks_every_path(tmp_path: Path) -> None:
             "ovs-vsctl", ["--format=json", "--columns=ofport,options", "find", "Interface", "type=geneve"],
             box.env))["data"]}
         assert len(locals_) == 1 and None not in locals_
-        if box.netns:
-            env["MVTEP_NETNS"] = box.netns
+        env = node_env(box)
         paths = json.loads(run_cli(["paths", "--json"], env=env).out)
         assert {p["verdict"] for p in paths["paths"]} == {"broken"}
         assert all("selects no VTEP per port" in p["reason"] for p in paths["paths"])

@@ -25,7 +25,7 @@ from mvcore.reading import Reading
 from mvtep.sandbox import daemons
 from mvtep.sandbox.node import Sandbox
 from mvtep.sandbox.topology import Shape
-from tests.conftest import fresh_node, run_cli
+from tests.conftest import fresh_node, node_env, run_cli
 from tests.hwmodel import SysfsBuilder
 from tests.snapshots import DECODER
 from tests.test_apply import mvtep as apply_spec
@@ -36,15 +36,8 @@ __all__ = ["ns"]  # the namespace fixture of the apply tests, with its VTEP inte
 pytestmark = pytest.mark.sandbox
 
 
-def env_of(box: Sandbox, **more: str) -> dict[str, str]:
-    env = {**os.environ, "OVS_RUNDIR": str(box.rundir), **more}
-    if box.netns:
-        env["MVTEP_NETNS"] = box.netns
-    return env
-
-
 def cli(box: Sandbox, *argv: str, **env: str) -> tuple[int, dict[str, Any]]:
-    res = run_cli([*argv, "--json"], env=env_of(box, **env))
+    res = run_cli([*argv, "--json"], env=node_env(box, **env))
     return int(res.status), json.loads(res.out)
 
 
@@ -179,7 +172,7 @@ def test_flows_mvtep_cannot_decode_are_not_blamed_on_ovn(tmp_path: Path) -> None
     unprogrammed and no tunnel missing; the count per table is said."""
     with fresh_node(tmp_path, shape=Shape()) as box:
         path = tmp_path / "b.tar.gz"
-        assert run_cli(["collect", "-o", str(path)], env=env_of(box)).status == 0
+        assert run_cli(["collect", "-o", str(path)], env=node_env(box)).status == 0
     snap = read_bundle(path)
     assert snap.openflow.value is not None and snap.openflow.value.version == 6
     bad = dataclasses.replace(snap, openflow=Reading.of(dataclasses.replace(snap.openflow.value, version=4)))

@@ -16,7 +16,7 @@ import pytest
 from mvtep.sandbox import daemons
 from mvtep.sandbox.node import Sandbox
 from mvtep.sandbox.topology import Size
-from tests.conftest import fresh_node
+from tests.conftest import fresh_node, node_env
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")]
 
@@ -63,10 +63,7 @@ def node(tmp_path: Path) -> Iterator[Sandbox]:
 
 @pytest.fixture
 def screen(node: Sandbox, tmp_path: Path) -> Iterator[Screen]:
-    env = {**os.environ, "OVS_RUNDIR": str(node.rundir), "TERM": "xterm-256color"}
-    if node.netns:
-        env["MVTEP_NETNS"] = node.netns
-    s = Screen(tmp_path, [sys.executable, "-m", "mvtep", "watch", "--interval", str(INTERVAL)], env)
+    s = Screen(tmp_path, [sys.executable, "-m", "mvtep", "watch", "--interval", str(INTERVAL)], _watch_env(node))
     try:
         yield s
     finally:
@@ -137,10 +134,7 @@ def test_once_without_a_terminal(node: Sandbox) -> None:
 
 
 def _watch_env(node: Sandbox) -> dict[str, str]:
-    env = {**os.environ, "OVS_RUNDIR": str(node.rundir), "TERM": "xterm-256color"}
-    if node.netns:
-        env["MVTEP_NETNS"] = node.netns
-    return env
+    return node_env(node, TERM="xterm-256color")
 
 
 def _rows(text: str, node: Sandbox) -> list[str]:
