@@ -26,7 +26,7 @@ from mvtep.sandbox import daemons
 from mvtep.sandbox.node import Sandbox
 from mvtep.sandbox.topology import Shape
 from tests.conftest import fresh_node, node_env, run_cli
-from tests.hwmodel import SysfsBuilder
+from tests.hwmodel import sandbox_two_nics
 from tests.snapshots import DECODER
 from tests.test_apply import mvtep as apply_spec
 from tests.test_apply import ns
@@ -183,25 +183,10 @@ def test_flows_mvtep_cannot_decode_are_not_blamed_on_ovn(tmp_path: Path) -> None
     assert "table 0" in f.message or "flow-stats reply" in f.message
 
 
-def _two_nics(root: Path) -> None:
-    """Two single-port ConnectX-6 Dx cards whose PFs and representors carry
-    the sandbox's names: enp1s0f0 (VFs 0, 1) and enp2s0f0 (VF 0), each card
-    its own e-switch."""
-    b = SysfsBuilder(root)
-    for card, (uplink, switch_id, reps) in enumerate((("enp1s0f0", "b8cef60300aa0001", 2),
-                                                      ("enp2s0f0", "b8cef60300bb0002", 1))):
-        bdf = f"0000:{card + 3:02x}:00.0"
-        b.pf(bdf, 0x101D, totalvfs=4)
-        b.netdev(bdf, uplink, phys_port_name="p0", phys_switch_id=switch_id, mtu=9000)
-        for i in range(reps):
-            b.vf(bdf, i, netdev=f"{uplink}v{i}")
-            b.netdev(bdf, f"{uplink}_{i}", phys_port_name=f"pf0vf{i}", phys_switch_id=switch_id)
-
-
 @pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox's VTEP underlay needs root")
 def test_a_vf_tunnelling_from_the_other_nics_vtep(tmp_path: Path) -> None:
     root = tmp_path / "root"
-    _two_nics(root)
+    sandbox_two_nics(root, vfs=(2, 1), mtu=9000)  # enp1s0f0 (VFs 0, 1) and enp2s0f0 (VF 0), each its own e-switch
     with fresh_node(tmp_path, shape=Shape()) as box:
         vf = box.plan.vfs[0]  # enp1s0f0_0, a VF of enp1s0f0
         vsctl(box, "set", "Interface", vf.representor, "external_ids:encap-ip=10.0.0.2")  # enp2s0f0's VTEP
