@@ -22,6 +22,8 @@ COMMANDS = [
     ["paths"], ["paths", "--json"], ["paths", "--problems"],
     ["preflight"], ["preflight", "--json"],
 ]
+FLOWS = [["flows"], ["flows", "--json"], ["flows", "--table", "0"], ["flows", "--in-port", "enp1s0f0_0"],
+         ["flows", "--in-port", "LOCAL"], ["flows", "--cookie", "0x0/0xffffffff00000000"]]
 
 
 # What ovs-vswitchd itself refreshes every few seconds (counters of the GARPs OVN
@@ -51,10 +53,10 @@ def dump(box: Sandbox) -> str:
 
 @pytest.fixture(scope="module")
 def bundle(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> tuple[Sandbox, Path, dict[str, str]]:
-    """The live output of every command, then a bundle collected right after."""
+    """The live output of every command (those of FLOWS too), then a bundle collected right after."""
     env = node_env(sandbox)
     before = dump(sandbox)
-    live = {" ".join(argv): run_cli(argv, env=env).out for argv in COMMANDS}
+    live = {" ".join(argv): run_cli(argv, env=env).out for argv in [*COMMANDS, *FLOWS]}
     path = tmp_path_factory.mktemp("bundle") / "node.tar.gz"
     res = run_cli(["collect", "-o", str(path)], env=env)
     assert res.status == 0, res.err
@@ -114,10 +116,6 @@ def test_preflight_on_modelled_hardware(tree: str, tmp_path: Path) -> None:
     assert offline.out == live.out and offline.status == live.status
 
 
-FLOWS = [["flows"], ["flows", "--json"], ["flows", "--table", "0"], ["flows", "--in-port", "enp1s0f0_0"],
-         ["flows", "--in-port", "LOCAL"], ["flows", "--cookie", "0x0/0xffffffff00000000"]]
-
-
 def _timeless(text: str) -> str:
     """Without what changes by itself between two reads of a node: ages, and the
     counters of the flows ovn-controller's own packets (GARPs) go through."""
@@ -127,15 +125,13 @@ def _timeless(text: str) -> str:
 
 
 @pytest.mark.parametrize("argv", FLOWS, ids=" ".join)
-def test_flows_from_prints_what_live_printed(sandbox: Sandbox, tmp_path: Path, argv: list[str]) -> None:
-    env = node_env(sandbox)
-    path = tmp_path / "node.tar.gz"
-    live = run_cli(argv, env=env)
-    assert run_cli(["collect", "-o", str(path)], env=env).status == 0
+def test_flows_from_prints_what_live_printed(bundle: tuple[Sandbox, Path, dict[str, str]], argv: list[str]) -> None:
+    _box, path, lives = bundle
+    live = lives[" ".join(argv)]
     offline = run_cli([*argv, "--from", str(path)], env={k: v for k, v in os.environ.items()
                                                          if k not in ("OVS_RUNDIR", "MVTEP_NETNS")})
-    assert live.out.count("\n") >= (0 if "LOCAL" in argv else 1 if "--in-port" in argv else 10)
-    assert _timeless(offline.out) == _timeless(live.out)
+    assert live.count("\n") >= (0 if "LOCAL" in argv else 1 if "--in-port" in argv else 10)
+    assert _timeless(offline.out) == _timeless(live)
 
 
 def test_flows_from_a_bundle_without_the_table(sandbox: Sandbox, tmp_path: Path) -> None:
