@@ -17,7 +17,7 @@ from mvtep.cli.main import run
 from mvtep.cli.runtime import Runtime
 from mvcore.errors import ExitStatus
 from mvtep.sandbox.node import Sandbox, down, up
-from mvtep.sandbox.topology import Size
+from mvtep.sandbox.topology import Shape, Size
 
 
 @pytest.fixture(autouse=True)
@@ -46,13 +46,23 @@ def run_cli(argv: list[str], env: dict[str, str] | None = None, width: int = 120
     return CliResult(status, out.getvalue(), err.getvalue())
 
 
+def node_env(box: Sandbox, **more: str) -> dict[str, str]:
+    """The environment of a command run against ``box``: this one's, its run
+    directory, ``more``, and its underlay namespace when it has one."""
+    env = {**os.environ, "OVS_RUNDIR": str(box.rundir), **more}
+    if box.netns:
+        env["MVTEP_NETNS"] = box.netns
+    return env
+
+
 SMALL = Size(vfs=4, remote_chassis=2, remote_ports=2)
 
 
 @contextmanager
-def fresh_node(tmp: Path, release: str = "25.03", size: Size = SMALL) -> Iterator[Sandbox]:
-    """A sandbox node of its own, for a test that changes or breaks it."""
-    box = up(tmp / "run", release, size, os.environ)
+def fresh_node(tmp: Path, release: str = "25.03", size: Size = SMALL, *, shape: Shape | None = None
+               ) -> Iterator[Sandbox]:
+    """A sandbox node of its own (of ``shape``), for a test that changes or breaks it."""
+    box = up(tmp / "run", release, size, os.environ, shape=shape)
     try:
         yield box
     finally:

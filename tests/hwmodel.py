@@ -42,6 +42,7 @@ __all__ = [
     "SysfsBuilder", "vf_address", "SWITCH_ID_CX6DX", "SWITCH_ID_CX6LX", "SWITCH_ID_BF2", "SWITCH_ID_SPARE",
     "cx6dx_switchdev", "cx6lx_legacy", "bf2_nic_mode", "bf2_dpu_mode", "vfs_without_representors",
     "cx7_switchdev", "bf3_nic_mode", "bf2_nic_legacy_fresh", "bf2_arm", "cx6dx_sfs", "cx6dx_vf_lag",
+    "SWITCH_ID_NIC_A", "SWITCH_ID_NIC_B", "sandbox_two_nics",
     "write_attr", "drop_attr", "corrupt_numvfs", "drop_phys_port_name", "dangle_physfn", "dangle_virtfn",
     "vanish", "SCENARIOS",
 ]
@@ -52,6 +53,7 @@ SWITCH_ID_CX6DX = "b8cef60300d5e6f0"
 SWITCH_ID_CX6LX = "0c42a10300a1b2c0"
 SWITCH_ID_BF2 = "b8cef60300e0f1a2"
 SWITCH_ID_SPARE = "0c42a10300c0ffee"
+SWITCH_ID_NIC_A, SWITCH_ID_NIC_B = "b8cef60300aa0001", "b8cef60300bb0002"  # sandbox_two_nics' cards
 
 _ROOT_PORT = (0x8086, 0x2030)  # Intel Sky Lake-E PCIe root port: what a NIC's bus hangs off
 _MLX5_SUBSYSTEM_DEVICE = 0x0016
@@ -271,6 +273,24 @@ def _switchdev_port(b: SysfsBuilder, bdf: str, port: int, uplink: str, switch_id
         b.vf(bdf, i, netdev=f"{vf_netdev}v{i}")
     for i, rep in reps.items():
         b.netdev(bdf, rep, phys_port_name=f"pf{port}vf{i}", phys_switch_id=switch_id)
+
+
+def sandbox_two_nics(root: Path, *, vfs: tuple[int, int] = (1, 1), second_switch: str = SWITCH_ID_NIC_B,
+                     mtu: int = 1500) -> SysfsBuilder:
+    """Two single-port ConnectX-6 Dx cards at 0000:03:00.0 and 0000:04:00.0 whose
+    PFs and representors carry the sandbox's names: enp1s0f0 and enp2s0f0 with
+    ``vfs`` VFs each (``enp1s0f0v0``, representor ``enp1s0f0_0``...), each card
+    its own e-switch unless ``second_switch`` is the first's; ``mtu`` is the uplinks'."""
+    b = SysfsBuilder(root)
+    for card, (uplink, switch_id, nvfs) in enumerate((("enp1s0f0", SWITCH_ID_NIC_A, vfs[0]),
+                                                      ("enp2s0f0", second_switch, vfs[1]))):
+        bdf = f"0000:{card + 3:02x}:00.0"
+        b.pf(bdf, 0x101D, totalvfs=4)
+        b.netdev(bdf, uplink, phys_port_name="p0", phys_switch_id=switch_id, mtu=mtu)
+        for i in range(nvfs):
+            b.vf(bdf, i, netdev=f"{uplink}v{i}")
+            b.netdev(bdf, f"{uplink}_{i}", phys_port_name=f"pf0vf{i}", phys_switch_id=switch_id)
+    return b
 
 
 def cx6dx_switchdev(root: Path) -> SysfsBuilder:

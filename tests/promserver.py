@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 from mvtep.sandbox.node import Sandbox
 from mvtep.sandbox.prometheus import ensure_prometheus
+from tests.conftest import node_env
 
 T = TypeVar("T")
 RULES = Path(__file__).resolve().parent.parent / "deploy" / "prometheus" / "mvtep-rules.yml"
@@ -72,9 +73,7 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 def exporter(box: Sandbox, log: Path, port: int | None = None) -> Iterator[str]:
     """``mvtep exporter`` on ``box``, gathering every second; yields its base URL."""
     port = port or free_port()
-    env = {**os.environ, "OVS_RUNDIR": str(box.rundir)}
-    if box.netns:
-        env["MVTEP_NETNS"] = box.netns
+    env = node_env(box)
     with open(log, "wb") as err:
         proc = subprocess.Popen([sys.executable, "-m", "mvtep", "exporter", "--listen", f"127.0.0.1:{port}",
                                  "--interval", "1"], env=env, stdout=subprocess.DEVNULL, stderr=err)

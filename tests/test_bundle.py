@@ -114,7 +114,6 @@ HOSTILE: dict[str, bytes] = {
     "absolute path": tar_bytes({"/etc/evil": b"x"}),
     "symlink member": tar_bytes({"ovsdb.json": None}),
     "unknown member": tar_bytes({"payload.sh": b"rm -rf /"}),
-    "duplicate member": tar_bytes({"ovsdb.json": b"{}"}) ,
     "future version": tar_bytes({}, manifest={"format": "mvtep-bundle", "version": 99, "bridge": "br-int",
                                               "taken_at": 1.0}),
     "another format": tar_bytes({}, manifest={"format": "sosreport", "version": 1}),

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from mvtep.sandbox.node import Sandbox
+from tests.conftest import node_env
 from tests.snapshots import SAVED
 from tests.test_cli import assert_one_line_error, mvtep
 
@@ -172,10 +173,7 @@ def test_sigterm_to_watch_restores_the_terminal(sandbox: Sandbox) -> None:
     master, slave = pty.openpty()
     termios.tcsetattr(slave, termios.TCSANOW, termios.tcgetattr(slave))
     before = termios.tcgetattr(slave)
-    env = {**os.environ, "OVS_RUNDIR": str(sandbox.rundir), "TERM": "xterm-256color", "COLUMNS": "100",
-           "LINES": "40"}
-    if sandbox.netns:
-        env["MVTEP_NETNS"] = sandbox.netns
+    env = node_env(sandbox, TERM="xterm-256color", COLUMNS="100", LINES="40")
     p = subprocess.Popen([sys.executable, "-m", "mvtep", "watch", "--interval", "0.5"], stdin=slave, stdout=slave,
                          stderr=slave, env=env, start_new_session=True)
     screen = b""

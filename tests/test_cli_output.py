@@ -106,7 +106,7 @@ def test_preflight_reads_the_sandbox_namespace_from_the_environment(sandbox: San
     assert missing == [] and "Traceback" not in p.stderr
     # the same without the variable reads this namespace, which has none of them
     outside = {k: v for k, v in os.environ.items() if k != "MVTEP_NETNS"}
-    p = mvtep("preflight", "--json", "--only", "vteps", env={**outside, "OVS_RUNDIR": str(sandbox.rundir)})
-    doc = json.loads(p.stdout)
+    res = run_cli(["preflight", "--json", "--only", "vteps"], env={**outside, "OVS_RUNDIR": str(sandbox.rundir)})
+    doc = json.loads(res.out)
     assert sorted(f["subject"] for f in doc["findings"] if f["code"] == "vtep-ip-missing") == [
         v.ip for v in sandbox.plan.vteps]

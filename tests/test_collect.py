@@ -14,7 +14,7 @@ import pytest
 from inspector.bundle import BundleInvalid
 from mvtep.sandbox.node import Sandbox
 from tests import hwmodel
-from tests.conftest import run_cli
+from tests.conftest import node_env, run_cli
 
 COMMANDS = [
     ["show"], ["show", "--json"],
@@ -22,13 +22,8 @@ COMMANDS = [
     ["paths"], ["paths", "--json"], ["paths", "--problems"],
     ["preflight"], ["preflight", "--json"],
 ]
-
-
-def env_of(box: Sandbox) -> dict[str, str]:
-    env = {**os.environ, "OVS_RUNDIR": str(box.rundir)}
-    if box.netns:
-        env["MVTEP_NETNS"] = box.netns
-    return env
+FLOWS = [["flows"], ["flows", "--json"], ["flows", "--table", "0"], ["flows", "--in-port", "enp1s0f0_0"],
+         ["flows", "--in-port", "LOCAL"], ["flows", "--cookie", "0x0/0xffffffff00000000"]]
 
 
 # What ovs-vswitchd itself refreshes every few seconds (counters of the GARPs OVN
@@ -58,10 +53,10 @@ def dump(box: Sandbox) -> str:
 
 @pytest.fixture(scope="module")
 def bundle(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> tuple[Sandbox, Path, dict[str, str]]:
-    """The live output of every command, then a bundle collected right after."""
-    env = env_of(sandbox)
+    """The live output of every command (those of FLOWS too), then a bundle collected right after."""
+    env = node_env(sandbox)
     before = dump(sandbox)
-    live = {" ".join(argv): run_cli(argv, env=env).out for argv in COMMANDS}
+    live = {" ".join(argv): run_cli(argv, env=env).out for argv in [*COMMANDS, *FLOWS]}
     path = tmp_path_factory.mktemp("bundle") / "node.tar.gz"
     res = run_cli(["collect", "-o", str(path)], env=env)
     assert res.status == 0, res.err
@@ -89,7 +84,7 @@ def test_the_bundle_holds_every_part(bundle: tuple[Sandbox, Path, dict[str, str]
 def test_a_bundle_without_a_part_says_so(bundle: tuple[Sandbox, Path, dict[str, str]], tmp_path: Path) -> None:
     box, _path, _live = bundle
     saved = tmp_path / "verify.tar.gz"
-    assert run_cli(["verify", "--save", str(saved)], env=env_of(box)).status in (0, 1)
+    assert run_cli(["verify", "--save", str(saved)], env=node_env(box)).status in (0, 1)
     with pytest.raises(BundleInvalid, match="has no sysfs"):
         run_cli(["preflight", "--from", str(saved)])
 
@@ -98,7 +93,7 @@ def test_what_could_not_be_collected_is_said(sandbox: Sandbox, tmp_path: Path) -
     """Without the southbound DB, collect still writes a bundle and names
     what it could not read; the bundle keeps the reason."""
     res = run_cli(["collect", "-o", str(tmp_path / "b.tar.gz"), "--sb", f"unix:{tmp_path}/no-sb.sock"],
-                  env=env_of(sandbox))
+                  env=node_env(sandbox))
     assert res.status == 0 and (tmp_path / "b.tar.gz").exists()
     assert "not collected: southbound: cannot connect to OVSDB" in res.err
     res2 = run_cli(["verify", "--from", str(tmp_path / "b.tar.gz")])
@@ -121,10 +116,6 @@ def test_preflight_on_modelled_hardware(tree: str, tmp_path: Path) -> None:
     assert offline.out == live.out and offline.status == live.status
 
 
-FLOWS = [["flows"], ["flows", "--json"], ["flows", "--table", "0"], ["flows", "--in-port", "enp1s0f0_0"],
-         ["flows", "--in-port", "LOCAL"], ["flows", "--cookie", "0x0/0xffffffff00000000"]]
-
-
 def _timeless(text: str) -> str:
     """Without what changes by itself between two reads of a node: ages, and the
     counters of the flows ovn-controller's own packets (GARPs) go through."""
@@ -134,20 +125,18 @@ def _timeless(text: str) -> str:
 
 
 @pytest.mark.parametrize("argv", FLOWS, ids=" ".join)
-def test_flows_from_prints_what_live_printed(sandbox: Sandbox, tmp_path: Path, argv: list[str]) -> None:
-    env = env_of(sandbox)
-    path = tmp_path / "node.tar.gz"
-    live = run_cli(argv, env=env)
-    assert run_cli(["collect", "-o", str(path)], env=env).status == 0
+def test_flows_from_prints_what_live_printed(bundle: tuple[Sandbox, Path, dict[str, str]], argv: list[str]) -> None:
+    _box, path, lives = bundle
+    live = lives[" ".join(argv)]
     offline = run_cli([*argv, "--from", str(path)], env={k: v for k, v in os.environ.items()
                                                          if k not in ("OVS_RUNDIR", "MVTEP_NETNS")})
-    assert live.out.count("\n") >= (0 if "LOCAL" in argv else 1 if "--in-port" in argv else 10)
-    assert _timeless(offline.out) == _timeless(live.out)
+    assert live.count("\n") >= (0 if "LOCAL" in argv else 1 if "--in-port" in argv else 10)
+    assert _timeless(offline.out) == _timeless(live)
 
 
 def test_flows_from_a_bundle_without_the_table(sandbox: Sandbox, tmp_path: Path) -> None:
     saved = tmp_path / "verify.tar.gz"
-    run_cli(["verify", "--save", str(saved)], env=env_of(sandbox))
+    run_cli(["verify", "--save", str(saved)], env=node_env(sandbox))
     assert run_cli(["flows", "--table", "0", "--from", str(saved)]).out.count("\n") > 10
     with pytest.raises(BundleInvalid, match="holds only the flows of table"):
         run_cli(["flows", "--table", "12", "--from", str(saved)])

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,9 +17,10 @@ from flowprog.dpflows import parse_dump, parse_line
 from flowprog.dpreasons import NODE_CAUSES, REASONS, explain, top_level
 from flowprog.ovslog import OffloadLog, globally_enabled, offload_log
 from mvtep.sandbox.node import Sandbox
-from tests.conftest import fresh_node, run_cli
+from tests.conftest import run_cli
 from tests.test_dpflows import (
-    DPDK, KERNEL_SW, PARTIAL, SIZE, TC_DECAP, TC_ENCAP, _enable_hw_offload, _inject, _pod_to_pod_udp, _wait_flows,
+    DPDK, KERNEL_SW, PARTIAL, TC_DECAP, TC_ENCAP, _enable_hw_offload, _inject, _pod_to_pod_udp, _wait_flows,
+    node25, node26,  # noqa: F401 (fixtures)
 )
 
 REP, OTHER = "enp3s0f0_0", "enp1s0f0_0"
@@ -167,18 +166,6 @@ def test_the_log_says_whether_the_running_process_enabled_offload() -> None:
 
 # -- a real ovs-vswitchd: its flows, its log, dpif/offload/show ------------------------------------
 
-@pytest.fixture
-def ovs35(tmp_path: Path) -> Iterator[Sandbox]:
-    with fresh_node(tmp_path, "25.03", SIZE) as box:  # OVS 3.5
-        yield box
-
-
-@pytest.fixture
-def ovs40(tmp_path: Path) -> Iterator[Sandbox]:
-    with fresh_node(tmp_path, "26.03", SIZE) as box:  # OVS 4.0
-        yield box
-
-
 def _why(box: Sandbox, vf: str) -> dict[str, Any]:
     env = {**os.environ, "OVS_RUNDIR": str(box.rundir)}
     env.pop("MVTEP_NETNS", None)
@@ -191,8 +178,8 @@ def _why(box: Sandbox, vf: str) -> dict[str, Any]:
 
 
 @pytest.mark.sandbox
-def test_ovs_35_offload_off_and_then_enabled_as_its_log_says(ovs35: Sandbox) -> None:
-    node25 = ovs35
+def test_ovs_35_offload_off_and_then_enabled_as_its_log_says(node25: Sandbox) -> None:  # noqa: F811
+    """OVN 25.03's ovs-vswitchd: OVS 3.5."""
     port, packet = _pod_to_pod_udp(node25)
     _inject(node25, port, packet)
     _wait_flows(node25, lambda fs: any(f.in_port == port for f in fs))
@@ -209,8 +196,8 @@ def test_ovs_35_offload_off_and_then_enabled_as_its_log_says(ovs35: Sandbox) -> 
 
 
 @pytest.mark.sandbox
-def test_ovs_40_says_it_runs_with_offload_and_why_flows_are_partial(ovs40: Sandbox) -> None:
-    node26 = ovs40
+def test_ovs_40_says_it_runs_with_offload_and_why_flows_are_partial(node26: Sandbox) -> None:  # noqa: F811
+    """OVN 26.03's ovs-vswitchd: OVS 4.0."""
     port, packet = _pod_to_pod_udp(node26)
     assert _why(node26, port)["flow_offload"] == {"running": False,
                                                   "source": "dpif/offload/show: Globally enabled: false"}

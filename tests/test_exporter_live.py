@@ -6,10 +6,7 @@ loopback port, and Debian's Prometheus scraping both with the rules of
 from __future__ import annotations
 
 import json
-import os
 import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -21,6 +18,7 @@ from mvtep.sandbox import daemons
 from mvtep.sandbox.node import Sandbox
 from tests.conftest import SMALL, fresh_node, run_cli
 from tests.promserver import exporter, free_port, http_get, prometheus, query, wait_for
+from tests.test_cli import mvtep
 
 pytestmark = pytest.mark.sandbox
 BROKEN_VF = "enp2s0f0_0"
@@ -123,17 +121,14 @@ def test_a_port_in_use_is_one_line_and_exit_2(fleet: Fleet) -> None:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        env = {**os.environ, "OVS_RUNDIR": str(fleet.a.rundir)}
-        p = subprocess.run([sys.executable, "-m", "mvtep", "exporter", "--listen", f"127.0.0.1:{port}"], env=env,
-                           capture_output=True, text=True, timeout=60, check=False)
+        p = mvtep("exporter", "--listen", f"127.0.0.1:{port}", env={"OVS_RUNDIR": str(fleet.a.rundir)}, timeout=60)
     assert p.returncode == 2, p.stderr
     assert p.stderr.splitlines()[0] == f"mvtep: error: cannot listen on 127.0.0.1:{port}: the port is in use"
     assert "Traceback" not in p.stderr and len(p.stderr.splitlines()) <= 2
 
 
 def _fleet_error(url: str) -> tuple[int, list[str]]:
-    p = subprocess.run([sys.executable, "-m", "mvtep", "fleet", "--prometheus", url], capture_output=True,
-                       text=True, timeout=60, check=False)
+    p = mvtep("fleet", "--prometheus", url, timeout=60)
     assert "Traceback" not in p.stderr
     return p.returncode, p.stderr.splitlines()
 

@@ -15,20 +15,14 @@ from hw.model import Inventory
 from hw.sysfs import DirSysfs
 from inspector.paths import PathInputs, build_paths
 from mvcore.findings import Finding, Severity
-from tests.hwmodel import SysfsBuilder
+from tests.hwmodel import SWITCH_ID_NIC_A, SWITCH_ID_NIC_B, sandbox_two_nics
 
-SWITCH_A, SWITCH_B = "b8cef60300aa0001", "b8cef60300bb0002"
+SWITCH_A, SWITCH_B = SWITCH_ID_NIC_A, SWITCH_ID_NIC_B
 
 
 def two_nics(root: Path, second_switch: str = SWITCH_B) -> Inventory:
     """enp1s0f0 (VF 0 with representor enp1s0f0_0) and enp2s0f0 (VF 0, enp2s0f0_0), one card each."""
-    b = SysfsBuilder(root)
-    for card, (uplink, switch) in enumerate((("enp1s0f0", SWITCH_A), ("enp2s0f0", second_switch))):
-        bdf = f"0000:{card + 3:02x}:00.0"
-        b.pf(bdf, 0x101D, totalvfs=4)
-        b.netdev(bdf, uplink, phys_port_name="p0", phys_switch_id=switch)
-        b.vf(bdf, 0, netdev=f"{uplink}v0")
-        b.netdev(bdf, f"{uplink}_0", phys_port_name="pf0vf0", phys_switch_id=switch)
+    sandbox_two_nics(root, second_switch=second_switch)
     return discover(DirSysfs(root))
 
 

@@ -28,10 +28,12 @@ def _inputs(**over: object) -> PathInputs:
     return PathInputs(**base)  # type: ignore[arg-type]
 
 
+VTEPS = tuple(Vtep(ip, i, f"enp{i + 1}s0f0", f"vtep{i}", f"vtep{i} (table {6081 + i})")
+              for i, ip in enumerate(("10.0.0.1", "10.0.0.2", "10.0.0.3")))
+
+
 def _snap(paths: tuple[VfPath, ...], taken_at: float = 100.0) -> PathsReport:
-    vteps = tuple(Vtep(ip, i, f"enp{i + 1}s0f0", f"vtep{i}", f"vtep{i} (table {6081 + i})")
-                  for i, ip in enumerate(("10.0.0.1", "10.0.0.2", "10.0.0.3")))
-    return PathsReport(taken_at, "mvtep-node", "3.5.0", "25.03.0", vteps, paths, (), ovs_hw_offload=True)
+    return PathsReport(taken_at, "mvtep-node", "3.5.0", "25.03.0", VTEPS, paths, (), ovs_hw_offload=True)
 
 
 def _text(renderable: object, width: int = 120) -> str:

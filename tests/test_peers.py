@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -28,6 +26,7 @@ from mvcore.endpoints import resolve
 from mvcore.errors import MvtepError, Unavailable
 from tests import fakepeers as fp
 from tests.conftest import fresh_node
+from tests.test_cli import mvtep
 
 CODEC = install(load(os.environ))
 TIMEOUT = 1.0
@@ -99,8 +98,7 @@ def test_a_dump_without_end(serve: Callable[..., fp.Peer], make: Callable[..., o
 def test_flows_command_against_a_bad_switch(serve: Callable[..., fp.Peer], make: Callable[..., object]) -> None:
     peer = serve(make)
     started = time.monotonic()
-    p = subprocess.run([sys.executable, "-m", "mvtep", "--timeout", "1", "--openflow", peer.remote, "flows"],
-                       capture_output=True, text=True, timeout=60, check=False)
+    p = mvtep("--timeout", "1", "--openflow", peer.remote, "flows", timeout=60)
     assert time.monotonic() - started < 15
     assert p.returncode == 2 and p.stderr.startswith("mvtep: error: ") and "Traceback" not in p.stderr
 
@@ -145,8 +143,7 @@ def test_an_endless_ovsdb_monitor_answer(serve: Callable[..., fp.Peer]) -> None:
 def test_show_against_an_endless_ovsdb(serve: Callable[..., fp.Peer]) -> None:
     peer = serve(fp.json_endless_reply)
     started = time.monotonic()
-    p = subprocess.run([sys.executable, "-m", "mvtep", "--timeout", "1", "--db", peer.remote, "show"],
-                       capture_output=True, text=True, timeout=60, check=False)
+    p = mvtep("--timeout", "1", "--db", peer.remote, "show", timeout=60)
     assert time.monotonic() - started < 10
     first = p.stderr.splitlines()[0]
     assert p.returncode == 2 and ("within 1 s" in first or "sent more than 16 MiB" in first), p.stderr

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +13,7 @@ import pytest
 
 from mvtep.sandbox.node import Sandbox
 from tests import hwmodel as testing
+from tests.test_cli import mvtep
 from tests.vtepns import arp_per_vtep, design_doc_vteps, point_table_at, set_sysctls
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")
@@ -23,8 +22,7 @@ MAPPING = "enp3s0f0np0:10.0.0.1,enp3s0f1np1:10.0.0.2"
 
 
 def preflight(*args: str, env: dict[str, str] | None = None) -> tuple[int, dict[str, Any], str]:
-    p = subprocess.run([sys.executable, "-m", "mvtep", "preflight", "--json", *args], capture_output=True, text=True,
-                       env={**os.environ, **(env or {})}, timeout=60, check=False)
+    p = mvtep("preflight", "--json", *args, env=env, timeout=60)
     return p.returncode, json.loads(p.stdout) if p.stdout.strip() else {}, p.stderr
 
 

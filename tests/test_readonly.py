@@ -13,14 +13,13 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from mvtep.sandbox.node import Sandbox
-from tests.conftest import fresh_node
-from tests.test_apply import SPEC
+from tests.conftest import node_env
+from tests.test_apply import SPEC, node  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.skipif(shutil.which("ip") is None, reason="needs ip(8)")]
 
@@ -49,16 +48,8 @@ def state(box: Sandbox) -> dict[str, object]:
     return found
 
 
-@pytest.fixture
-def node(tmp_path: Path) -> Iterator[Sandbox]:
-    with fresh_node(tmp_path) as box:
-        yield box
-
-
-def test_inspection_changes_nothing(node: Sandbox, tmp_path: Path) -> None:
-    env = {**os.environ, "OVS_RUNDIR": str(node.rundir), "NO_COLOR": "1"}
-    if node.netns:
-        env["MVTEP_NETNS"] = node.netns
+def test_inspection_changes_nothing(node: Sandbox, tmp_path: Path) -> None:  # noqa: F811
+    env = node_env(node, NO_COLOR="1")
     spec = tmp_path / "node.toml"
     spec.write_text(SPEC)
     time.sleep(2)  # let ovn-controller settle after start-up

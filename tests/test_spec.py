@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -16,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flowprog.spec import MAX_SPEC_BYTES, MAX_VTEPS, SpecError, load_spec, parse_spec
+from tests.test_cli import mvtep
 
 VTEP = """\
 [[vtep]]
@@ -122,8 +121,7 @@ def test_a_spec_of_68k_vteps_is_refused_at_once(tmp_path: Path) -> None:
 
 def test_plan_of_dev_zero_is_one_line_at_once() -> None:
     started = time.monotonic()
-    p = subprocess.run([sys.executable, "-m", "mvtep", "plan", "/dev/zero"], capture_output=True, text=True,
-                       timeout=30, check=False, env={**os.environ, "OVS_RUNDIR": "/nonexistent"})
+    p = mvtep("plan", "/dev/zero", env={"OVS_RUNDIR": "/nonexistent"}, timeout=30)
     assert time.monotonic() - started < 10
     assert p.returncode == 2 and p.stderr.splitlines()[0] == "mvtep: error: /dev/zero is not a regular file"
     assert "Traceback" not in p.stderr

@@ -6,13 +6,10 @@ would be."""
 
 from __future__ import annotations
 
-import inspect
 import io
 import json
 import os
 import re
-import subprocess
-import sys
 import tarfile
 import time
 from collections.abc import Callable, Iterator
@@ -22,39 +19,25 @@ from typing import Any
 import pytest
 
 from mvtep.sandbox import daemons
-from mvtep.sandbox.node import Sandbox, down, up
-from mvtep.sandbox.releases import RELEASES
-from tests.conftest import SMALL, fresh_node, run_cli
+from mvtep.sandbox.node import Sandbox, down
+from mvtep.sandbox.topology import Shape
+from tests.conftest import fresh_node, run_cli
+from tests.test_cli import mvtep
+from tests.test_verify_releases import EXPECTED, start
 
 pytestmark = pytest.mark.sandbox
 
-OVN_BUILDS = Path("/work/shared/ovn-builds")
 SOURCE_BUILDS = ("24.03.9", "24.09.2")  # OVN releases Debian does not ship: built from source
 # The VTEP a VIF without encap-ip leaves from once ovn-encap-ip-default is 10.0.0.3 (facts.md):
 # 24.03.x ignores the default (id 0 = the smallest IP); 24.09.0-.2 give the VIF the default's
 # sorted index; from 24.09.3 and 25.03 the default is swapped into id 0.
-DEFAULT_VTEP = {"24.03.9": "10.0.0.1", "24.09.2": "10.0.0.3", "25.03": "10.0.0.3", "26.03": "10.0.0.3"}
-
-
-def _up_release(tmp: Path, release: str) -> Sandbox:
-    """A node of ``release``: a Debian one, or a source build once the sandbox can run one."""
-    if release in RELEASES:
-        return up(tmp / "run", release, SMALL, os.environ)
-    params = inspect.signature(up).parameters
-    option = next((p for p in ("ovn_root", "root") if p in params), None)
-    if option is None:
-        pytest.skip(f"OVN {release} is a source build; the sandbox runs one only with --ovn-root (#11)")
-    root = tmp / "root"
-    root.mkdir()
-    with tarfile.open(OVN_BUILDS / f"ovn-{release}.tar.xz") as tar:
-        tar.extractall(root, filter="tar")
-    return up(tmp / "run", release, SMALL, os.environ, **{option: root})  # type: ignore[arg-type]
+DEFAULT_VTEP = {release: want["unset"][1] for release, want in EXPECTED.items()}
 
 
 @pytest.fixture(params=["25.03", "26.03", *SOURCE_BUILDS])
 def node(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Sandbox]:
     """A fresh node per test, of every release with per-port VTEPs."""
-    box = _up_release(tmp_path, request.param)
+    box = start(tmp_path, request.param, Shape())  # skips a source build that is not there
     try:
         yield box
     finally:
@@ -386,8 +369,7 @@ def test_native_tunnels_without_a_route_are_not_sent(debian_node: Sandbox) -> No
 
 def _one_line_error(box: Sandbox, *args: str, env: dict[str, str] | None = None) -> str:
     """mvtep run as a program: the error boundary prints one line (and a hint), exit 2."""
-    p = subprocess.run([sys.executable, "-m", "mvtep", *args], capture_output=True, text=True,
-                       env=env or env_of(box), timeout=120)
+    p = mvtep(*args, env=env or {"OVS_RUNDIR": str(box.rundir)})
     lines = p.stderr.strip().splitlines()
     assert p.returncode == 2 and p.stdout == "" and len(lines) <= 2, p.stderr
     assert lines[0].startswith("mvtep: error: ") and (len(lines) == 1 or lines[1].startswith("hint: ")), p.stderr
@@ -410,7 +392,7 @@ def test_bad_input(debian_node: Sandbox, tmp_path: Path) -> None:
     bare.mkdir()
     for sock in ("db.sock", "br-int.mgmt"):
         (bare / sock).symlink_to(box.rundir / sock)
-    env = {**os.environ, "OVS_RUNDIR": str(bare)}
+    env = {"OVS_RUNDIR": str(bare)}
     for argv in (["trace", vf, "remote-0-pod-0"], ["verify", "--trace"]):
         assert "ovs-vswitchd is not running" in _one_line_error(box, *argv, env=env)
 

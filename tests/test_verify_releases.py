@@ -12,8 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,8 @@ import pytest
 from mvtep.sandbox import daemons
 from mvtep.sandbox.node import Sandbox, down, up
 from mvtep.sandbox.topology import Shape
-from tests.conftest import SMALL, run_cli
+from tests.conftest import SMALL, node_env, run_cli
+from tests.test_verify import _flows, _tunnels, eventually, path_of, verify
 
 pytestmark = pytest.mark.sandbox
 
@@ -68,26 +68,8 @@ def node(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, 
         down(box.rundir)
 
 
-def verify(box: Sandbox, *args: str) -> tuple[int, dict[str, Any]]:
-    res = run_cli(["verify", "--json", *args], env={**os.environ, "OVS_RUNDIR": str(box.rundir)})
-    return int(res.status), json.loads(res.out)
-
-
-def eventually(box: Sandbox, check: Callable[[dict[str, Any]], bool]) -> tuple[int, dict[str, Any]]:
-    deadline = time.monotonic() + 15
-    while True:
-        status, doc = verify(box)
-        if check(doc) or time.monotonic() > deadline:
-            return status, doc
-        time.sleep(0.2)
-
-
 def errors(doc: dict[str, Any]) -> list[tuple[str, str | None]]:
     return [(f["code"], f["interface"] or f["subject"]) for f in doc["findings"] if f["severity"] == "error"]
-
-
-def path_of(doc: dict[str, Any], interface: str) -> dict[str, Any]:
-    return next(p for p in doc["paths"] if p["interface"] == interface)
 
 
 def test_a_correct_node_numbered_as_its_release_numbers(node: tuple[str, Sandbox]) -> None:
@@ -113,23 +95,11 @@ def test_a_correct_node_numbered_as_its_release_numbers(node: tuple[str, Sandbox
     assert errors(doc) == [("encap-ip-unknown", vf.representor)]
 
 
-def _flows(box: Sandbox, spec: str) -> list[str]:
-    out = box.tools.run("ovs-ofctl", ["--no-names", "--no-stats", "-O", "OpenFlow15", "dump-flows", "br-int", spec],
-                        box.env)
-    return [line.strip() for line in out.splitlines() if "actions=" in line]
-
-
 def _rewrite(box: Sandbox, flow: str, old: str, new: str) -> None:
     match, actions = flow.split(" actions=")
     assert old in actions, flow
     box.tools.run("ovs-ofctl", ["-O", "OpenFlow15", "mod-flows", "--strict", "br-int",
                                 f"{match} actions={actions.replace(old, new)}"], box.env)
-
-
-def _tunnels(box: Sandbox) -> dict[tuple[str, str], int]:
-    rows = json.loads(box.tools.run("ovs-vsctl", ["--format=json", "--columns=ofport,options", "find", "Interface",
-                                                  "type=geneve"], box.env))
-    return {(dict(o[1])["local_ip"], dict(o[1])["remote_ip"]): port for port, o in rows["data"]}
 
 
 def test_a_flow_fault_is_found_on_every_release(node: tuple[str, Sandbox]) -> None:
@@ -170,7 +140,6 @@ def test_23_03_says_why_and_breaks_every_path(tmp_path: Path) -> None:
     so once, and paths marks every VF broken with that reason."""
     box = start(tmp_path, "23.03", Shape())
     try:
-        env = {**os.environ, "OVS_RUNDIR": str(box.rundir)}
         status, doc = verify(box)
         (f,) = [f for f in doc["findings"] if f["code"] == "multi-vtep-unsupported"]
         assert status == 1 and doc["per_vtep"] is False
@@ -180,8 +149,7 @@ def test_23_03_says_why_and_breaks_every_path(tmp_path: Path) -> None:
             "ovs-vsctl", ["--format=json", "--columns=ofport,options", "find", "Interface", "type=geneve"],
             box.env))["data"]}
         assert len(locals_) == 1 and None not in locals_
-        if box.netns:
-            env["MVTEP_NETNS"] = box.netns
+        env = node_env(box)
         paths = json.loads(run_cli(["paths", "--json"], env=env).out)
         assert {p["verdict"] for p in paths["paths"]} == {"broken"}
         assert all("selects no VTEP per port" in p["reason"] for p in paths["paths"])

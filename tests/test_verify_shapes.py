@@ -13,8 +13,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +23,10 @@ from flowprog.node_verify import verify_snapshot
 from inspector.bundle import read_bundle
 from mvcore.reading import Reading
 from mvtep.sandbox import daemons
-from mvtep.sandbox.node import Sandbox, down, up
+from mvtep.sandbox.node import Sandbox
 from mvtep.sandbox.topology import Shape
-from tests.conftest import SMALL, run_cli
-from tests.hwmodel import SysfsBuilder
+from tests.conftest import fresh_node, node_env, run_cli
+from tests.hwmodel import sandbox_two_nics
 from tests.snapshots import DECODER
 from tests.test_apply import mvtep as apply_spec
 from tests.test_apply import ns
@@ -37,24 +36,8 @@ __all__ = ["ns"]  # the namespace fixture of the apply tests, with its VTEP inte
 pytestmark = pytest.mark.sandbox
 
 
-@contextmanager
-def shaped(tmp: Path, shape: Shape, release: str = "25.03") -> Iterator[Sandbox]:
-    box = up(tmp / "run", release, SMALL, os.environ, shape=shape)
-    try:
-        yield box
-    finally:
-        down(box.rundir)
-
-
-def env_of(box: Sandbox, **more: str) -> dict[str, str]:
-    env = {**os.environ, "OVS_RUNDIR": str(box.rundir), **more}
-    if box.netns:
-        env["MVTEP_NETNS"] = box.netns
-    return env
-
-
 def cli(box: Sandbox, *argv: str, **env: str) -> tuple[int, dict[str, Any]]:
-    res = run_cli([*argv, "--json"], env=env_of(box, **env))
+    res = run_cli([*argv, "--json"], env=node_env(box, **env))
     return int(res.status), json.loads(res.out)
 
 
@@ -86,7 +69,7 @@ def vsctl(box: Sandbox, *args: str) -> str:
 def test_interconnect_mode(tmp_path: Path) -> None:
     """Remote pods are "remote" ports northd binds to remote-zone chassis,
     with no Port_Binding.encap: said once, not per port."""
-    with shaped(tmp_path, Shape(interconnect=True)) as box:
+    with fresh_node(tmp_path, shape=Shape(interconnect=True)) as box:
         status, doc = verify(box)
         assert status == 0 and codes(doc, "info").count("interconnect-mode") == 1
         assert "remote-encap-unset" not in codes(doc) and doc["remote_output_table"] is not None
@@ -94,7 +77,7 @@ def test_interconnect_mode(tmp_path: Path) -> None:
 
 
 def test_remote_ports_without_their_encap(tmp_path: Path) -> None:
-    with shaped(tmp_path, Shape(remote_encap_unset=True)) as box:
+    with fresh_node(tmp_path, shape=Shape(remote_encap_unset=True)) as box:
         status, doc = verify(box)
         found = [f for f in doc["findings"] if f["code"] == "remote-encap-unset"]
         # remote-1 has two VTEPs, so its ports' VTEP is arbitrary; remote-0 has one
@@ -102,7 +85,7 @@ def test_remote_ports_without_their_encap(tmp_path: Path) -> None:
 
 
 def test_an_additional_chassis_and_a_live_migration(tmp_path: Path) -> None:
-    with shaped(tmp_path, Shape(additional_chassis=True, activation_strategy=True)) as box:
+    with fresh_node(tmp_path, shape=Shape(additional_chassis=True, activation_strategy=True)) as box:
         flows = box.tools.run("ovs-ofctl", ["-O", "OpenFlow15", "dump-flows", "br-int"], box.env)
         assert any(len(re.findall(r"output:\d+", f)) == 2 for f in flows.splitlines() if "reg15=" in f)
         vf = box.plan.vfs[1]
@@ -114,7 +97,7 @@ def test_an_additional_chassis_and_a_live_migration(tmp_path: Path) -> None:
 
 
 def test_ipv6_vteps_port_and_flow_based(tmp_path: Path) -> None:
-    with shaped(tmp_path, Shape(ipv6=True, evpn=True), release="26.03") as box:
+    with fresh_node(tmp_path, "26.03", shape=Shape(ipv6=True, evpn=True)) as box:
         status, doc = verify(box)
         assert status == 0 and codes(doc, "error") == []
         assert doc["encap_ips"] == {"0": "fd00::1", "1": "fd00::2", "2": "fd00::3"}
@@ -133,7 +116,7 @@ def test_ipv6_vteps_port_and_flow_based(tmp_path: Path) -> None:
 def test_a_tunnel_port_that_cannot_be_created(tmp_path: Path) -> None:
     """OVN falls back to another tunnel to that chassis; verify says the
     tunnel is missing, not that the flows are stale."""
-    with shaped(tmp_path, Shape(failed_tunnel=True)) as box:
+    with fresh_node(tmp_path, shape=Shape(failed_tunnel=True)) as box:
         status, doc = verify(box)
         assert status == 1
         mismatch = [f for f in doc["findings"] if f["code"] in ("tunnel-remote-ip-mismatch",
@@ -147,7 +130,7 @@ def test_a_tunnel_port_that_cannot_be_created(tmp_path: Path) -> None:
 def test_a_spaced_encap_list(tmp_path: Path) -> None:
     """OVN keeps " 10.0.0.2" as it is: it sorts first, becomes id 0, and the
     VIFs whose encap-ip is 10.0.0.2 match no encap (id 0 all the same)."""
-    with shaped(tmp_path, Shape()) as box:
+    with fresh_node(tmp_path, shape=Shape()) as box:
         vsctl(box, "set", "Open_vSwitch", ".", 'external_ids:ovn-encap-ip="10.0.0.1, 10.0.0.2,10.0.0.3"')
         status, doc = eventually(box, lambda d: d["encap_ips"].get("0") == " 10.0.0.2")
         bad = [f for f in doc["findings"] if f["code"] == "encap-ip-list-invalid"]
@@ -162,7 +145,7 @@ def test_a_spaced_encap_list(tmp_path: Path) -> None:
 def test_the_override_file_names_the_chassis(tmp_path: Path) -> None:
     """ovn-controller takes its chassis name from system-id-override before
     external_ids:system-id, and then reads the keys of that chassis."""
-    with shaped(tmp_path, Shape()) as box:
+    with fresh_node(tmp_path, shape=Shape()) as box:
         assert daemons.stop(box.rundir, "ovn-controller")
         (box.rundir / "system-id-override").write_text("node-b\n")  # OVN_SYSCONFDIR is the run directory
         vsctl(box, "set", "Open_vSwitch", ".", 'external_ids:ovn-encap-ip-node-b="10.0.0.1,10.0.0.2,10.0.0.3"',
@@ -183,13 +166,12 @@ def test_the_override_file_names_the_chassis(tmp_path: Path) -> None:
         assert codes(blind, "error")  # ...read as the wrong chassis give false errors
 
 
-def test_flows_mvtep_cannot_decode_are_not_blamed_on_ovn(tmp_path: Path) -> None:
+def test_flows_mvtep_cannot_decode_are_not_blamed_on_ovn(sandbox: Sandbox, tmp_path: Path) -> None:
     """A bundle whose flows do not decode (here: OpenFlow 1.5 bodies labelled
     1.3, as a hostile or damaged file can claim): no VIF is called
     unprogrammed and no tunnel missing; the count per table is said."""
-    with shaped(tmp_path, Shape()) as box:
-        path = tmp_path / "b.tar.gz"
-        assert run_cli(["collect", "-o", str(path)], env=env_of(box)).status == 0
+    path = tmp_path / "b.tar.gz"
+    assert run_cli(["collect", "-o", str(path)], env=node_env(sandbox)).status == 0  # collecting only reads
     snap = read_bundle(path)
     assert snap.openflow.value is not None and snap.openflow.value.version == 6
     bad = dataclasses.replace(snap, openflow=Reading.of(dataclasses.replace(snap.openflow.value, version=4)))
@@ -200,26 +182,11 @@ def test_flows_mvtep_cannot_decode_are_not_blamed_on_ovn(tmp_path: Path) -> None
     assert "table 0" in f.message or "flow-stats reply" in f.message
 
 
-def _two_nics(root: Path) -> None:
-    """Two single-port ConnectX-6 Dx cards whose PFs and representors carry
-    the sandbox's names: enp1s0f0 (VFs 0, 1) and enp2s0f0 (VF 0), each card
-    its own e-switch."""
-    b = SysfsBuilder(root)
-    for card, (uplink, switch_id, reps) in enumerate((("enp1s0f0", "b8cef60300aa0001", 2),
-                                                      ("enp2s0f0", "b8cef60300bb0002", 1))):
-        bdf = f"0000:{card + 3:02x}:00.0"
-        b.pf(bdf, 0x101D, totalvfs=4)
-        b.netdev(bdf, uplink, phys_port_name="p0", phys_switch_id=switch_id, mtu=9000)
-        for i in range(reps):
-            b.vf(bdf, i, netdev=f"{uplink}v{i}")
-            b.netdev(bdf, f"{uplink}_{i}", phys_port_name=f"pf0vf{i}", phys_switch_id=switch_id)
-
-
 @pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox's VTEP underlay needs root")
 def test_a_vf_tunnelling_from_the_other_nics_vtep(tmp_path: Path) -> None:
     root = tmp_path / "root"
-    _two_nics(root)
-    with shaped(tmp_path, Shape()) as box:
+    sandbox_two_nics(root, vfs=(2, 1), mtu=9000)  # enp1s0f0 (VFs 0, 1) and enp2s0f0 (VF 0), each its own e-switch
+    with fresh_node(tmp_path, shape=Shape()) as box:
         vf = box.plan.vfs[0]  # enp1s0f0_0, a VF of enp1s0f0
         vsctl(box, "set", "Interface", vf.representor, "external_ids:encap-ip=10.0.0.2")  # enp2s0f0's VTEP
         eventually(box, lambda d: path_of(d, vf.representor)["vtep_ip"] == "10.0.0.2")
@@ -241,7 +208,7 @@ def test_apply_writes_what_ovn_reads(tmp_path: Path, ns: str) -> None:
     """A spaced ovn-encap-ip is not the spec's list: apply repairs it.  With a
     chassis-specific ovn-encap-ip-<chassis>, that is the key apply writes,
     the one OVN reads; verify then agrees."""
-    with shaped(tmp_path, Shape()) as box:
+    with fresh_node(tmp_path, shape=Shape()) as box:
         vsctl(box, "set", "Open_vSwitch", ".", 'external_ids:ovn-encap-ip="10.0.0.1, 10.0.0.2,10.0.0.3"')
         status, out, err = apply_spec(box, ns, "apply", "--yes", tmp=tmp_path)
         assert status == 0 and "ovn-encap-ip" in out, err

@@ -11,21 +11,13 @@ import io
 import pytest
 from rich.console import Console
 
-from inspector.paths import PathsReport, VfPath, Vtep, build_paths
+from inspector.paths import PathsReport, VfPath, build_paths
 from inspector.paths_view import ViewState, frame, render, select, unknown_filter
 from inspector.watch import key_bar, keys_of
-from tests.test_paths_view import _inputs
-
-VTEPS = tuple(Vtep(ip, i, f"enp{i + 1}s0f0", f"vtep{i}", f"vtep{i} (table {6081 + i})")
-              for i, ip in enumerate(("10.0.0.1", "10.0.0.2", "10.0.0.3")))
-
+from tests.test_paths_view import VTEPS, _inputs, _snap
 
 def report(paths: tuple[VfPath, ...], **over: object) -> PathsReport:
-    base: dict[str, object] = dict(taken_at=100.0, chassis="mvtep-node", ovs_version="3.5.0",
-                                   ovn_version="25.03.0", vteps=VTEPS, paths=paths, findings=(),
-                                   ovs_hw_offload=True)
-    base.update(over)
-    return PathsReport(**base)  # type: ignore[arg-type]
+    return dataclasses.replace(_snap(paths), **over)  # type: ignore[arg-type]
 
 
 def seed() -> PathsReport:

@@ -16,7 +16,7 @@ import pytest
 from mvtep.sandbox import daemons
 from mvtep.sandbox.node import Sandbox
 from mvtep.sandbox.topology import Size
-from tests.conftest import fresh_node
+from tests.conftest import fresh_node, node_env
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")]
 
@@ -57,16 +57,13 @@ class Screen:
 
 @pytest.fixture
 def node(tmp_path: Path) -> Iterator[Sandbox]:
-    with fresh_node(tmp_path) as box:
+    with fresh_node(tmp_path) as box:  # the README's node: 6 VFs, the last without a VTEP
         yield box
 
 
 @pytest.fixture
 def screen(node: Sandbox, tmp_path: Path) -> Iterator[Screen]:
-    env = {**os.environ, "OVS_RUNDIR": str(node.rundir), "TERM": "xterm-256color"}
-    if node.netns:
-        env["MVTEP_NETNS"] = node.netns
-    s = Screen(tmp_path, [sys.executable, "-m", "mvtep", "watch", "--interval", str(INTERVAL)], env)
+    s = Screen(tmp_path, [sys.executable, "-m", "mvtep", "watch", "--interval", str(INTERVAL)], _watch_env(node))
     try:
         yield s
     finally:
@@ -137,10 +134,7 @@ def test_once_without_a_terminal(node: Sandbox) -> None:
 
 
 def _watch_env(node: Sandbox) -> dict[str, str]:
-    env = {**os.environ, "OVS_RUNDIR": str(node.rundir), "TERM": "xterm-256color"}
-    if node.netns:
-        env["MVTEP_NETNS"] = node.netns
-    return env
+    return node_env(node, TERM="xterm-256color")
 
 
 def _rows(text: str, node: Sandbox) -> list[str]:
@@ -149,23 +143,17 @@ def _rows(text: str, node: Sandbox) -> list[str]:
     return [line.split(" ")[0] for line in text.splitlines() if line.split(" ")[0] in names]
 
 
-@pytest.fixture
-def seed_node(tmp_path: Path) -> Iterator[Sandbox]:
-    with fresh_node(tmp_path) as box:  # the README's node: 6 VFs, the last without a VTEP
-        yield box
-
-
 @pytest.mark.parametrize("width,height", [(80, 24), (70, 20)])
-def test_the_seed_node_fits_small_terminals(seed_node: Sandbox, tmp_path: Path, width: int, height: int) -> None:
-    s = Screen(tmp_path, [sys.executable, "-m", "mvtep", "watch", "--interval", str(INTERVAL)], _watch_env(seed_node),
+def test_the_seed_node_fits_small_terminals(node: Sandbox, tmp_path: Path, width: int, height: int) -> None:
+    s = Screen(tmp_path, [sys.executable, "-m", "mvtep", "watch", "--interval", str(INTERVAL)], _watch_env(node),
                width, height)
     try:
-        text = s.wait_for(lambda t: len(_rows(t, seed_node)) == len(seed_node.plan.vfs) and "q quit" in t)
+        text = s.wait_for(lambda t: len(_rows(t, node)) == len(node.plan.vfs) and "q quit" in t)
     finally:
         s.close()
     lines = text.rstrip("\n").split("\n")
     assert len(lines) <= height and max(map(len, lines)) <= width
-    assert sorted(_rows(text, seed_node)) == sorted(vf.representor for vf in seed_node.plan.vfs), text
+    assert sorted(_rows(text, node)) == sorted(vf.representor for vf in node.plan.vfs), text
     assert "encap-ip-unset" in text  # the finding of the VF without a VTEP, on screen with it
     bar = [line for line in lines if "q quit" in line]
     assert len(bar) == 1 and "p problems:" in bar[0] and "s sort:" in bar[0] and "PgUp" in bar[0], text
