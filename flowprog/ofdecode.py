@@ -122,14 +122,8 @@ def _entry(version: int, body: bytes) -> FlowEntry:
     _type, match_len = _MATCH_HDR.unpack_from(body, _H15.size)
     if match_len < 4:
         raise DecodeError(f"bad match length {match_len}", offset=_H15.size)
-    at = _H15.size + _pad8(match_len)
-    if at + 56 <= len(body):
-        (length, h_dur, dur, h_idle, idle_ns, h_pkt, packets, h_byte, nbytes) = _OXS_USUAL.unpack_from(body, at)
-        if (length, h_dur, h_idle, h_pkt, h_byte) == _OXS_HEADERS:
-            return FlowEntry(version, table, prio, cookie, packets, nbytes, (dur >> 32) + (dur & 0xFFFFFFFF) / 1e9,
-                             idle, hard, flags, importance, body, dur >> 32, dur & 0xFFFFFFFF, idle_ns >> 32,
-                             match_len, at + 56)
-    sec, nsec, packets, nbytes, idle_age, inst_at = _counters15(body, at, len(body))
+    # (The usual OXS stats never reach here: entries() reads those itself.)
+    sec, nsec, packets, nbytes, idle_age, inst_at = _counters15(body, _H15.size + _pad8(match_len), len(body))
     return FlowEntry(version, table, prio, cookie, packets, nbytes, sec + nsec / 1e9, idle, hard, flags, importance,
                      body, sec, nsec, idle_age, match_len, inst_at)
 
