@@ -26,14 +26,13 @@ import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
-from flowprog.dpflows import DpFlow
+from flowprog.dpflows import DpFlow, match_text
 
 __all__ = ["DirectionFlows", "VfFlows", "attribute", "outputs", "recirc_id", "recircs", "match_of"]
 
 _TOKENS = re.compile(r"[(),]")
 _RECIRC_ID = re.compile(r"(?:^|,)recirc_id\((0x[0-9a-fA-F]+|\d+)\)")
 _RECIRC = re.compile(r"(?:^|[(,])recirc\((0x[0-9a-fA-F]+|\d+)\)")
-_STATS = ", packets:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,12 +82,9 @@ _NONE = VfFlows()  # what a VF without datapath flows shares
 
 
 def match_of(flow: DpFlow) -> str:
-    """The flow's match, as printed (without the ufid)."""
-    text = flow.raw
-    if text.startswith("ufid:"):
-        text = text.split(", ", 1)[1] if ", " in text else ""
-    cut = text.find(_STATS)
-    return text[:cut] if cut >= 0 else text
+    """The flow's match, as printed (without the ufid): the one parse_line
+    kept, else (a flow made otherwise) read from its line."""
+    return flow.match or match_text(flow.raw)
 
 
 def recirc_id(flow: DpFlow) -> int:

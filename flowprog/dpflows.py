@@ -35,9 +35,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-__all__ = ["DpFlow", "PortOffload", "UNKNOWN_PORT", "parse_dump", "parse_line", "summarize"]
+__all__ = ["DpFlow", "PortOffload", "UNKNOWN_PORT", "parse_dump", "parse_line", "summarize", "match_text"]
 
 UNKNOWN_PORT = "?"  # the summary key of flows whose match has no in_port(...)
 
@@ -74,6 +74,9 @@ class DpFlow:
     datapath: str | None  # "system@ovs-system"; None when the text has no datapath header
     pmd: int | None  # CPU core of the PMD thread holding the flow; None for the main thread or no header
     raw: str
+    # match_text(raw), made once by parse_line: the attribution reads it per flow per refresh.
+    # (Derived from raw, so it neither compares nor shows.)
+    match: str = field(default="", compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +126,17 @@ def parse_line(line: str, *, datapath: str | None = None, pmd: int | None = None
         datapath=datapath,
         pmd=pmd,
         raw=text,
+        match=match_text(text),
     )
+
+
+def match_text(raw: str) -> str:
+    """A flow line's match, as printed (without the ufid): what precedes its stats."""
+    text = raw
+    if text.startswith("ufid:"):
+        text = text.split(", ", 1)[1] if ", " in text else ""
+    cut = text.find(", packets:")
+    return text[:cut] if cut >= 0 else text
 
 
 def _fields(text: str) -> dict[str, str]:

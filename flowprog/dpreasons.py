@@ -45,6 +45,7 @@ from dataclasses import dataclass
 from flowprog.dpattrib import match_of
 from flowprog.dpflows import DpFlow
 from flowprog.ovslog import OffloadLog
+from flowprog.traceparse import split_top
 
 __all__ = ["Reason", "REASONS", "FlowWhy", "explain", "NODE_CAUSES", "top_level"]
 
@@ -115,17 +116,7 @@ class FlowWhy:
 
 def top_level(actions: str) -> tuple[str, ...]:
     """The actions at the outer level: ``"ct(zone=4,nat),recirc(0x1)"`` -> ``("ct(zone=4,nat)", "recirc(0x1)")``."""
-    out, depth, start = [], 0, 0
-    for i, c in enumerate(actions):
-        if c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-        elif c == "," and depth == 0:
-            out.append(actions[start:i])
-            start = i + 1
-    out.append(actions[start:])
-    return tuple(a.strip() for a in out if a.strip())
+    return tuple(split_top(actions))
 
 
 def _has(actions: tuple[str, ...], name: str) -> bool:

@@ -170,8 +170,14 @@ def verify_flows(dump: FlowDump, decoder: Decoder, tunnel_ports: Iterable[int]) 
         tables = set(dump.tables) - {0}
     else:
         ports = list(tunnel_ports)
+        # Each flow's outputs read once, not once per port asked (and again for the first table).
+        asked = set(ports)
+        by_port: dict[int, list[Flow]] = {}
+        for f in decoded:
+            for port in asked.intersection(f.outputs()):
+                by_port.setdefault(port, []).append(f)
         tables = set(pick_tables(ports, lambda port, table: [
-            f for f in decoded if (table is None or f.table == table) and port in f.outputs()],
+            f for f in by_port.get(port, ()) if table is None or f.table == table],
             first_table(table0, ports)))
     found = any(is_unicast_remote_output(f) for f in decoded if f.table in tables)
     remote = tuple(f for f in decoded if f.table in tables)

@@ -10,7 +10,7 @@ from flowprog.ovnrelease import OvnRelease, release_of
 from flowprog.sbstate import SbState
 from flowprog.verify import VerifyResult, verify
 from mvcore.errors import Unavailable
-from mvcore.ovsdb_rows import OvsState
+from mvcore.ovsdb_rows import OvsState, SbRows
 from mvcore.snapshot import NodeSnapshot
 
 __all__ = ["node_of", "sb_of", "release_of_snapshot", "snapshot_flows", "verify_snapshot"]
@@ -31,8 +31,18 @@ def node_of(snap: NodeSnapshot) -> NodeConfig:
     return _last[0][3]
 
 
+_last_sb: list[tuple[SbRows, SbState]] = []  # as with _last: a refresh may hand back the same rows
+
+
 def sb_of(snap: NodeSnapshot) -> SbState | None:
-    return SbState.from_rows(snap.southbound.value) if snap.southbound.value is not None else None
+    """The southbound state, when the snapshot read it.  (The same rows again
+    give the same state without rebuilding it.)"""
+    rows = snap.southbound.value
+    if rows is None:
+        return None
+    if not _last_sb or _last_sb[0][0] is not rows:
+        _last_sb[:] = [(rows, SbState.from_rows(rows))]
+    return _last_sb[0][1]
 
 
 def release_of_snapshot(snap: NodeSnapshot, node: NodeConfig, sb: SbState | None) -> OvnRelease:

@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from flowprog.traceparse import split_top
+from flowprog.traceparse import call_parts, split_top
 
 __all__ = ["GeneveOption", "TunnelSend", "tunnel_sends", "outputs"]
 
@@ -54,18 +54,11 @@ class TunnelSend:
     text: str  # the datapath action(s) it came from
 
 
-def _call(text: str) -> tuple[str, str] | None:
-    if text.endswith(")") and "(" in text:
-        name, _, rest = text.partition("(")
-        return name, rest[:-1]
-    return None
-
-
 def _attrs(text: str) -> dict[str, str]:
     """``a=1,b(x),c`` -> {"a": "1", "b": "x", "c": ""}."""
     out = {}
     for item in split_top(text):
-        call = _call(item)
+        call = call_parts(item)
         if call is not None and "=" not in item.split("(", 1)[0]:
             out[call[0]] = call[1]
         else:
@@ -117,7 +110,7 @@ def _walk(items: list[str], tunnel: TunnelSend | None, out: list[TunnelSend]) ->
                 out.append(TunnelSend(tunnel.src, tunnel.dst, tunnel.tun_id, tunnel.geneve, int(item),
                                       f"{tunnel.text},{item}"))
             continue
-        call = _call(item)
+        call = call_parts(item)
         if call is None:
             continue
         name, args = call
@@ -129,7 +122,7 @@ def _walk(items: list[str], tunnel: TunnelSend | None, out: list[TunnelSend]) ->
             _walk(split_top(args), tunnel, out)
         elif name == "check_pkt_len":
             for branch in split_top(args):
-                inner = _call(branch)
+                inner = call_parts(branch)
                 if inner is not None and inner[0] in ("gt", "le"):
                     _walk(split_top(inner[1]), tunnel, out)
 

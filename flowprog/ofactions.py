@@ -19,7 +19,7 @@ from typing import Any
 from flowprog.flows import Action
 from flowprog.mfields import ETH, IPV4, IPV6, MField, by_codec
 from flowprog.ofcodec import call
-from flowprog.ofvalues import hex_text, ip_text, ipv6_text, mf_format, port_from_ofp11, port_text
+from flowprog.ofvalues import eth_text, hex_text, ip_text, ipv6_text, mf_format, port_from_ofp11, port_text
 
 __all__ = ["convert", "convert_one", "instruction", "Context", "UnknownAction", "subfield"]
 
@@ -83,7 +83,7 @@ def _json_value(f: MField, value: int) -> int | str:
     if f.fmt == IPV6:
         return ipv6_text(value)
     if f.fmt == ETH:
-        return ":".join(f"{b:02x}" for b in value.to_bytes(6, "big"))
+        return eth_text(value)
     return value
 
 
@@ -560,13 +560,7 @@ _CONVERTERS: dict[str, Callable[[Any, Context], Action]] = {
 
 def convert(actions: Any, ctx: Context) -> tuple[Action, ...]:
     """Convert a list of codec action objects, in order."""
-    out = []
-    for a in actions:
-        conv = _CONVERTERS.get(type(a).__name__)
-        if conv is None:
-            raise UnknownAction(type(a).__name__)
-        out.append(conv(a, ctx))
-    return tuple(out)
+    return tuple(convert_one(a, ctx) for a in actions)
 
 
 def convert_one(action: Any, ctx: Context) -> Action:

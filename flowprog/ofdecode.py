@@ -28,7 +28,7 @@ from flowprog.flows import Action, FieldMatch, Flow, FlowEntry
 from flowprog.mfields import MField, by_codec
 from flowprog.ofactions import Context, UnknownAction, convert_one, instruction
 from flowprog.ofcodec import Codec, call as _codec
-from flowprog.ofext import knows_action
+from flowprog.ofext import knows_action, pad8
 from flowprog.ofmatch import CONTEXT, DL_TYPE, PROTO, SIMPLE, Pieces, build, fields
 from flowprog.offormat import format_flow, text_row
 from mvcore.errors import DecodeError
@@ -68,10 +68,6 @@ Row = Callable[[int, int, int, int, int, int, int, int, int, int, int, int | Non
                 list[tuple[int, FieldMatch]], tuple[tuple[Action, ...], str, str | None]], str]
 
 
-def _pad8(n: int) -> int:
-    return (n + 7) & ~7
-
-
 def _counters15(body: bytes, offset: int, end: int) -> tuple[int, int, int, int, int | None, int]:
     """OXS stats after the match: duration (s, ns), packets, bytes, idle age,
     and where they end."""
@@ -98,7 +94,7 @@ def _counters15(body: bytes, offset: int, end: int) -> tuple[int, int, int, int,
             elif field == 5:
                 (nbytes,) = struct.unpack_from("!Q", body, pos + 4)
         pos += 4 + size
-    return sec, nsec, packets, nbytes, idle, offset + _pad8(length)
+    return sec, nsec, packets, nbytes, idle, offset + pad8(length)
 
 
 # What OVS sends as a flow's OXS stats (lib/ox-stat.c oxs_put_stats): the
@@ -113,7 +109,7 @@ def _entry(version: int, body: bytes) -> FlowEntry:
             raise DecodeError(f"flow stats entry of {len(body)} bytes is too short")
         (_l, table, sec, nsec, prio, idle, hard, flags, cookie, packets, nbytes) = _H13.unpack_from(body)
         _type, match_len = _MATCH_HDR.unpack_from(body, _H13.size)
-        inst_at = _H13.size + _pad8(match_len) if match_len >= 4 and _H13.size + _pad8(match_len) <= len(body) else 0
+        inst_at = _H13.size + pad8(match_len) if match_len >= 4 and _H13.size + pad8(match_len) <= len(body) else 0
         return FlowEntry(version, table, prio, cookie, packets, nbytes, sec + nsec / 1e9, idle, hard, flags, 0, body,
                          sec, nsec, None, match_len, inst_at)
     if len(body) < _H15.size + 4:
@@ -122,14 +118,8 @@ def _entry(version: int, body: bytes) -> FlowEntry:
     _type, match_len = _MATCH_HDR.unpack_from(body, _H15.size)
     if match_len < 4:
         raise DecodeError(f"bad match length {match_len}", offset=_H15.size)
-    at = _H15.size + _pad8(match_len)
-    if at + 56 <= len(body):
-        (length, h_dur, dur, h_idle, idle_ns, h_pkt, packets, h_byte, nbytes) = _OXS_USUAL.unpack_from(body, at)
-        if (length, h_dur, h_idle, h_pkt, h_byte) == _OXS_HEADERS:
-            return FlowEntry(version, table, prio, cookie, packets, nbytes, (dur >> 32) + (dur & 0xFFFFFFFF) / 1e9,
-                             idle, hard, flags, importance, body, dur >> 32, dur & 0xFFFFFFFF, idle_ns >> 32,
-                             match_len, at + 56)
-    sec, nsec, packets, nbytes, idle_age, inst_at = _counters15(body, at, len(body))
+    # (The usual OXS stats never reach here: entries() reads those itself.)
+    sec, nsec, packets, nbytes, idle_age, inst_at = _counters15(body, _H15.size + pad8(match_len), len(body))
     return FlowEntry(version, table, prio, cookie, packets, nbytes, sec + nsec / 1e9, idle, hard, flags, importance,
                      body, sec, nsec, idle_age, match_len, inst_at)
 
@@ -155,7 +145,7 @@ def entries(version: int, data: bytes, offset: int = 0) -> Iterator[FlowEntry]:
         if offset + size <= end:
             found = head.unpack_from(data, offset)
             length, match_len = found[0], found[-1]
-            at = fixed + _pad8(match_len)
+            at = fixed + pad8(match_len)
             if size <= length and offset + length <= end and match_len >= 4 and at <= length:
                 body = data[offset:offset + length]
                 if version == OF13:
@@ -341,10 +331,10 @@ class Decoder:
         if entry.inst_at:  # entries() has found them
             return body[start + 4:start + entry.match_len], body[entry.inst_at:]
         _type, length = _MATCH_HDR.unpack_from(body, start)
-        if length < 4 or start + _pad8(length) > len(body):
+        if length < 4 or start + pad8(length) > len(body):
             raise DecodeError(f"match length {length} does not fit the flow", offset=start)
         fields_ = body[start + 4:start + length]
-        after = start + _pad8(length)
+        after = start + pad8(length)
         if entry.version == OF15:
             after = _counters15(body, after, len(body))[-1]
         return fields_, body[after:]

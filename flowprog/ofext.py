@@ -35,7 +35,7 @@ from typing import Any
 from flowprog.mfields import ETH, FIELDS, IPV4, IPV6, Header
 from flowprog.ofcodec import Codec
 
-__all__ = ["install", "knows_action", "ONF_EXPERIMENTER_ID", "NX_EXPERIMENTER_ID"]
+__all__ = ["install", "knows_action", "pad8", "ONF_EXPERIMENTER_ID", "NX_EXPERIMENTER_ID"]
 
 ONF_EXPERIMENTER_ID = 0x4F4E4600
 NX_EXPERIMENTER_ID = 0x00002320
@@ -125,7 +125,8 @@ def _header(ofp: ModuleType, buf: bytes, offset: int) -> tuple[str, int]:
     return str(ofp.oxm_to_user_header(num)), int(hdr_len)
 
 
-def _pad8(n: int) -> int:
+def pad8(n: int) -> int:
+    """``n`` rounded up to OpenFlow's 8-byte alignment."""
     return (n + 7) & ~7
 
 
@@ -255,7 +256,7 @@ def _install_nx(ofp: ModuleType, ofpp: ModuleType) -> None:
                     (kw["meter_id"],) = struct.unpack_from("!I", body)
                 else:
                     raise ValueError(f"unknown controller2 property {ptype}")
-                pos += _pad8(plen)
+                pos += pad8(plen)
             return cls(**kw)
 
     class ExtStackPush(nx):  # type: ignore[misc,valid-type]
@@ -310,10 +311,10 @@ def _install_nx(ofp: ModuleType, ofpp: ModuleType) -> None:
                 if pos + 4 > len(buf):
                     raise ValueError("truncated encap property")
                 pclass, ptype, plen = struct.unpack_from("!HBB", buf, pos)
-                if plen < 4 or pos + _pad8(plen) > len(buf):
+                if plen < 4 or pos + pad8(plen) > len(buf):
                     raise ValueError(f"encap property length {plen} does not fit")
-                props.append((pclass, ptype, buf[pos + 4:pos + _pad8(plen)]))
-                pos += _pad8(plen)
+                props.append((pclass, ptype, buf[pos + 4:pos + pad8(plen)]))
+                pos += pad8(plen)
             return cls(hdr_size, packet_type, props)
 
     class ExtDecap(nx):  # type: ignore[misc,valid-type]

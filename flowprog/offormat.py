@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flowprog.flows import Action, FieldMatch, Flow, FlowEntry
 
-__all__ = ["format_flow", "line", "text_row", "stats_line", "options_text", "format_header", "duration_text",
+__all__ = ["format_flow", "line", "text_row", "stats_line", "options_text", "duration_text",
            "flags_text", "match_text", "actions_text"]
 
 _DEFAULT_PRIORITY = 0x8000
@@ -52,12 +52,6 @@ def options_text(idle_timeout: int, hard_timeout: int, flags: int, importance: i
     if idle_age is not None:
         out += f"idle_age={idle_age}, "
     return out
-
-
-def format_header(e: FlowEntry) -> str:
-    """Everything before the match, with its trailing separator."""
-    return (f"cookie={e.cookie:#x}, duration={duration_text(e.duration_sec, e.duration_nsec)}, table={e.table}, "
-            f"n_packets={e.packet_count}, n_bytes={e.byte_count}, {_options(e)}")
 
 
 def match_text(flow: Flow) -> str:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from flowprog import idlguard
 from flowprog.ovsdb_fetch import SslFiles, database_id, fetch_schema, use_ssl
+from flowprog.ovsdb_select import plain_remote, select_tables
 from mvcore.errors import MvtepError, Unavailable
 from mvcore.ovsdb_rows import OVS_COLUMNS, SB_COLUMNS, OvsState, RowsInvalid, SbRows, ovs_state, sb_state
 
@@ -27,11 +28,12 @@ if TYPE_CHECKING:
     from flowprog.keychange import KeyChange
 
 __all__ = ["Rows", "SslFiles", "OvsdbMonitor", "read_tables", "change_keys", "database_id", "DEFAULT_TIMEOUT",
-           "typed_ovs", "typed_sb", "ovs_monitor", "sb_monitor", "read_ovs", "read_sb"]
+           "typed_ovs", "typed_sb", "ovs_monitor", "sb_monitor", "read_ovs", "read_sb", "SB_OPTIONAL"]
 
 DEFAULT_TIMEOUT = 5.0
 MAX_CONTENTS = 512 << 20  # bytes of the tables' first contents (100,000 Port_Bindings are about 100 MiB)
 Rows = dict[str, list[dict[str, Any]]]
+SB_OPTIONAL = frozenset({"Chassis_Private"})  # southbound schemas before OVN 20.09 have none
 
 
 def _quiet() -> None:
@@ -290,16 +292,22 @@ def ovs_monitor(remote: str, timeout: float = DEFAULT_TIMEOUT) -> OvsdbMonitor:
 def sb_monitor(remote: str, timeout: float = DEFAULT_TIMEOUT, ssl: SslFiles | None = None) -> OvsdbMonitor:
     """A monitor of the southbound tables mvtep reads (not started); Chassis_Private is
     optional (southbound schemas before OVN 20.09 have none)."""
-    return OvsdbMonitor(remote, "OVN_Southbound", SB_COLUMNS, timeout, ssl, optional=frozenset({"Chassis_Private"}))
+    return OvsdbMonitor(remote, "OVN_Southbound", SB_COLUMNS, timeout, ssl, optional=SB_OPTIONAL)
 
 
 def read_ovs(remote: str, timeout: float = DEFAULT_TIMEOUT) -> OvsState:
-    """The Open_vSwitch database's rows mvtep reads, once."""
+    """The Open_vSwitch database's rows mvtep reads, once: one ``select``
+    request over a plain socket (:mod:`flowprog.ovsdb_select`), else the monitor."""
+    if plain_remote(remote):
+        return typed_ovs(select_tables(remote, "Open_vSwitch", OVS_COLUMNS, timeout), remote)
     with ovs_monitor(remote, timeout) as monitor:
         return typed_ovs(monitor.rows(), remote)
 
 
 def read_sb(remote: str, timeout: float = DEFAULT_TIMEOUT, ssl: SslFiles | None = None) -> SbRows:
-    """The southbound rows mvtep reads, once."""
+    """The southbound rows mvtep reads, once (as :func:`read_ovs`; ``ssl``
+    serves an ``ssl:`` remote, which goes through the monitor)."""
+    if plain_remote(remote):
+        return typed_sb(select_tables(remote, "OVN_Southbound", SB_COLUMNS, timeout, optional=SB_OPTIONAL), remote)
     with sb_monitor(remote, timeout, ssl) as monitor:
         return typed_sb(monitor.rows(), remote)

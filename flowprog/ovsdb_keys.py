@@ -23,16 +23,22 @@ from mvcore.errors import MvtepError
 __all__ = ["ChangeKeys"]
 
 
-def _row(api: Any, table: str, record: str) -> Any:
-    rows = list(api.idl.tables[table].rows.values())
+def _row(api: Any, named: dict[str, dict[str | None, Any]], table: str, record: str) -> Any:
+    """``named``: each table's rows by ``name``, built on the table's first
+    lookup and kept for the command (reading a column of an IDL row converts
+    it each time).  Of rows sharing a name, the first in the replica's order,
+    the one a scan would find."""
     if record == ".":
+        rows = list(api.idl.tables[table].rows.values())
         if len(rows) != 1:
             raise MvtepError(f"table {table} has {len(rows)} rows, not one")
         return rows[0]
-    for row in rows:
-        if getattr(row, "name", None) == record:
-            return row
-    return None
+    if table not in named:
+        by_name: dict[str | None, Any] = {}
+        for row in api.idl.tables[table].rows.values():
+            by_name.setdefault(getattr(row, "name", None), row)
+        named[table] = by_name
+    return named[table].get(record)
 
 
 class ChangeKeys(BaseCommand):  # type: ignore[misc]  # (ovsdbapp is untyped)
@@ -49,8 +55,9 @@ class ChangeKeys(BaseCommand):  # type: ignore[misc]  # (ovsdbapp is untyped)
         by_column: dict[tuple[str, str, str], list[KeyChange]] = {}
         for c in self.changes:
             by_column.setdefault((c.table, c.record, c.column), []).append(c)
+        named: dict[str, dict[str | None, Any]] = {}
         for (table, record, column), changes in by_column.items():
-            row = _row(self.api, table, record)
+            row = _row(self.api, named, table, record)
             current: dict[str, str] = dict(getattr(row, column)) if row is not None else {}
             wanted = dict(current)
             for c in changes:

@@ -164,27 +164,19 @@ def _routing(spec: NodeSpec, cur: CurrentState) -> list[Change]:
         mine = [r for r in cur.rules if r.src == f"{v.ip}/32"]
         for rule in mine:
             if rule != want_rule:
-                out.append(Change("rule", "remove", f"rule from {rule.src} lookup {rule.table} priority "
-                                  f"{rule.priority}", f"table {rule.table}", None, rule))
+                out.append(Change("rule", "remove", rule.describe(), f"table {rule.table}", None, rule))
         if want_rule not in mine:
-            out.append(Change("rule", "add", f"rule from {want_rule.src} lookup {v.table} priority {v.priority}",
-                              None, f"table {v.table}", want_rule))
+            out.append(Change("rule", "add", want_rule.describe(), None, f"table {v.table}", want_rule))
         want = [Route(v.table, v.subnet, v.interface, None, "link"),
                 Route(v.table, v.overlay, v.interface, v.gateway, "universe")]
         have = cur.routes.get(v.table, ())
         for r in have:
             if r not in want:
-                out.append(Change("route", "remove", _route_words(r), _route_words(r), None, r))
+                out.append(Change("route", "remove", r.describe(), r.describe(), None, r))
         for r in want:
             if r not in have:
-                out.append(Change("route", "add", _route_words(r), None, _route_words(r), r))
+                out.append(Change("route", "add", r.describe(), None, r.describe(), r))
     return out
-
-
-def _route_words(r: Route) -> str:
-    via = f" via {r.gateway}" if r.gateway else ""
-    scope = " scope link" if r.scope == "link" else ""
-    return f"route {r.dst}{via} dev {r.dev}{scope} table {r.table}"
 
 
 def check_against_node(spec: NodeSpec, cur: CurrentState, source: str, text: str) -> None:

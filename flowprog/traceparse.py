@@ -134,14 +134,14 @@ def own_actions(step: Step) -> list[str]:
 def nested_count(action: str) -> int:
     """How many action lines the switch prints after ``action`` for the actions
     nested in it: ``ct``'s ``nat`` and ``exec(...)`` and ``clone(...)``'s list."""
-    name, args = _call(action)
+    name, args = call_parts(action) or (action, "")
     if name == "clone":
         return sum(1 + nested_count(a) for a in split_top(args))
     if name != "ct":
         return 0
     count = 0
     for arg in split_top(args):
-        inner_name, inner = _call(arg)
+        inner_name, inner = call_parts(arg) or (arg, "")
         if inner_name == "nat" or arg == "nat":
             count += 1
         elif inner_name == "exec":
@@ -149,12 +149,12 @@ def nested_count(action: str) -> int:
     return count
 
 
-def _call(text: str) -> tuple[str, str]:
-    """``name(args)`` -> (name, args); anything else -> (text, "")."""
+def call_parts(text: str) -> tuple[str, str] | None:
+    """``name(args)`` -> (name, args); anything else -> None."""
     if text.endswith(")") and "(" in text:
         name, _, rest = text.partition("(")
         return name, rest[:-1]
-    return text, ""
+    return None
 
 
 def split_top(text: str) -> list[str]:

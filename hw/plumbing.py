@@ -75,16 +75,6 @@ def writable_route(route: Route) -> bool:
             and route.scope in _SCOPES)
 
 
-def _describe_rule(rule: Rule) -> str:
-    return f"rule from {rule.src or 'all'} lookup {rule.table} priority {rule.priority}"
-
-
-def _describe_route(route: Route) -> str:
-    via = f" via {route.gateway}" if route.gateway else ""
-    scope = " scope link" if route.scope == "link" else ""
-    return f"route {route.dst}{via} dev {route.dev}{scope} table {route.table}"
-
-
 # What a refusal means for each (verb, errno), when the name alone is unclear.
 _MEANINGS: dict[tuple[str, int], str] = {
     ("add rule", errno.EEXIST): "an identical rule is already there",
@@ -144,7 +134,7 @@ class Plumbing(Closing):
             raise _fail(f"{verb} {what}", errno_name(e.errno)) from e
 
     def _rule(self, rule: Rule, verb: str) -> None:
-        what = _describe_rule(rule)
+        what = rule.describe()
         net = _ipv4(rule.src, verb, what)
         args = {"family": socket.AF_INET, "src": str(net.network_address), "src_len": net.prefixlen,
                 "table": rule.table, "priority": rule.priority, "action": _FR_ACT_TO_TBL}
@@ -163,7 +153,7 @@ class Plumbing(Closing):
         self._rule(rule, "delete")
 
     def _route(self, route: Route, verb: str) -> None:
-        what = _describe_route(route)
+        what = route.describe()
         net = _ipv4(route.dst, verb, what)
         if route.scope not in _SCOPES:
             raise _fail(f"{verb} {what}", "EINVAL", f"scope {route.scope!r} is neither 'link' nor 'universe'")

@@ -33,6 +33,10 @@ class Rule:
     protocol: int | None = field(default=None, compare=False)
     plain: bool = field(default=True, compare=False)
 
+    def describe(self) -> str:
+        """As ``mvtep apply`` names it, in its plan and in what it writes."""
+        return f"rule from {self.src or 'all'} lookup {self.table} priority {self.priority}"
+
 
 @dataclass(frozen=True, slots=True)
 class Route:
@@ -44,6 +48,12 @@ class Route:
     gateway: str | None
     scope: str  # "link" or "universe" (anything else: its number)
     protocol: int | None = field(default=None, compare=False)
+
+    def describe(self) -> str:
+        """As ``mvtep apply`` names it, in its plan and in what it writes."""
+        via = f" via {self.gateway}" if self.gateway else ""
+        scope = " scope link" if self.scope == "link" else ""
+        return f"route {self.dst}{via} dev {self.dev}{scope} table {self.table}"
 
 
 @dataclass(frozen=True, slots=True)
