@@ -519,9 +519,9 @@ def _remote_vteps(node: NodeConfig | None, sb: SbRows | None, probes: tuple[str,
         if t.remote_ip and t.remote_ip != "flow":
             found.append(t.remote_ip)
     local = node.chassis if node else None
-    names = {c.uuid: c.name for c in sb.chassis} if sb else {}
+    names = {c.name for c in sb.chassis} if sb else set()
     for e in sb.encaps if sb else ():
-        if e.chassis_name != local and e.chassis_name in names.values():
+        if e.chassis_name != local and e.chassis_name in names:
             found.append(e.ip)
     return tuple(dict.fromkeys(found))
 
