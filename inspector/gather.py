@@ -34,7 +34,7 @@ from functools import partial
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from flowprog import unixctl
 from flowprog.flowdump import decoded_flows, first_table, read_dump, remote_output_tables
@@ -121,6 +121,35 @@ class _Slow:
     conntrack: NetlinkAnswer | None = None
 
 
+class _Replica(Generic[T]):
+    """One database's monitor, kept open between refreshes and started anew once
+    it has disconnected, and its rows as typed rows, converted again only when
+    they changed (the monitor hands the same rows object over while its replica
+    has not changed)."""
+
+    def __init__(self) -> None:
+        self.monitor: OvsdbMonitor | None = None
+        self._typed: tuple[Rows, T] | None = None  # the last conversion, by the replica's rows
+
+    def read(self, start: Callable[[], OvsdbMonitor], convert: Callable[[Rows], T]) -> T:
+        """The typed rows; ``start`` makes a monitor (not started) when there is no connected one."""
+        if self.monitor is None or not self.monitor.connected():
+            self.stop()
+            monitor = start()
+            monitor.start()
+            self.monitor = monitor
+        rows = self.monitor.rows()
+        if self._typed is None or self._typed[0] is not rows:
+            self._typed = (rows, convert(rows))
+        return self._typed[1]
+
+    def stop(self) -> None:
+        """Close the monitor (the last conversion is kept: equal rows are not converted again)."""
+        if self.monitor is not None:
+            self.monitor.stop()
+            self.monitor = None
+
+
 def rundir_of(ends: Endpoints, env: Mapping[str, str]) -> Path:
     """Where ovs-vswitchd's control socket is: beside a unix: OVSDB socket, else OVS_RUNDIR."""
     if ends.db.startswith("unix:"):
@@ -158,14 +187,12 @@ class Gatherer:
         self.ends, self.env, self.codec, self.timeout = ends, env, codec, timeout
         self.sources, self.sb_remote, self.ssl, self.clock = host, sb_remote, ssl, clock
         self.monitor = monitor
-        self._ovs: OvsdbMonitor | None = None
-        self._sb: OvsdbMonitor | None = None
+        self._ovs: _Replica[OvsState] = _Replica()
+        self._sb: _Replica[SbRows] = _Replica()
         self._of: OpenFlowClient | None = None
         self._host: HostReader | None = None
         self._tables: tuple[int, ...] = ()
         self._slow = _Slow()
-        self._typed_ovs: tuple[Rows, OvsState] | None = None  # the last conversion, by the replica's rows
-        self._typed_sb: tuple[Rows, SbRows] | None = None
         self._stats: dict[str, NetdevStats] = {}  # the last sample of each netdev's statistics
         self._routes: tuple[float, object, tuple[HostState | None, HostState]] | None = None  # see _routing
         self._elsewhere_for: tuple[tuple[str, ...], HostState] | None = None
@@ -178,14 +205,13 @@ class Gatherer:
 
     def close(self) -> None:
         """Close every connection; the next snapshot opens them again."""
-        for monitor in (self._ovs, self._sb):
-            if monitor is not None:
-                monitor.stop()
+        self._ovs.stop()
+        self._sb.stop()
         if self._of is not None:
             self._of.close()
         if self._host is not None:
             self._host.close()
-        self._ovs = self._sb = self._of = self._host = None
+        self._of = self._host = None
         self._tables = ()
         self._stats = {}
         self._routes = None
@@ -274,17 +300,8 @@ class Gatherer:
     def _ovsdb_state(self) -> OvsState:
         if not self.monitor and plain_remote(self.ends.db):
             return typed_ovs(select_tables(self.ends.db, "Open_vSwitch", OVS_COLUMNS, self.timeout), self.ends.db)
-        if self._ovs is None or not self._ovs.connected():
-            if self._ovs is not None:
-                self._ovs.stop()
-                self._ovs = None
-            monitor = ovs_monitor(self.ends.db, self.timeout)
-            monitor.start()
-            self._ovs = monitor
-        rows = self._ovs.rows()  # the same object while the replica has not changed
-        if self._typed_ovs is None or self._typed_ovs[0] is not rows:
-            self._typed_ovs = (rows, typed_ovs(rows, self.ends.db))
-        return self._typed_ovs[1]
+        return self._ovs.read(lambda: ovs_monitor(self.ends.db, self.timeout),
+                              lambda rows: typed_ovs(rows, self.ends.db))
 
     def _southbound(self, node: NodeConfig | None) -> Reading[SbRows]:
         remote = self.sb_remote or (node.ovn_remote if node else None)
@@ -294,21 +311,10 @@ class Gatherer:
             if not self.monitor and plain_remote(remote):
                 return Reading.of(typed_sb(select_tables(remote, "OVN_Southbound", SB_COLUMNS, self.timeout,
                                                          optional=frozenset({"Chassis_Private"})), remote))
-            if self._sb is None or not self._sb.connected():
-                if self._sb is not None:
-                    self._sb.stop()
-                    self._sb = None
-                monitor = sb_monitor(remote, self.timeout, self.ssl)
-                monitor.start()
-                self._sb = monitor
-            rows = self._sb.rows()
-            if self._typed_sb is None or self._typed_sb[0] is not rows:
-                self._typed_sb = (rows, typed_sb(rows, remote))
-            return Reading.of(self._typed_sb[1])
+            return Reading.of(self._sb.read(lambda: sb_monitor(remote, self.timeout, self.ssl),
+                                            lambda rows: typed_sb(rows, remote)))
         except Unavailable as e:
-            if self._sb is not None:
-                self._sb.stop()
-                self._sb = None
+            self._sb.stop()
             return Reading.failed(e.message)
 
     def _client(self) -> OpenFlowClient:
