@@ -121,12 +121,24 @@ def _vtep(result: VerifyResult, inputs: PathInputs, node: NodeConfig, ip: str) -
 
 def _counters(result: VerifyResult, table0: tuple[Flow, ...], remote: tuple[Flow, ...]) -> dict[str, Counters]:
     """Per VIF: its table-0 ingress flow's counters, and those of the
-    remote-output flows of its encap id (shared by the VIFs of one VTEP)."""
+    remote-output flows of its encap id (shared by the VIFs of one VTEP).
+
+    The ingress flows are those :func:`flowprog.flowroles.vif_ingress` chooses
+    from -- ``in_port``, loading ``metadata`` -- at the lowest priority its port
+    has: 100, or 150 for a VLAN-tagged port, never the priority-1010 flows of
+    an activation strategy (vif_ingress does not hand its flow over, so the
+    choice is made again here).  Flows tied at that priority add up."""
+    lowest: dict[int, int] = {}
     by_port: dict[int, tuple[int, int]] = {}
     for f in table0:
         port = f.field("in_port")
-        if port is not None and isinstance(port.value, int) and f.priority == 100 and f.loads("metadata"):
-            packets, nbytes = by_port.get(port.value, (0, 0))
+        if port is None or not isinstance(port.value, int) or not f.loads("metadata"):
+            continue
+        if port.value not in lowest or f.priority < lowest[port.value]:
+            lowest[port.value] = f.priority
+            by_port[port.value] = (0, 0)
+        if f.priority == lowest[port.value]:
+            packets, nbytes = by_port[port.value]
             by_port[port.value] = (packets + f.entry.packet_count, nbytes + f.entry.byte_count)
     tunnels = {o for f in remote for o in f.outputs()}
     by_id: dict[int | None, tuple[int, int]] = {}
