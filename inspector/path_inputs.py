@@ -70,14 +70,15 @@ def _inputs(snap: NodeSnapshot, node: NodeConfig, result: VerifyResult, t0: tupl
     pfs = [pf for a in inventory.adapters for pf in a.pfs] if inventory else []
     states = {pf.pci: eswitch_of(pf, host) for pf in pfs} if host else {}
     eswitch = {pci: state.mode for pci, state in states.items()}
-    dp: dict[str, tuple[int, int, int]] = {}
     flows = dpflows.parse_dump(snap.datapath.value) if snap.datapath.value is not None else ()
-    if snap.datapath.value is not None:
-        summary = dpflows.summarize(flows)
-        dp = {port: (s.total, s.offloaded, s.partial) for port, s in summary.items()}
     rep_eswitch = {vf.representor: (states[pf.pci].mode, states[pf.pci].error) for pf in pfs for vf in pf.vfs
                    if vf.representor and pf.pci in states}
-    tc = {name: (t.in_hw, t.not_in_hw) for name, t in (host.tc.items() if host else ()) if t.error is None}
+    evidence = offload_evidence(snap, result, host, flows, routes, rep_eswitch, node.hw_offload, node.tc_policy)
+    # The representor's own counts (Offload.dp_*, tc_*) are the evidence's transmit side: the flows with
+    # in_port(<representor>) and the filters on its ingress, counted once, there.
+    dp = {rep: (tx.flows, tx.offloaded, tx.partial) for rep, ev in evidence.items()
+          if (tx := ev.flows.get("tx")) is not None}
+    tc = {rep: (t.in_hw, t.not_in_hw) for rep, ev in evidence.items() if (t := ev.tc.get("tx")) is not None}
     return PathInputs(
         verify=result, pf_of_ip={ip: pf for pf, ip in node.pf_mapping.pairs}, inventory=inventory,
         routes=routes, addresses=addresses, bridge_of=node.bridge_of, ovs_hw_offload=node.hw_offload,
@@ -85,8 +86,7 @@ def _inputs(snap: NodeSnapshot, node: NodeConfig, result: VerifyResult, t0: tupl
         features=dict(host.features) if host else {}, dp=dp, tc=tc, counters=_counters(result, t0, ro),
         logical_switch=_switches(snap.southbound.value),
         dp_error=None if snap.datapath.value is not None else snap.datapath.why_not("the datapath flows"),
-        host_error=_host_error(snap, host), vtep_absent=_vtep_absent(snap, node, addresses),
-        evidence=offload_evidence(snap, result, host, flows, routes, rep_eswitch, node.hw_offload, node.tc_policy))
+        host_error=_host_error(snap, host), vtep_absent=_vtep_absent(snap, node, addresses), evidence=evidence)
 
 
 def _host_error(snap: NodeSnapshot, host: HostView | None) -> str | None:
