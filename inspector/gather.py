@@ -61,12 +61,13 @@ from mvcore.reading import Reading
 from mvcore.snapshot import (DaemonState, FeatureBits, FlowDump, HostState, Key, NetdevStats, NetlinkAnswer,
                              NodeSnapshot, SysfsRecord)
 
-__all__ = ["Scope", "HostSources", "Gatherer", "SLOW_EVERY", "TRACE_FAILURES", "rundir_of", "ovn_rundirs",
-           "system_id_override"]
+__all__ = ["Scope", "HostSources", "Gatherer", "SLOW_EVERY", "TRACE_FAILURES", "LOGGED_DAEMONS", "rundir_of",
+           "ovn_rundirs", "system_id_override"]
 
 SLOW_EVERY = 10.0  # seconds between re-reading sysfs, devlink, ethtool features, conntrack in a long-lived gatherer
 TUNNEL_KINDS = ("geneve", "vxlan")  # the kernel datapath's tunnel netdevs (genev_sys_6081...): decap filters
 LOG_TAIL = 64 * 1024  # bytes of each daemon log a support bundle keeps
+LOGGED_DAEMONS = ("ovs-vswitchd", "ovn-controller")  # the daemons whose log tail a Scope can ask for
 TRACE_FAILURES = 3  # ofproto/trace failures in a row after which the rest are not asked
 TRACE_CONNECTIONS = 4  # ofproto/trace requests in flight at once
 SAMPLE_SECONDS = 1.0  # a command reading the node once samples the counters this far apart
@@ -84,7 +85,7 @@ class Scope:
     host: bool = False  # rtnetlink: links, addresses, rules, routes, route lookups, TC
     datapath: bool = False  # dpctl/dump-flows over ovs-vswitchd's control socket
     daemons: bool = False  # ovs-vswitchd's and ovn-controller's versions
-    logs: bool = False  # the daemons' log tails
+    logs: tuple[str, ...] = ()  # the daemons of LOGGED_DAEMONS whose log tail to read
     probes: tuple[str, ...] = ()  # remote VTEPs to ask the kernel the route to, besides the node's own
     tables: tuple[int, ...] = ()  # routing tables to read whole, besides those the VTEPs' rules name
     vteps: tuple[tuple[str, str], ...] = ()  # (PF, VTEP IP) to check when OVSDB has no mapping yet
@@ -95,7 +96,7 @@ class Scope:
     @classmethod
     def everything(cls) -> Scope:
         return cls(ovsdb=True, openflow="all", southbound=True, hardware=True, host=True, datapath=True,
-                   daemons=True, logs=True, offload=True, sample=SAMPLE_SECONDS)
+                   daemons=True, logs=LOGGED_DAEMONS, offload=True, sample=SAMPLE_SECONDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -490,9 +491,9 @@ class Gatherer:
         offload = _attempt(lambda: unixctl.call(unixctl.control_socket(rundir), "dpif/offload/show", (),
                                                 self.timeout), False)
         logs: dict[str, Reading[str]] = {}
-        if scope.logs:
-            for daemon, dirs in (("ovs-vswitchd", (rundir, Path("/var/log/openvswitch"))),
-                                 ("ovn-controller", (*ovn_rundirs(self.ends, self.env), Path("/var/log/ovn")))):
+        for daemon, dirs in (("ovs-vswitchd", (rundir, Path("/var/log/openvswitch"))),
+                             ("ovn-controller", (*ovn_rundirs(self.ends, self.env), Path("/var/log/ovn")))):
+            if daemon in scope.logs:
                 logs[daemon] = _log_tail(daemon, dirs)
         return DaemonState(ovs, ovn, logs, offload=offload)
 
