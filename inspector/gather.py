@@ -34,7 +34,7 @@ from functools import partial
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from flowprog import unixctl
 from flowprog.flowdump import decoded_flows, first_table, read_dump, remote_output_tables
@@ -61,12 +61,13 @@ from mvcore.reading import Reading
 from mvcore.snapshot import (DaemonState, FeatureBits, FlowDump, HostState, Key, NetdevStats, NetlinkAnswer,
                              NodeSnapshot, SysfsRecord)
 
-__all__ = ["Scope", "HostSources", "Gatherer", "SLOW_EVERY", "TRACE_FAILURES", "rundir_of", "ovn_rundirs",
-           "system_id_override"]
+__all__ = ["Scope", "HostSources", "Gatherer", "SLOW_EVERY", "TRACE_FAILURES", "LOGGED_DAEMONS", "rundir_of",
+           "ovn_rundirs", "system_id_override"]
 
 SLOW_EVERY = 10.0  # seconds between re-reading sysfs, devlink, ethtool features, conntrack in a long-lived gatherer
 TUNNEL_KINDS = ("geneve", "vxlan")  # the kernel datapath's tunnel netdevs (genev_sys_6081...): decap filters
 LOG_TAIL = 64 * 1024  # bytes of each daemon log a support bundle keeps
+LOGGED_DAEMONS = ("ovs-vswitchd", "ovn-controller")  # the daemons whose log tail a Scope can ask for
 TRACE_FAILURES = 3  # ofproto/trace failures in a row after which the rest are not asked
 TRACE_CONNECTIONS = 4  # ofproto/trace requests in flight at once
 SAMPLE_SECONDS = 1.0  # a command reading the node once samples the counters this far apart
@@ -84,7 +85,7 @@ class Scope:
     host: bool = False  # rtnetlink: links, addresses, rules, routes, route lookups, TC
     datapath: bool = False  # dpctl/dump-flows over ovs-vswitchd's control socket
     daemons: bool = False  # ovs-vswitchd's and ovn-controller's versions
-    logs: bool = False  # the daemons' log tails
+    logs: tuple[str, ...] = ()  # the daemons of LOGGED_DAEMONS whose log tail to read
     probes: tuple[str, ...] = ()  # remote VTEPs to ask the kernel the route to, besides the node's own
     tables: tuple[int, ...] = ()  # routing tables to read whole, besides those the VTEPs' rules name
     vteps: tuple[tuple[str, str], ...] = ()  # (PF, VTEP IP) to check when OVSDB has no mapping yet
@@ -95,7 +96,7 @@ class Scope:
     @classmethod
     def everything(cls) -> Scope:
         return cls(ovsdb=True, openflow="all", southbound=True, hardware=True, host=True, datapath=True,
-                   daemons=True, logs=True, offload=True, sample=SAMPLE_SECONDS)
+                   daemons=True, logs=LOGGED_DAEMONS, offload=True, sample=SAMPLE_SECONDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +120,35 @@ class _Slow:
     uplinks: tuple[str, ...] = ()  # the PFs' uplink netdevs sysfs shows
     conntrack_at: float = -SLOW_EVERY
     conntrack: NetlinkAnswer | None = None
+
+
+class _Replica(Generic[T]):
+    """One database's monitor, kept open between refreshes and started anew once
+    it has disconnected, and its rows as typed rows, converted again only when
+    they changed (the monitor hands the same rows object over while its replica
+    has not changed)."""
+
+    def __init__(self) -> None:
+        self.monitor: OvsdbMonitor | None = None
+        self._typed: tuple[Rows, T] | None = None  # the last conversion, by the replica's rows
+
+    def read(self, start: Callable[[], OvsdbMonitor], convert: Callable[[Rows], T]) -> T:
+        """The typed rows; ``start`` makes a monitor (not started) when there is no connected one."""
+        if self.monitor is None or not self.monitor.connected():
+            self.stop()
+            monitor = start()
+            monitor.start()
+            self.monitor = monitor
+        rows = self.monitor.rows()
+        if self._typed is None or self._typed[0] is not rows:
+            self._typed = (rows, convert(rows))
+        return self._typed[1]
+
+    def stop(self) -> None:
+        """Close the monitor (the last conversion is kept: equal rows are not converted again)."""
+        if self.monitor is not None:
+            self.monitor.stop()
+            self.monitor = None
 
 
 def rundir_of(ends: Endpoints, env: Mapping[str, str]) -> Path:
@@ -158,14 +188,12 @@ class Gatherer:
         self.ends, self.env, self.codec, self.timeout = ends, env, codec, timeout
         self.sources, self.sb_remote, self.ssl, self.clock = host, sb_remote, ssl, clock
         self.monitor = monitor
-        self._ovs: OvsdbMonitor | None = None
-        self._sb: OvsdbMonitor | None = None
+        self._ovs: _Replica[OvsState] = _Replica()
+        self._sb: _Replica[SbRows] = _Replica()
         self._of: OpenFlowClient | None = None
         self._host: HostReader | None = None
         self._tables: tuple[int, ...] = ()
         self._slow = _Slow()
-        self._typed_ovs: tuple[Rows, OvsState] | None = None  # the last conversion, by the replica's rows
-        self._typed_sb: tuple[Rows, SbRows] | None = None
         self._stats: dict[str, NetdevStats] = {}  # the last sample of each netdev's statistics
         self._routes: tuple[float, object, tuple[HostState | None, HostState]] | None = None  # see _routing
         self._elsewhere_for: tuple[tuple[str, ...], HostState] | None = None
@@ -178,14 +206,13 @@ class Gatherer:
 
     def close(self) -> None:
         """Close every connection; the next snapshot opens them again."""
-        for monitor in (self._ovs, self._sb):
-            if monitor is not None:
-                monitor.stop()
+        self._ovs.stop()
+        self._sb.stop()
         if self._of is not None:
             self._of.close()
         if self._host is not None:
             self._host.close()
-        self._ovs = self._sb = self._of = self._host = None
+        self._of = self._host = None
         self._tables = ()
         self._stats = {}
         self._routes = None
@@ -274,17 +301,8 @@ class Gatherer:
     def _ovsdb_state(self) -> OvsState:
         if not self.monitor and plain_remote(self.ends.db):
             return typed_ovs(select_tables(self.ends.db, "Open_vSwitch", OVS_COLUMNS, self.timeout), self.ends.db)
-        if self._ovs is None or not self._ovs.connected():
-            if self._ovs is not None:
-                self._ovs.stop()
-                self._ovs = None
-            monitor = ovs_monitor(self.ends.db, self.timeout)
-            monitor.start()
-            self._ovs = monitor
-        rows = self._ovs.rows()  # the same object while the replica has not changed
-        if self._typed_ovs is None or self._typed_ovs[0] is not rows:
-            self._typed_ovs = (rows, typed_ovs(rows, self.ends.db))
-        return self._typed_ovs[1]
+        return self._ovs.read(lambda: ovs_monitor(self.ends.db, self.timeout),
+                              lambda rows: typed_ovs(rows, self.ends.db))
 
     def _southbound(self, node: NodeConfig | None) -> Reading[SbRows]:
         remote = self.sb_remote or (node.ovn_remote if node else None)
@@ -294,21 +312,10 @@ class Gatherer:
             if not self.monitor and plain_remote(remote):
                 return Reading.of(typed_sb(select_tables(remote, "OVN_Southbound", SB_COLUMNS, self.timeout,
                                                          optional=frozenset({"Chassis_Private"})), remote))
-            if self._sb is None or not self._sb.connected():
-                if self._sb is not None:
-                    self._sb.stop()
-                    self._sb = None
-                monitor = sb_monitor(remote, self.timeout, self.ssl)
-                monitor.start()
-                self._sb = monitor
-            rows = self._sb.rows()
-            if self._typed_sb is None or self._typed_sb[0] is not rows:
-                self._typed_sb = (rows, typed_sb(rows, remote))
-            return Reading.of(self._typed_sb[1])
+            return Reading.of(self._sb.read(lambda: sb_monitor(remote, self.timeout, self.ssl),
+                                            lambda rows: typed_sb(rows, remote)))
         except Unavailable as e:
-            if self._sb is not None:
-                self._sb.stop()
-                self._sb = None
+            self._sb.stop()
             return Reading.failed(e.message)
 
     def _client(self) -> OpenFlowClient:
@@ -484,9 +491,9 @@ class Gatherer:
         offload = _attempt(lambda: unixctl.call(unixctl.control_socket(rundir), "dpif/offload/show", (),
                                                 self.timeout), False)
         logs: dict[str, Reading[str]] = {}
-        if scope.logs:
-            for daemon, dirs in (("ovs-vswitchd", (rundir, Path("/var/log/openvswitch"))),
-                                 ("ovn-controller", (*ovn_rundirs(self.ends, self.env), Path("/var/log/ovn")))):
+        for daemon, dirs in (("ovs-vswitchd", (rundir, Path("/var/log/openvswitch"))),
+                             ("ovn-controller", (*ovn_rundirs(self.ends, self.env), Path("/var/log/ovn")))):
+            if daemon in scope.logs:
                 logs[daemon] = _log_tail(daemon, dirs)
         return DaemonState(ovs, ovn, logs, offload=offload)
 
@@ -519,9 +526,9 @@ def _remote_vteps(node: NodeConfig | None, sb: SbRows | None, probes: tuple[str,
         if t.remote_ip and t.remote_ip != "flow":
             found.append(t.remote_ip)
     local = node.chassis if node else None
-    names = {c.uuid: c.name for c in sb.chassis} if sb else {}
+    names = {c.name for c in sb.chassis} if sb else set()
     for e in sb.encaps if sb else ():
-        if e.chassis_name != local and e.chassis_name in names.values():
+        if e.chassis_name != local and e.chassis_name in names:
             found.append(e.ip)
     return tuple(dict.fromkeys(found))
 

@@ -70,14 +70,15 @@ def _inputs(snap: NodeSnapshot, node: NodeConfig, result: VerifyResult, t0: tupl
     pfs = [pf for a in inventory.adapters for pf in a.pfs] if inventory else []
     states = {pf.pci: eswitch_of(pf, host) for pf in pfs} if host else {}
     eswitch = {pci: state.mode for pci, state in states.items()}
-    dp: dict[str, tuple[int, int, int]] = {}
     flows = dpflows.parse_dump(snap.datapath.value) if snap.datapath.value is not None else ()
-    if snap.datapath.value is not None:
-        summary = dpflows.summarize(flows)
-        dp = {port: (s.total, s.offloaded, s.partial) for port, s in summary.items()}
     rep_eswitch = {vf.representor: (states[pf.pci].mode, states[pf.pci].error) for pf in pfs for vf in pf.vfs
                    if vf.representor and pf.pci in states}
-    tc = {name: (t.in_hw, t.not_in_hw) for name, t in (host.tc.items() if host else ()) if t.error is None}
+    evidence = offload_evidence(snap, result, host, flows, routes, rep_eswitch, node.hw_offload, node.tc_policy)
+    # The representor's own counts (Offload.dp_*, tc_*) are the evidence's transmit side: the flows with
+    # in_port(<representor>) and the filters on its ingress, counted once, there.
+    dp = {rep: (tx.flows, tx.offloaded, tx.partial) for rep, ev in evidence.items()
+          if (tx := ev.flows.get("tx")) is not None}
+    tc = {rep: (t.in_hw, t.not_in_hw) for rep, ev in evidence.items() if (t := ev.tc.get("tx")) is not None}
     return PathInputs(
         verify=result, pf_of_ip={ip: pf for pf, ip in node.pf_mapping.pairs}, inventory=inventory,
         routes=routes, addresses=addresses, bridge_of=node.bridge_of, ovs_hw_offload=node.hw_offload,
@@ -85,8 +86,7 @@ def _inputs(snap: NodeSnapshot, node: NodeConfig, result: VerifyResult, t0: tupl
         features=dict(host.features) if host else {}, dp=dp, tc=tc, counters=_counters(result, t0, ro),
         logical_switch=_switches(snap.southbound.value),
         dp_error=None if snap.datapath.value is not None else snap.datapath.why_not("the datapath flows"),
-        host_error=_host_error(snap, host), vtep_absent=_vtep_absent(snap, node, addresses),
-        evidence=offload_evidence(snap, result, host, flows, routes, rep_eswitch, node.hw_offload, node.tc_policy))
+        host_error=_host_error(snap, host), vtep_absent=_vtep_absent(snap, node, addresses), evidence=evidence)
 
 
 def _host_error(snap: NodeSnapshot, host: HostView | None) -> str | None:
@@ -121,12 +121,24 @@ def _vtep(result: VerifyResult, inputs: PathInputs, node: NodeConfig, ip: str) -
 
 def _counters(result: VerifyResult, table0: tuple[Flow, ...], remote: tuple[Flow, ...]) -> dict[str, Counters]:
     """Per VIF: its table-0 ingress flow's counters, and those of the
-    remote-output flows of its encap id (shared by the VIFs of one VTEP)."""
+    remote-output flows of its encap id (shared by the VIFs of one VTEP).
+
+    The ingress flows are those :func:`flowprog.flowroles.vif_ingress` chooses
+    from -- ``in_port``, loading ``metadata`` -- at the lowest priority its port
+    has: 100, or 150 for a VLAN-tagged port, never the priority-1010 flows of
+    an activation strategy (vif_ingress does not hand its flow over, so the
+    choice is made again here).  Flows tied at that priority add up."""
+    lowest: dict[int, int] = {}
     by_port: dict[int, tuple[int, int]] = {}
     for f in table0:
         port = f.field("in_port")
-        if port is not None and isinstance(port.value, int) and f.priority == 100 and f.loads("metadata"):
-            packets, nbytes = by_port.get(port.value, (0, 0))
+        if port is None or not isinstance(port.value, int) or not f.loads("metadata"):
+            continue
+        if port.value not in lowest or f.priority < lowest[port.value]:
+            lowest[port.value] = f.priority
+            by_port[port.value] = (0, 0)
+        if f.priority == lowest[port.value]:
+            packets, nbytes = by_port[port.value]
             by_port[port.value] = (packets + f.entry.packet_count, nbytes + f.entry.byte_count)
     tunnels = {o for f in remote for o in f.outputs()}
     by_id: dict[int | None, tuple[int, int]] = {}

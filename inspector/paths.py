@@ -123,14 +123,20 @@ class PathsReport:
     counters_total: Mapping[str, int] = field(default_factory=dict)
 
 
-def _vf_of(inv: Inventory | None, representor: str) -> tuple[str | None, str | None, str | None, str | None]:
-    """(VF netdev, VF PCI, uplink, PF PCI) of a representor, from sysfs."""
+_NO_VF: tuple[str | None, str | None, str | None, str | None] = (None, None, None, None)
+
+
+def _vfs_of(inv: Inventory | None) -> dict[str, tuple[str | None, str | None, str | None, str | None]]:
+    """Representor -> (VF netdev, VF PCI, uplink, PF PCI), from sysfs; built once
+    per report (a node has a thousand VFs).  A representor sysfs shows twice
+    keeps its first VF, in the inventory's order."""
+    out: dict[str, tuple[str | None, str | None, str | None, str | None]] = {}
     for a in inv.adapters if inv else ():
         for pf in a.pfs:
             for vf in pf.vfs:
-                if vf.representor == representor:
-                    return vf.netdev, vf.pci, pf.uplink, pf.pci
-    return None, None, None, None
+                if vf.representor is not None:
+                    out.setdefault(vf.representor, (vf.netdev, vf.pci, pf.uplink, pf.pci))
+    return out
 
 
 def _egress(inp: PathInputs, vtep: str | None, pf: str | None, tunnels: tuple[Tunnel, ...]) -> tuple[Egress, ...]:
@@ -229,8 +235,9 @@ def build_paths(inp: PathInputs) -> tuple[VfPath, ...]:
     egress_of: dict[tuple[str | None, str | None, tuple[Tunnel, ...]], tuple[Egress, ...]] = {}
     pfs = _pfs(inp.inventory)
     node_findings = tuple(f for f in inp.verify.findings if f.interface is None)
+    vfs = _vfs_of(inp.inventory)
     for p in inp.verify.paths:
-        vf_netdev, vf_pci, uplink, pf_pci = _vf_of(inp.inventory, p.interface)
+        vf_netdev, vf_pci, uplink, pf_pci = vfs.get(p.interface, _NO_VF)
         pf = uplink or (inp.pf_of_ip.get(p.vtep_ip) if p.vtep_ip else None)
         mine = tuple(f for f in inp.verify.findings if f.interface == p.interface)
         crossed = _other_nic(inp, p, uplink, pfs)

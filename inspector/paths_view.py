@@ -17,7 +17,7 @@ from flowprog.dpreasons import FlowWhy
 from inspector.offload import DIRECTIONS, OffloadEvidence, Traffic
 from inspector.paths import SORTS, VERDICTS, PathsReport, VfPath
 from inspector.paths_table import TUNNELS_LEGEND, VERDICT_STYLE, hw_share, vf_table
-from inspector.verify_view import finding_lines
+from inspector.verify_view import finding_lines, tunnel_json
 from mvcore.findings import finding_json, sort_findings
 
 __all__ = ["SCHEMA", "SORTS", "ViewState", "Frame", "to_json", "render", "frame", "select", "unknown_filter",
@@ -313,8 +313,7 @@ def _path_json(p: VfPath, vtep_pf: dict[str, str | None], why: bool) -> dict[str
         "ofport": p.ofport, "vf_netdev": p.vf_netdev, "vf_pci": p.vf_pci, "pf": p.pf, "pf_pci": p.pf_pci,
         "vtep_pf": vtep_pf.get(p.vtep_ip or ""),
         "configured_encap_ip": p.configured_encap_ip, "encap_id": p.encap_id, "vtep_ip": p.vtep_ip,
-        "tunnels": [{"remote_chassis": t.remote_chassis, "local_ip": t.local_ip, "remote_ip": t.remote_ip,
-                     "ofport": t.ofport, "interface": t.interface} for t in p.tunnels],
+        "tunnels": [tunnel_json(t) for t in p.tunnels],
         "unreachable": list(p.unreachable),
         "egress": [{"vtep_ip": e.vtep_ip, "remote_ip": e.remote_ip, "table": e.table, "device": e.device,
                     "vtep_device": e.vtep_device, "on_pf_bridge": e.on_pf_bridge, "error": e.error}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from flowprog.node_verify import node_of
 from flowprog.nodeconfig import NodeConfig
 from hw.checks import OvsView, PreflightInput
 from inspector.hardware import require_host, require_inventory
@@ -43,7 +44,9 @@ def preflight_input(snap: NodeSnapshot, *, overlay_mtu: int | None = None,
     host = require_host(snap)
     ipv6, source = (True, "given") if dual_stack else (None, "")
     if snap.ovsdb.value is not None:
-        node = NodeConfig.from_state(snap.ovsdb.value, snap.bridge)
+        # the same configuration the paths of this snapshot are judged by: built once per
+        # gather, and with ovn-controller's system-id-override naming the chassis (per-chassis keys)
+        node = node_of(snap)
         ovs = OvsView(node.hw_offload, node.tc_policy, node.encap_ips, node.pf_mapping.pairs, node.bridge_of,
                       snap.bridge)
         if not dual_stack:

@@ -12,10 +12,10 @@ from rich.table import Table
 from rich.text import Text
 
 from flowprog.traceparse import Step
-from flowprog.verify import Tunnel
 from flowprog.tracewalk import Departure
 from inspector.trace import TraceVerdict, describe
 from inspector.trace_inputs import Skipped
+from inspector.verify_view import render_findings, tunnel_json
 from mvcore.findings import Finding, finding_json
 
 __all__ = ["SCHEMA", "verdict_json", "to_json", "traces_json", "render", "render_traces"]
@@ -23,11 +23,6 @@ __all__ = ["SCHEMA", "verdict_json", "to_json", "traces_json", "render", "render
 SCHEMA = 1
 _STYLE = {"confirmed": "green", "local": "green", "disagrees": "bold red", "dropped": "yellow",
           "not-sent": "yellow", "unread": "yellow"}
-
-
-def _tunnel_json(t: Tunnel) -> dict[str, Any]:
-    return {"remote_chassis": t.remote_chassis, "local_ip": t.local_ip, "remote_ip": t.remote_ip,
-            "ofport": t.ofport, "interface": t.interface}
 
 
 def _departure_json(d: Departure) -> dict[str, Any]:
@@ -58,7 +53,7 @@ def verdict_json(v: TraceVerdict) -> dict[str, Any]:
         "packet": v.planned.packet.flow(),
         "request": list(v.planned.request.args()),
         "status": v.status,
-        "expected": [_tunnel_json(t) for t in v.expected],
+        "expected": [tunnel_json(t) for t in v.expected],
         "departure": _departure_json(v.departure) if v.departure else None,
         "departures": [_departure_json(d) for d in v.departures],
         "walk": None if walk is None else {
@@ -108,7 +103,6 @@ def _departure(d: Departure | None) -> str:
 
 
 def render(v: TraceVerdict, findings: Sequence[Finding]) -> RenderableType:
-    from inspector.verify_view import render_findings
     src, dst = v.planned.source, v.planned.destination
     encap = dst.encap_ip or "any of " + ", ".join(dst.chassis_encaps)
     where = "this node" if dst.local else f"{dst.chassis} (encap {encap})"

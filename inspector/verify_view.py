@@ -9,13 +9,19 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from flowprog.verify import VerifyResult, VifPath
+from flowprog.verify import Tunnel, VerifyResult, VifPath
 from mvcore.findings import Finding, Severity, finding_json, worst
 
-__all__ = ["SCHEMA", "SEVERITY_STYLE", "to_json", "render", "render_findings", "finding_lines"]
+__all__ = ["SCHEMA", "SEVERITY_STYLE", "tunnel_json", "to_json", "render", "render_findings", "finding_lines"]
 
 SCHEMA = 1
 SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+
+
+def tunnel_json(t: Tunnel) -> dict[str, Any]:
+    """One tunnel port, as every JSON output shows it (verify's and paths' VIFs, trace's expected)."""
+    return {"remote_chassis": t.remote_chassis, "local_ip": t.local_ip, "remote_ip": t.remote_ip,
+            "ofport": t.ofport, "interface": t.interface}
 
 
 def to_json(r: VerifyResult) -> dict[str, Any]:
@@ -30,8 +36,7 @@ def to_json(r: VerifyResult) -> dict[str, Any]:
         "paths": [{
             "interface": p.interface, "iface_id": p.iface_id, "ofport": p.ofport,
             "configured_encap_ip": p.configured_encap_ip, "encap_id": p.encap_id, "vtep_ip": p.vtep_ip,
-            "tunnels": [{"remote_chassis": t.remote_chassis, "local_ip": t.local_ip, "remote_ip": t.remote_ip,
-                         "ofport": t.ofport, "interface": t.interface} for t in p.tunnels],
+            "tunnels": [tunnel_json(t) for t in p.tunnels],
             "unreachable": list(p.unreachable),
         } for p in r.paths],
         "findings": [finding_json(f) for f in r.findings],

@@ -46,10 +46,11 @@ def register(sub: Any) -> None:
 
 def paths_scope(sample: bool = True) -> Scope:
     """What paths, watch and the exporter read; ``sample``: a one-shot read samples the VF counters twice,
-    a long-lived gatherer pairs each sample with its previous one."""
+    a long-lived gatherer pairs each sample with its previous one.  Of the logs, only ovs-vswitchd's
+    says anything here (its offload state, inspector.offload_inputs): ovn-controller's is not read."""
     from inspector.gather import SAMPLE_SECONDS, Scope
     return Scope(ovsdb=True, openflow="verify", southbound=True, hardware=True, host=True, datapath=True,
-                 daemons=True, logs=True, offload=True, sample=SAMPLE_SECONDS if sample else 0.0,
+                 daemons=True, logs=("ovs-vswitchd",), offload=True, sample=SAMPLE_SECONDS if sample else 0.0,
                  required=frozenset({"ovsdb", "bridge", "openflow"}))
 
 
