@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from flowprog.flows import Flow
 
-__all__ = ["VifIngress", "RemoteOutput", "vif_ingress", "remote_outputs", "is_unicast_remote_output",
+__all__ = ["ingress_flows", "VifIngress", "RemoteOutput", "vif_ingress", "remote_outputs", "is_unicast_remote_output",
            "MULTICAST_KEY_MIN"]
 
 MULTICAST_KEY_MIN = 32768  # OVN's multicast group keys: BUM traffic may use any VTEP
@@ -65,18 +65,29 @@ def _int(value: object) -> int | None:
     return value if isinstance(value, int) else None
 
 
-def vif_ingress(flows: Iterable[Flow], ofports: Iterable[int]) -> dict[int, VifIngress]:
-    """The ingress flow of each VIF ofport that has one: table 0, ``in_port``,
-    loads ``metadata``; the lowest priority of those (see the module docstring)."""
-    wanted = set(ofports)
-    best: dict[int, Flow] = {}
+def ingress_flows(flows: Iterable[Flow], ofports: Iterable[int] | None = None) -> dict[int, list[Flow]]:
+    """Each VIF ofport's ingress flows (of ``ofports``; None: every port):
+    table 0, ``in_port``, loads ``metadata``, at the lowest priority the port
+    has (see the module docstring); several when tied, in dump order."""
+    wanted = None if ofports is None else set(ofports)
+    best: dict[int, list[Flow]] = {}
     for f in flows:
         port = f.field("in_port")
-        if f.table != 0 or port is None or port.value not in wanted or not f.loads("metadata"):
+        if (f.table != 0 or port is None or not isinstance(port.value, int)
+                or (wanted is not None and port.value not in wanted) or not f.loads("metadata")):
             continue
-        current = best.get(int(port.value))
-        if current is None or f.priority < current.priority:
-            best[int(port.value)] = f
+        current = best.get(port.value)
+        if current is None or f.priority < current[0].priority:
+            best[port.value] = [f]
+        elif f.priority == current[0].priority:
+            current.append(f)
+    return best
+
+
+def vif_ingress(flows: Iterable[Flow], ofports: Iterable[int]) -> dict[int, VifIngress]:
+    """The ingress flow of each VIF ofport that has one: the first of its
+    :func:`ingress_flows`."""
+    best = {ofport: tied[0] for ofport, tied in ingress_flows(flows, ofports).items()}
     found = {}
     for ofport, f in best.items():
         reg13 = f.loads("reg13")

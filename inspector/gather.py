@@ -44,8 +44,7 @@ from flowprog.ofclient import OpenFlowClient
 from flowprog.ofdecode import Decoder
 from flowprog.ofcodec import Codec
 from flowprog.oftrace import TraceRequest, run_trace
-from flowprog.ovsdb_select import plain_remote, select_tables
-from flowprog.ovsdb import OvsdbMonitor, Rows, SslFiles, ovs_monitor, sb_monitor, typed_ovs, typed_sb
+from flowprog.ovsdb import OvsdbMonitor, Rows, SslFiles, ovs_monitor, read_ovs, read_sb, sb_monitor, typed_ovs, typed_sb
 from hw.devlink import PARAMS
 from hw.ethstats import has_hw_counters
 from hw.host import HostReader, HostRequests, HostView, host_view, read_elsewhere
@@ -56,7 +55,7 @@ from hw.sysctl import VTEP_SYSCTLS, conf_name
 from hw.sysfs import RecordingSysfs, SysfsSource
 from mvcore.endpoints import Endpoints
 from mvcore.errors import MvtepError, NotFound, Unavailable
-from mvcore.ovsdb_rows import OVS_COLUMNS, SB_COLUMNS, OvsState, SbRows
+from mvcore.ovsdb_rows import OvsState, SbRows
 from mvcore.reading import Reading
 from mvcore.snapshot import (DaemonState, FeatureBits, FlowDump, HostState, Key, NetdevStats, NetlinkAnswer,
                              NodeSnapshot, SysfsRecord)
@@ -299,8 +298,8 @@ class Gatherer:
     # -- the sources ---------------------------------------------------------------
 
     def _ovsdb_state(self) -> OvsState:
-        if not self.monitor and plain_remote(self.ends.db):
-            return typed_ovs(select_tables(self.ends.db, "Open_vSwitch", OVS_COLUMNS, self.timeout), self.ends.db)
+        if not self.monitor:  # one read: over a plain socket, one select request
+            return read_ovs(self.ends.db, self.timeout)
         return self._ovs.read(lambda: ovs_monitor(self.ends.db, self.timeout),
                               lambda rows: typed_ovs(rows, self.ends.db))
 
@@ -309,9 +308,8 @@ class Gatherer:
         if not remote:
             return Reading.failed("no external_ids:ovn-remote names the southbound DB")
         try:
-            if not self.monitor and plain_remote(remote):
-                return Reading.of(typed_sb(select_tables(remote, "OVN_Southbound", SB_COLUMNS, self.timeout,
-                                                         optional=frozenset({"Chassis_Private"})), remote))
+            if not self.monitor:
+                return Reading.of(read_sb(remote, self.timeout, self.ssl))
             return Reading.of(self._sb.read(lambda: sb_monitor(remote, self.timeout, self.ssl),
                                             lambda rows: typed_sb(rows, remote)))
         except Unavailable as e:

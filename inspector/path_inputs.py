@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 from flowprog import dpflows
 from flowprog.flowdump import VerifyFlows
-from flowprog.flowroles import remote_outputs
+from flowprog.flowroles import ingress_flows, remote_outputs
 from flowprog.flows import Flow
 from flowprog.nodeconfig import NodeConfig
 from flowprog.ofdecode import Decoder
@@ -120,26 +120,13 @@ def _vtep(result: VerifyResult, inputs: PathInputs, node: NodeConfig, ip: str) -
 
 
 def _counters(result: VerifyResult, table0: tuple[Flow, ...], remote: tuple[Flow, ...]) -> dict[str, Counters]:
-    """Per VIF: its table-0 ingress flow's counters, and those of the
-    remote-output flows of its encap id (shared by the VIFs of one VTEP).
-
-    The ingress flows are those :func:`flowprog.flowroles.vif_ingress` chooses
-    from -- ``in_port``, loading ``metadata`` -- at the lowest priority its port
-    has: 100, or 150 for a VLAN-tagged port, never the priority-1010 flows of
-    an activation strategy (vif_ingress does not hand its flow over, so the
-    choice is made again here).  Flows tied at that priority add up."""
-    lowest: dict[int, int] = {}
-    by_port: dict[int, tuple[int, int]] = {}
-    for f in table0:
-        port = f.field("in_port")
-        if port is None or not isinstance(port.value, int) or not f.loads("metadata"):
-            continue
-        if port.value not in lowest or f.priority < lowest[port.value]:
-            lowest[port.value] = f.priority
-            by_port[port.value] = (0, 0)
-        if f.priority == lowest[port.value]:
-            packets, nbytes = by_port[port.value]
-            by_port[port.value] = (packets + f.entry.packet_count, nbytes + f.entry.byte_count)
+    """Per VIF: the counters of its table-0 ingress flows (those
+    :func:`flowprog.flowroles.ingress_flows` chooses: 100, or 150 for a
+    VLAN-tagged port, never the priority-1010 flows of an activation
+    strategy; tied flows add up), and those of the remote-output flows of its
+    encap id (shared by the VIFs of one VTEP)."""
+    by_port = {port: (sum(f.entry.packet_count for f in tied), sum(f.entry.byte_count for f in tied))
+               for port, tied in ingress_flows(table0).items()}
     tunnels = {o for f in remote for o in f.outputs()}
     by_id: dict[int | None, tuple[int, int]] = {}
     for f in remote:
