@@ -27,7 +27,7 @@ from tests.test_cli import assert_one_line_error, mvtep
 @pytest.mark.parametrize("value", ["nan", "inf", "-inf", "0", "-1", "1e300", "soon"])
 @pytest.mark.parametrize("args", [  # (with "=": argparse takes "-inf" on its own for an option)
     ["--timeout={}", "show"], ["show", "--timeout={}"], ["preflight", "--timeout={}"],
-    ["watch", "--interval={}"], ["apply", "node.toml", "--watch", "--interval={}"],
+    ["watch", "--interval={}"], ["apply", "node.toml", "--watch", "--interval={}"], ["exporter", "--interval={}"],
     ["sandbox", "up", "--wait={}"],
 ])
 def test_seconds_that_are_not_a_duration_are_usage_errors(args: list[str], value: str) -> None:
