@@ -215,3 +215,32 @@ def test_from_a_file_that_is_not_a_bundle(tmp_path: Path, special: str, command:
     started = time.monotonic()
     assert_one_line_error(mvtep(command, "--from", str(path), timeout=30), str(path), "not a regular file")
     assert time.monotonic() - started < 10
+
+
+CUT_SHORT = """
+import os, signal, sys, time
+from mvtep.cli import main as cli
+
+class Field:  # a descriptor, as a dataclass field of a module a command imports can be
+    def __set_name__(self, owner, name):
+        os.kill(os.getpid(), signal.SIGTERM)  # the signal lands while Python defines the class
+        time.sleep(5)
+
+def command(args, rt):
+    class Defined:
+        m = Field()
+    return 0
+
+cli._call = command
+sys.exit(cli.main(["show", "--from", sys.argv[1]]))
+"""
+
+
+def test_an_interrupt_python_wrapped_is_still_an_interrupt() -> None:
+    """CPython 3.11 wraps a KeyboardInterrupt raised in ``__set_name__`` as
+    ``RuntimeError: Error calling __set_name__`` (a signal while a command's
+    module defines a dataclass, as CI met): it is an interrupt, not an
+    internal error."""
+    p = subprocess.run([sys.executable, "-c", CUT_SHORT, str(SAVED)], capture_output=True, text=True, timeout=60,
+                       check=False)
+    assert (p.returncode, p.stderr, p.stdout) == (130, "mvtep: interrupted\n", "")

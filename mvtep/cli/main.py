@@ -132,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return int(e.exit_status)
             rt = _runtime(args.color)
             debug = args.debug
-            status = _run_reported(args, rt, debug)
+            status = _run_reported(args, rt, debug, interrupts)
             if status != ExitStatus.OK or not sys.stderr.closed:  # (closed: the reader of stdout went away)
                 rt.out.file.flush()  # a full disk is reported, not found by the interpreter at exit
         except OutputFailed as e:
@@ -142,17 +142,42 @@ def main(argv: Sequence[str] | None = None) -> int:
             if debug:
                 raise
             status = _interrupted(rt or _runtime(_early_color(argv)))
+        except Exception as e:  # importing the commands, cut short by a signal (see _cut_short)
+            if debug or not _cut_short(e, interrupts):
+                raise
+            status = _interrupted(rt or _runtime(_early_color(argv)))
         if interrupts.received is not None and status != ExitStatus.INTERRUPTED:
             status = _interrupted(rt or _runtime(_early_color(argv)))
     return status
 
 
-def _run_reported(args: argparse.Namespace, rt: Runtime, debug: bool) -> int:
+def _cut_short(e: BaseException, interrupts: Interrupts) -> bool:
+    """Whether ``e`` is the signal's KeyboardInterrupt in another shape.
+
+    Python wraps what some places raise: on 3.11 a KeyboardInterrupt inside a
+    descriptor's ``__set_name__`` (a dataclass field, while a module that a
+    command imports defines a class) reaches us as ``RuntimeError: Error
+    calling __set_name__``, and a library may turn it into its own error.  A
+    signal the run received is the end of the story either way: reporting
+    the wrapper would show an "internal error" for a Ctrl-C."""
+    seen: set[int] = set()
+    cause: BaseException | None = e
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return interrupts.received is not None
+
+
+def _run_reported(args: argparse.Namespace, rt: Runtime, debug: bool, interrupts: Interrupts) -> int:
     try:
         return int(_call(args, rt))
     except MvtepError as e:
         if debug:
             raise
+        if _cut_short(e, interrupts):
+            return _interrupted(rt)
         _report(rt, e)
         return int(e.exit_status)
     except KeyboardInterrupt:
@@ -169,6 +194,8 @@ def _run_reported(args: argparse.Namespace, rt: Runtime, debug: bool) -> int:
     except Exception as e:  # a bug: still one line, the traceback on --debug
         if debug:
             raise
+        if _cut_short(e, interrupts):
+            return _interrupted(rt)
         _report(rt, MvtepError(f"internal error: {type(e).__name__}: {e}",
                                hint="run again with --debug and report the traceback"))
         return int(ExitStatus.ERROR)
