@@ -49,15 +49,21 @@ def register(sub: Any) -> None:
     a.set_defaults(func=run_apply)
 
 
-def _plan(args: argparse.Namespace, rt: Runtime) -> tuple[NodeSpec, Endpoints, str | None, Plan]:
-    from flowprog.plan import check_against_node, make_plan
+def _read(args: argparse.Namespace) -> tuple[str, NodeSpec]:
+    """The spec's text and what it says: a mistake in it is reported before
+    the node is asked anything."""
     from flowprog.spec import parse_spec, read_spec
     text = read_spec(args.spec)
-    spec = parse_spec(text, str(args.spec))
+    return text, parse_spec(text, str(args.spec))
+
+
+def _plan(args: argparse.Namespace, rt: Runtime, text: str,
+          spec: NodeSpec) -> tuple[Endpoints, str | None, Plan]:
+    from flowprog.plan import check_against_node, make_plan
     ends = resolve(rt.env, db=args.db, openflow=args.openflow, bridge=args.bridge)
     cur = _current(args, rt, spec)
     check_against_node(spec, cur, str(args.spec), text)
-    return spec, ends, netns_of(args, rt.env), make_plan(spec, cur, allow_software=args.allow_software)
+    return ends, netns_of(args, rt.env), make_plan(spec, cur, allow_software=args.allow_software)
 
 
 def _current(args: argparse.Namespace, rt: Runtime, spec: NodeSpec) -> CurrentState:
@@ -72,7 +78,7 @@ def _current(args: argparse.Namespace, rt: Runtime, spec: NodeSpec) -> CurrentSt
 
 def run_plan(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
     from inspector.plan_view import render, to_json
-    _spec, _ends, _netns, plan = _plan(args, rt)
+    _ends, _netns, plan = _plan(args, rt, *_read(args))
     if args.json:
         rt.emit_json(to_json(plan))
     else:
@@ -105,18 +111,19 @@ def run_apply(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
     from flowprog.ovsdb import database_id
     # The lock is taken before the node is read: the plan must not be made
     # from what another apply is in the middle of changing.
+    text, spec = _read(args)
     ends = resolve(rt.env, db=args.db, openflow=args.openflow, bridge=args.bridge)
     node = database_id(ends.db, args.timeout)
     with ApplyLock(_lock_dir(), node, shlex.join(["mvtep", *sys.argv[1:]])):
-        return _apply_locked(args, rt)
+        return _apply_locked(args, rt, text, spec)
 
 
-def _apply_locked(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
+def _apply_locked(args: argparse.Namespace, rt: Runtime, text: str, spec: NodeSpec) -> ExitStatus:
     from flowprog.apply import ApplyFailed, apply_plan
     from hw.plumbing import Plumbing
     from inspector.plan_view import render
     from mvtep.cli.signals import StopRequests
-    spec, ends, netns, plan = _plan(args, rt)
+    ends, netns, plan = _plan(args, rt, text, spec)
     rt.out.print(render(plan))
     if plan.todo:
         if not args.yes and not _confirm(rt, len(plan.todo)):
