@@ -27,8 +27,9 @@ from mvcore.ovsdb_rows import OVS_COLUMNS, SB_COLUMNS, OvsState, RowsInvalid, Sb
 if TYPE_CHECKING:
     from flowprog.keychange import KeyChange
 
-__all__ = ["Rows", "SslFiles", "OvsdbMonitor", "read_tables", "change_keys", "database_id", "DEFAULT_TIMEOUT",
-           "typed_ovs", "typed_sb", "ovs_monitor", "sb_monitor", "read_ovs", "read_sb", "SB_OPTIONAL"]
+__all__ = ["Rows", "SslFiles", "OvsdbMonitor", "read_tables", "read_once", "change_keys", "database_id",
+           "DEFAULT_TIMEOUT", "typed_ovs", "typed_sb", "ovs_monitor", "sb_monitor", "read_ovs", "read_sb",
+           "SB_OPTIONAL"]
 
 DEFAULT_TIMEOUT = 5.0
 MAX_CONTENTS = 512 << 20  # bytes of the tables' first contents (100,000 Port_Bindings are about 100 MiB)
@@ -268,6 +269,17 @@ def read_tables(
         return monitor.rows()
 
 
+def read_once(remote: str, schema: str, tables: Mapping[str, Sequence[str]], timeout: float = DEFAULT_TIMEOUT,
+              ssl: SslFiles | None = None, optional: frozenset[str] = frozenset()) -> Rows:
+    """Read ``tables`` once, as :func:`read_tables` gives them: one ``select``
+    request over a plain socket (:mod:`flowprog.ovsdb_select`), else (an
+    ``ssl:`` remote, several servers) through the monitor."""
+    if plain_remote(remote):
+        return select_tables(remote, schema, tables, timeout, optional=optional)
+    with OvsdbMonitor(remote, schema, tables, timeout, ssl, optional=optional) as monitor:
+        return monitor.rows()
+
+
 def typed_ovs(rows: Rows, remote: str) -> OvsState:
     """Plain Open_vSwitch rows as typed rows (a server that sends misshapen ones is not usable)."""
     try:
@@ -298,16 +310,10 @@ def sb_monitor(remote: str, timeout: float = DEFAULT_TIMEOUT, ssl: SslFiles | No
 def read_ovs(remote: str, timeout: float = DEFAULT_TIMEOUT) -> OvsState:
     """The Open_vSwitch database's rows mvtep reads, once: one ``select``
     request over a plain socket (:mod:`flowprog.ovsdb_select`), else the monitor."""
-    if plain_remote(remote):
-        return typed_ovs(select_tables(remote, "Open_vSwitch", OVS_COLUMNS, timeout), remote)
-    with ovs_monitor(remote, timeout) as monitor:
-        return typed_ovs(monitor.rows(), remote)
+    return typed_ovs(read_once(remote, "Open_vSwitch", OVS_COLUMNS, timeout), remote)
 
 
 def read_sb(remote: str, timeout: float = DEFAULT_TIMEOUT, ssl: SslFiles | None = None) -> SbRows:
     """The southbound rows mvtep reads, once (as :func:`read_ovs`; ``ssl``
     serves an ``ssl:`` remote, which goes through the monitor)."""
-    if plain_remote(remote):
-        return typed_sb(select_tables(remote, "OVN_Southbound", SB_COLUMNS, timeout, optional=SB_OPTIONAL), remote)
-    with sb_monitor(remote, timeout, ssl) as monitor:
-        return typed_sb(monitor.rows(), remote)
+    return typed_sb(read_once(remote, "OVN_Southbound", SB_COLUMNS, timeout, ssl, SB_OPTIONAL), remote)

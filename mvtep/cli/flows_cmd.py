@@ -55,11 +55,11 @@ def _ofport(port: str, ends: Endpoints, timeout: float) -> int:
     client sends the OpenFlow 1.1+ number): a reserved port's name, a
     number, or an interface's name (the bridge's own is LOCAL)."""
     from flowprog.ofvalues import port_from_text
-    from flowprog.ovsdb import read_tables
+    from flowprog.ovsdb import read_once
     number = port_from_text(port)
     if number is not None:
         return number
-    rows = read_tables(ends.db, "Open_vSwitch", {"Interface": ("name", "ofport")}, timeout=timeout)
+    rows = read_once(ends.db, "Open_vSwitch", {"Interface": ("name", "ofport")}, timeout=timeout)
     for row in rows["Interface"]:
         if row["name"] == port and isinstance(row["ofport"], int) and row["ofport"] > 0:
             return int(row["ofport"])
