@@ -216,27 +216,6 @@ def _info(answer: NetlinkAnswer) -> Reading[DevInfo]:
     return Reading.failed(devlink.unanswered(answer, devlink.CMD_INFO_GET) or "no usable device info")
 
 
-def _parse(key: str) -> tuple[str, tuple[str, ...]]:
-    """What a :class:`~mvcore.snapshot.Key` names: (``"routes"``, (table,)),
-    (``"route-get"``, (dst, src)), (``"tc"``, (ifname,)), (``"eswitch"``,
-    (pci,)), (``"info"``, (pci,)), (``"param"``, (pci, name)); ("", ()) for
-    the others.  Each guess is checked by building the key again."""
-    parts = key.split("/")
-    guesses: list[tuple[str, tuple[str, ...], str]] = []
-    if len(parts) == 2 and parts[1].isdigit():
-        guesses.append(("routes", (parts[1],), Key.routes(int(parts[1]))))
-    if len(parts) == 3:
-        guesses += [("route-get", (parts[1], parts[2]), Key.route_get(parts[1], parts[2])),
-                    ("tc", (parts[1],), Key.tc_ingress(parts[1]))]
-    if len(parts) >= 3:  # a PCI handle may hold a "/" ("pci/0000:03:00.0")
-        pci = "/".join(parts[2:])
-        guesses += [("eswitch", (pci,), Key.devlink_eswitch(pci)), ("info", (pci,), Key.devlink_info(pci))]
-    if len(parts) >= 4:
-        pci, name = "/".join(parts[2:-1]), parts[-1]
-        guesses.append(("param", (pci, name), Key.devlink_param(pci, name)))
-    return next(((what, arg) for what, arg, again in guesses if again == key), ("", ()))
-
-
 _last_view: list[tuple[HostState, str, HostView]] = []  # the last decode: a live view decodes one state twice
 
 
@@ -267,7 +246,7 @@ def _decode(state: HostState, *, unasked: str = NOT_READ) -> HostView:
     info: dict[str, Reading[DevInfo]] = {}
     params: dict[tuple[str, str], Reading[ParamValue]] = {}
     for key, answer in answers.items():
-        what, arg = _parse(key)
+        what, arg = Key.parse(key)
         if what == "routes":
             found = decode_routes(answer, known)
             table = int(arg[0])

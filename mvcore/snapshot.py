@@ -210,3 +210,29 @@ class Key:
     def devlink_param(pci: str, name: str) -> str:
         """DEVLINK_CMD_PARAM_GET of one parameter of a PF."""
         return f"devlink/param/{pci}/{name}"
+
+    @staticmethod
+    def parse(key: str) -> tuple[str, tuple[str, ...]]:
+        """What a key built above names: (``"routes"``, (table,)),
+        (``"route-get"``, (dst, src)), (``"tc"``, (ifname,)), (``"eswitch"``,
+        (pci,)), (``"info"``, (pci,)), (``"param"``, (pci, name)); ("", ())
+        for the others.  Each guess is checked by building the key again, so
+        an ifname or PCI handle holding a "/" cannot be read as another kind.
+
+        >>> Key.parse(Key.devlink_param("pci/0000:03:00.0", "esw_multiport"))
+        ('param', ('pci/0000:03:00.0', 'esw_multiport'))
+        """
+        parts = key.split("/")
+        guesses: list[tuple[str, tuple[str, ...], str]] = []
+        if len(parts) == 2 and parts[1].isdigit():
+            guesses.append(("routes", (parts[1],), Key.routes(int(parts[1]))))
+        if len(parts) == 3:
+            guesses += [("route-get", (parts[1], parts[2]), Key.route_get(parts[1], parts[2])),
+                        ("tc", (parts[1],), Key.tc_ingress(parts[1]))]
+        if len(parts) >= 3:  # a PCI handle may hold a "/" ("pci/0000:03:00.0")
+            pci = "/".join(parts[2:])
+            guesses += [("eswitch", (pci,), Key.devlink_eswitch(pci)), ("info", (pci,), Key.devlink_info(pci))]
+        if len(parts) >= 4:
+            pci, name = "/".join(parts[2:-1]), parts[-1]
+            guesses.append(("param", (pci, name), Key.devlink_param(pci, name)))
+        return next(((what, arg) for what, arg, again in guesses if again == key), ("", ()))
