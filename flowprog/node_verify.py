@@ -13,7 +13,7 @@ from mvcore.errors import Unavailable
 from mvcore.ovsdb_rows import OvsState, SbRows
 from mvcore.snapshot import NodeSnapshot
 
-__all__ = ["node_of", "sb_of", "release_of_snapshot", "snapshot_flows", "verify_snapshot"]
+__all__ = ["node_of", "sb_of", "release_of_snapshot", "snapshot_flows", "verify_decoded", "verify_snapshot"]
 
 
 _last: list[tuple[OvsState, str, str | None, NodeConfig]] = []  # a live view reads one unchanged state many times
@@ -71,9 +71,15 @@ def verify_snapshot(snap: NodeSnapshot, decoder: Decoder, representors: frozense
     """:func:`verify` on what a snapshot holds (OVSDB rows, br-int's flows,
     the southbound rows when they were read, what ovn-controller said)."""
     node = node_of(snap)
-    flows = snapshot_flows(snap, node, decoder)
     sb = sb_of(snap)
+    return verify_decoded(snap, node, sb, release_of_snapshot(snap, node, sb), snapshot_flows(snap, node, decoder),
+                          representors)
+
+
+def verify_decoded(snap: NodeSnapshot, node: NodeConfig, sb: SbState | None, release: OvnRelease,
+                   flows: VerifyFlows, representors: frozenset[str] | None) -> VerifyResult:
+    """:func:`verify` on flows already chosen and decoded from ``snap`` (a
+    live view reuses what did not change since its last refresh)."""
     return verify(node, flows.table0, flows.remote, sb, snap.southbound.why_not("the southbound DB"),
-                  release=release_of_snapshot(snap, node, sb),
-                  undecoded={t: (u.count, u.reason) for t, u in flows.undecoded.items()}, unsplit=flows.unsplit,
-                  representors=representors)
+                  release=release, undecoded={t: (u.count, u.reason) for t, u in flows.undecoded.items()},
+                  unsplit=flows.unsplit, representors=representors)

@@ -17,8 +17,8 @@ from flowprog.flowroles import ingress_flows, remote_outputs
 from flowprog.flows import Flow
 from flowprog.nodeconfig import NodeConfig
 from flowprog.ofdecode import Decoder
-from flowprog.node_verify import node_of, release_of_snapshot, sb_of, snapshot_flows
-from flowprog.verify import VerifyResult, verify
+from flowprog.node_verify import node_of, release_of_snapshot, sb_of, snapshot_flows, verify_decoded
+from flowprog.verify import VerifyResult
 from hw.host import HostView, eswitch_of, namespace_holding
 from inspector.hardware import host_of, inventory_of
 from inspector.offload_inputs import offload_evidence
@@ -39,9 +39,7 @@ def paths_report(snap: NodeSnapshot, decoder: Decoder, *, seconds: float = 0.0) 
     release = release_of_snapshot(snap, node, sb)
 
     def check(flows: VerifyFlows) -> VerifyResult:
-        return verify(node, flows.table0, flows.remote, sb, snap.southbound.why_not("the southbound DB"),
-                      release=release, undecoded={t: (u.count, u.reason) for t, u in flows.undecoded.items()},
-                      unsplit=flows.unsplit, representors=representors)
+        return verify_decoded(snap, node, sb, release, flows, representors)
 
     if isinstance(decoder, RecentFlows):  # a live view: what did not change since its last refresh is reused
         flows, result = decoder.verified(snap, node, (release, representors), check)
