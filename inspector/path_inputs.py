@@ -10,6 +10,7 @@ function runs on a live snapshot and on a support bundle.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from flowprog import dpflows
 from flowprog.flowdump import VerifyFlows
@@ -43,11 +44,12 @@ def paths_report(snap: NodeSnapshot, decoder: Decoder, *, seconds: float = 0.0) 
 
     if isinstance(decoder, RecentFlows):  # a live view: what did not change since its last refresh is reused
         flows, result = decoder.verified(snap, node, (release, representors), check)
+        sources = decoder.while_unchanged("counter sources", lambda: counter_sources(flows.table0, flows.remote))
     else:
         flows = snapshot_flows(snap, node, decoder)
         result = check(flows)
-    t0, ro = flows.table0, flows.remote
-    inputs = _inputs(snap, node, result, t0, ro)
+        sources = counter_sources(flows.table0, flows.remote)
+    inputs = _inputs(snap, node, result, _counters(result, flows.table0, flows.remote, sources))
     node_findings = tuple(f for f in result.findings if f.interface is None)
     ovn = snap.daemons.ovn_version.value or (
         f"{result.release.text} (southbound)" if result.release.source == "southbound" else None)
@@ -58,8 +60,7 @@ def paths_report(snap: NodeSnapshot, decoder: Decoder, *, seconds: float = 0.0) 
         remote_output_table=result.remote_output_table)
 
 
-def _inputs(snap: NodeSnapshot, node: NodeConfig, result: VerifyResult, t0: tuple[Flow, ...],
-            ro: tuple[Flow, ...]) -> PathInputs:
+def _inputs(snap: NodeSnapshot, node: NodeConfig, result: VerifyResult, counters: Mapping[str, Counters]) -> PathInputs:
     inventory = inventory_of(snap)
     host = host_of(snap)
     links = (host.links.value if host else None) or {}
@@ -81,7 +82,7 @@ def _inputs(snap: NodeSnapshot, node: NodeConfig, result: VerifyResult, t0: tupl
         verify=result, pf_of_ip={ip: pf for pf, ip in node.pf_mapping.pairs}, inventory=inventory,
         routes=routes, addresses=addresses, bridge_of=node.bridge_of, ovs_hw_offload=node.hw_offload,
         tc_policy=node.tc_policy, kernel_netdevs=frozenset(links), eswitch=eswitch,
-        features=dict(host.features) if host else {}, dp=dp, tc=tc, counters=_counters(result, t0, ro),
+        features=dict(host.features) if host else {}, dp=dp, tc=tc, counters=counters,
         logical_switch=_switches(snap.southbound.value),
         dp_error=None if snap.datapath.value is not None else snap.datapath.why_not("the datapath flows"),
         host_error=_host_error(snap, host), vtep_absent=_vtep_absent(snap, node, addresses), evidence=evidence)
@@ -117,20 +118,46 @@ def _vtep(result: VerifyResult, inputs: PathInputs, node: NodeConfig, ip: str) -
     return Vtep(ip, encap_id, inputs.pf_of_ip.get(ip), inputs.addresses.get(ip), egress)
 
 
-def _counters(result: VerifyResult, table0: tuple[Flow, ...], remote: tuple[Flow, ...]) -> dict[str, Counters]:
-    """Per VIF: the counters of its table-0 ingress flows (those
-    :func:`flowprog.flowroles.ingress_flows` chooses: 100, or 150 for a
+@dataclass(frozen=True, slots=True)
+class CounterSources:
+    """Which flows' counters add up to which VIF's: positions in the table-0
+    and remote-output flows verify read.  They follow from the flows' matches
+    and actions alone, so a live view keeps them while no flow changed."""
+
+    ingress: Mapping[int, tuple[int, ...]]  # VIF ofport -> its table-0 ingress flows
+    tunnel: Mapping[int | None, tuple[int, ...]]  # encap id -> its remote-output flows (once per output)
+
+
+def counter_sources(table0: tuple[Flow, ...], remote: tuple[Flow, ...]) -> CounterSources:
+    """A VIF's table-0 ingress flows are those
+    :func:`flowprog.flowroles.ingress_flows` chooses (100, or 150 for a
     VLAN-tagged port, never the priority-1010 flows of an activation
-    strategy; tied flows add up), and those of the remote-output flows of its
-    encap id (shared by the VIFs of one VTEP)."""
-    by_port = {port: (sum(f.entry.packet_count for f in tied), sum(f.entry.byte_count for f in tied))
-               for port, tied in ingress_flows(table0).items()}
+    strategy; tied flows add up); its tunnel counters are those of the
+    remote-output flows of its encap id (shared by the VIFs of one VTEP)."""
+    at = {id(f): i for i, f in enumerate(table0)}
+    ingress = {port: tuple(at[id(f)] for f in tied) for port, tied in ingress_flows(table0).items()}
     tunnels = {o for f in remote for o in f.outputs()}
-    by_id: dict[int | None, tuple[int, int]] = {}
-    for f in remote:
+    tunnel: dict[int | None, list[int]] = {}
+    for i, f in enumerate(remote):
         for r in remote_outputs((f,), tunnels):
-            packets, nbytes = by_id.get(r.encap_id, (0, 0))
-            by_id[r.encap_id] = (packets + f.entry.packet_count, nbytes + f.entry.byte_count)
+            tunnel.setdefault(r.encap_id, []).append(i)
+    return CounterSources(ingress, {k: tuple(v) for k, v in tunnel.items()})
+
+
+def _sum(flows: tuple[Flow, ...], at: tuple[int, ...]) -> tuple[int, int]:
+    packets = nbytes = 0
+    for i in at:
+        entry = flows[i].entry
+        packets += entry.packet_count
+        nbytes += entry.byte_count
+    return packets, nbytes
+
+
+def _counters(result: VerifyResult, table0: tuple[Flow, ...], remote: tuple[Flow, ...],
+              sources: CounterSources) -> dict[str, Counters]:
+    """Per VIF: the counters of the flows ``sources`` names, as just read."""
+    by_port = {port: _sum(table0, at) for port, at in sources.ingress.items()}
+    by_id = {encap_id: _sum(remote, at) for encap_id, at in sources.tunnel.items()}
     out = {}
     for p in result.paths:
         packets, nbytes = by_port.get(p.ofport or -1, (0, 0))

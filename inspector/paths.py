@@ -232,21 +232,28 @@ def _other_nic(inp: PathInputs, p: VerifyPath, vf_pf: str | None, pfs: dict[str,
 
 def build_paths(inp: PathInputs) -> tuple[VfPath, ...]:
     out = []
-    egress_of: dict[tuple[str | None, str | None, tuple[Tunnel, ...]], tuple[Egress, ...]] = {}
+    # VIFs of one VTEP share their egress.  (Keyed by the tunnels' identity:
+    # verify hands the VIFs of one encap id the same tuple, and hashing a
+    # thousand VIFs' tunnels by value costs a live view more than the rest.)
+    egress_of: dict[tuple[str | None, str | None, int], tuple[Egress, ...]] = {}
     pfs = _pfs(inp.inventory)
     node_findings = tuple(f for f in inp.verify.findings if f.interface is None)
+    findings_of: dict[str, list[Finding]] = {}
+    for f in inp.verify.findings:
+        if f.interface is not None:
+            findings_of.setdefault(f.interface, []).append(f)
     vfs = _vfs_of(inp.inventory)
     for p in inp.verify.paths:
         vf_netdev, vf_pci, uplink, pf_pci = vfs.get(p.interface, _NO_VF)
         pf = uplink or (inp.pf_of_ip.get(p.vtep_ip) if p.vtep_ip else None)
-        mine = tuple(f for f in inp.verify.findings if f.interface == p.interface)
+        mine = tuple(findings_of.get(p.interface, ()))
         crossed = _other_nic(inp, p, uplink, pfs)
         if crossed is not None:
             mine = (crossed, *mine)
-        key = (p.vtep_ip, pf, p.tunnels)  # VIFs of one VTEP share their egress
-        if key not in egress_of:
-            egress_of[key] = _egress(inp, p.vtep_ip, pf, p.tunnels)
-        egress = egress_of[key]
+        key = (p.vtep_ip, pf, id(p.tunnels))
+        egress = egress_of.get(key)
+        if egress is None:
+            egress = egress_of[key] = _egress(inp, p.vtep_ip, pf, p.tunnels)
         flows, offloaded, partial = inp.dp.get(p.interface, (0, 0, 0))
         in_hw, not_in_hw = inp.tc.get(p.interface, (None, None))
         off = Offload(

@@ -6,8 +6,10 @@ but their counters changes.  :class:`RecentFlows` is a
 :class:`~flowprog.ofdecode.Decoder` that decodes a flow once while its bytes
 stay the same but for its counters, and keeps the verify result while
 neither OVSDB, the southbound DB nor any flow changed: verify reads
-matches and actions, never counters (:mod:`flowprog.verify`).  The counters
-themselves always come from the flows just read.
+matches and actions, never counters (:mod:`flowprog.verify`); so is what
+else follows from matches and actions alone (:meth:`RecentFlows.while_unchanged`:
+which flows' counters are each VIF's).  The counters themselves always come
+from the flows just read.
 
 The counters' place in a flow-stats entry (OpenFlow 1.3 ``ofp_flow_stats``,
 1.5 ``ofp_flow_desc``; openflow-spec 1.3.5 section 7.3.5.2, 1.5.1 section
@@ -26,6 +28,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar, cast
 
 from flowprog.flowdump import VerifyFlows
 from flowprog.flows import Flow, FlowEntry
@@ -37,6 +40,8 @@ from flowprog.verify import VerifyResult
 from mvcore.snapshot import NodeSnapshot
 
 __all__ = ["RecentFlows", "stable_bytes"]
+
+T = TypeVar("T")
 
 _KEEP = 50_000  # flows remembered at most: a node's table 0 and remote-output tables, several times over
 
@@ -75,6 +80,8 @@ class RecentFlows(Decoder):
         self._flows: dict[bytes, Flow] = {}
         self._order: list[bytes | None] = []
         self._last: _Verified | None = None
+        self._unchanged = False  # the last verified() reused its result: nothing it reads changed
+        self._kept: dict[str, object] = {}
 
     def decode(self, entry: FlowEntry) -> Flow:
         key = stable_bytes(entry)
@@ -100,7 +107,20 @@ class RecentFlows(Decoder):
         last = self._last
         if (last is not None and all(a is b or a == b for a, b in zip(last.inputs, inputs, strict=True))
                 and last.flows == keys and None not in keys):
+            self._unchanged = True
             return flows, last.result[1]
         result = verify(flows)
         self._last = _Verified(inputs, keys, (flows, result))
+        self._unchanged = False
+        self._kept.clear()
         return flows, result
+
+    def while_unchanged(self, name: str, compute: Callable[[], T]) -> T:
+        """``compute()``, or what it gave before while nothing :meth:`verified`
+        depends on changed (call it after :meth:`verified`): for what follows
+        from the flows' matches and actions, never from their counters."""
+        if self._unchanged and name in self._kept:
+            return cast(T, self._kept[name])
+        value = compute()
+        self._kept[name] = value
+        return value

@@ -91,3 +91,29 @@ def test_a_change_in_ovsdb_is_verified_again() -> None:
     report = {p.interface: p for p in paths_report(broken, recent).paths}
     assert report["enp2s0f0_0"].verdict == "broken"
     assert {p.interface: p.verdict for p in paths_report(SNAP, recent).paths}["enp2s0f0_0"] != "broken"
+
+
+def numbered(dump: FlowDump, reverse: bool) -> FlowDump:
+    """The dump with flow i counting i + 1 packets, its flows in the order
+    given: the same flows, each with counters of its own."""
+    bodies = []
+    for reply in dump.replies:
+        offset = 0
+        while offset < len(reply):
+            (length,) = struct.unpack_from("!H", reply, offset)
+            bodies.append(counted(reply[offset:offset + length], len(bodies) + 1, 999))
+            offset += length
+    return dataclasses.replace(dump, replies=(b"".join(reversed(bodies) if reverse else bodies),))
+
+
+def test_which_flows_count_for_a_vif_is_chosen_again_when_the_flows_change() -> None:
+    """A live view keeps which flows' counters are a VIF's while no flow
+    changes; flows in another order are other flows there: each VIF's
+    counters still come from its own flows."""
+    assert SNAP.openflow.value is not None
+    recent = RecentFlows(install(load({})))
+    for reverse in (False, True, False):
+        snap = dataclasses.replace(SNAP, openflow=Reading.of(numbered(SNAP.openflow.value, reverse)))
+        report = paths_report(snap, recent)
+        assert len({p.counters.packets for p in report.paths}) == len(report.paths) > 1  # each VIF its own flow
+        assert report == paths_report(snap, DECODER)
