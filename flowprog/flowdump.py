@@ -179,8 +179,8 @@ def verify_flows(dump: FlowDump, decoder: Decoder, tunnel_ports: Iterable[int]) 
         tables = set(pick_tables(ports, lambda port, table: [
             f for f in by_port.get(port, ()) if table is None or f.table == table],
             first_table(table0, ports)))
-    found = any(is_unicast_remote_output(f) for f in decoded if f.table in tables)
     remote = tuple(f for f in decoded if f.table in tables)
+    found = any(is_unicast_remote_output(f) for f in remote)
     undecoded: dict[int, Undecoded] = {}
     for f in decoded:
         if f.undecoded is not None and (f.table == 0 or f.table in tables or not found):

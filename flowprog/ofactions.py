@@ -154,13 +154,6 @@ def _nx_controller(a: Any, ctx: Context) -> Action:
     return _controller(_C(), ctx)
 
 
-def _enqueue_like(name: str, attr: str) -> Callable[[Any, Context], Action]:
-    def conv(a: Any, ctx: Context) -> Action:
-        value = int(getattr(a, attr))
-        return _act(name, f"{name}:{value}", **{attr: value})
-    return conv
-
-
 def _bundle(a: Any, ctx: Context) -> Action:
     """lib/bundle.c ``bundle_format``."""
     load = type(a).__name__ == "NXActionBundleLoad"

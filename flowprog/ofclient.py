@@ -165,8 +165,7 @@ class OpenFlowClient:
     # -- flow statistics ----------------------------------------------------
 
     def _request(self, f: FlowFilter, xid: int) -> bytes:
-        ofp, ofpp = (self.codec.v13, self.codec.v13_parser) if self.version == OF13 else (
-            self.codec.v15, self.codec.v15_parser)
+        ofpp = self.codec.v13_parser if self.version == OF13 else self.codec.v15_parser
         dp = self.codec.datapath(self.version)
         cls = ofpp.OFPFlowStatsRequest if self.version == OF13 else ofpp.OFPFlowDescStatsRequest
         fields = dict(f.match or {})

@@ -242,16 +242,11 @@ class Decoder:
         """Fully decode one flow.  What the codec cannot decode is marked in
         place, never raised: the match (``<undecoded match: ...>``) or an
         action (``<undecoded: ...>``)."""
-        version, body, inst_at = entry.version, entry.body, entry.inst_at
-        if inst_at:  # entries() has found match and instructions
-            start = _H13.size if version == OF13 else _H15.size
-            match_bytes, inst_bytes = body[start + 4:start + entry.match_len], body[inst_at:]
-        else:
-            try:
-                match_bytes, inst_bytes = self._split(entry)
-            except DecodeError as e:
-                return Flow(entry, (), (), e.message, f"<undecoded match: {e.message}>",
-                            f"<undecoded: {e.message}>")
+        version = entry.version
+        try:
+            match_bytes, inst_bytes = self._split(entry)
+        except DecodeError as e:
+            return Flow(entry, (), (), e.message, f"<undecoded match: {e.message}>", f"<undecoded: {e.message}>")
         actions, actions_text, reason = self._insts[version].get(inst_bytes) or self._instructions(
             version, inst_bytes)
         try:
@@ -418,9 +413,9 @@ class Decoder:
         key = tuple(map(_FRAME_ID, found))
         frame = self._frames.get(key)
         if frame is None:
-            frame = self._frame(version, data, found, key)
+            frame = self._frame(found, key)
         if frame is _NO_FRAME:
-            return self._combine(version, data, found)
+            return self._combine(found)
         base, proto, holes = frame
         if not holes:
             return base.copy()
@@ -430,14 +425,14 @@ class Decoder:
             payload = found[index][2]
             item = payload[1].get(proto) or context(payload, proto)
             if len(item) != 1 or item[0][0] != rank:  # not printed as the frame's match printed it
-                return self._combine(version, data, found)
+                return self._combine(found)
             pieces.insert(at, item[0])
         return pieces
 
-    def _frame(self, version: int, data: bytes, found: list[Classified], key: tuple[int, ...]) -> Frame:
+    def _frame(self, found: list[Classified], key: tuple[int, ...]) -> Frame:
         """The frame of a match (:meth:`_match`), remembered; ``_NO_FRAME``
         for a match put together the long way every time."""
-        pieces = self._combine(version, data, found)
+        pieces = self._combine(found)
         frame = _NO_FRAME
         proto = self._proto(found)
         if proto is not None:
@@ -473,14 +468,14 @@ class Decoder:
                 return None
         return dl_type, nw_proto
 
-    def _combine(self, version: int, data: bytes, found: list[Classified]) -> list[Piece]:
+    def _combine(self, found: list[Classified]) -> list[Piece]:
         """The match put together the long way: in the common case -- no
         two fields setting one member, none of the rare kinds -- from each
         field's remembered items (:class:`flowprog.ofmatch.Pieces`), sorted;
         otherwise through :func:`~flowprog.ofmatch.build` whole."""
         proto = self._proto(found)
         if proto is None:
-            return self._whole(version, data)
+            return self._whole(found)
         pieces: list[Piece] = []
         for kind, _bits, payload, _entry, _id in found:
             if kind == SIMPLE:
@@ -493,9 +488,10 @@ class Decoder:
         pieces.sort(key=_FIRST)
         return pieces
 
-    def _whole(self, version: int, data: bytes) -> list[tuple[int, FieldMatch]]:
+    @staticmethod
+    def _whole(found: list[Classified]) -> list[tuple[int, FieldMatch]]:
         """The match set field by field into OVS's struct match, then printed."""
-        return [(0, f) for f in fields(build([c[3] for c in self._classified(version, data)]))]
+        return [(0, f) for f in fields(build([c[3] for c in found]))]
 
     # -- instructions and actions -------------------------------------------
 

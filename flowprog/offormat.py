@@ -33,10 +33,6 @@ def flags_text(flags: int) -> str:
     return "".join(f"{name} " for bit, name in _FLAGS if flags & bit)
 
 
-def _options(e: FlowEntry) -> str:
-    return options_text(e.idle_timeout, e.hard_timeout, e.flags, e.importance, e.idle_age)
-
-
 def options_text(idle_timeout: int, hard_timeout: int, flags: int, importance: int, idle_age: int | None) -> str:
     """The flow's options after its counters: timeouts, flags, importance,
     and the idle age OpenFlow 1.5 reports."""
@@ -68,16 +64,12 @@ def actions_text(flow: Flow) -> str:
 
 def format_flow(flow: Flow) -> str:
     """One ``ovs-ofctl dump-flows`` line (without its leading space)."""
-    match = flow.match_text
-    actions = flow.actions_text
-    return line(flow.entry, match_text(flow) if match is None else match,
-                actions_text(flow) if actions is None else actions)
+    return line(flow.entry, match_text(flow), actions_text(flow))
 
 
 def line(e: FlowEntry, match: str, actions: str) -> str:
     """The line of a flow with this header, match text and actions text."""
-    options = _options(e) if e.idle_age is not None or e.flags or e.idle_timeout or e.hard_timeout \
-        or e.importance else ""
+    options = options_text(e.idle_timeout, e.hard_timeout, e.flags, e.importance, e.idle_age)
     return stats_line(e.cookie, e.duration_sec, e.duration_nsec, e.table, e.packet_count, e.byte_count, options,
                       e.priority, match, actions)
 
@@ -99,7 +91,7 @@ def text_row(table: int, priority: int, cookie: int, n_packets: int, n_bytes: in
 
 def stats_line(cookie: int, sec: int, nsec: int, table: int, n_packets: int, n_bytes: int, options: str,
                priority: int, match: str, actions: str) -> str:
-    """The line from the flow's numbers, its options (:func:`_options`) and
+    """The line from the flow's numbers, its options (:func:`options_text`) and
     its match and actions texts.  This runs for every flow of a dump: the
     usual duration (whole milliseconds, as OVS keeps it) is written here."""
     duration = f"{sec}.{nsec // 1_000_000:03d}s" if nsec and not nsec % 1_000_000 else duration_text(sec, nsec)

@@ -330,7 +330,7 @@ def fields(st: MatchState) -> tuple[FieldMatch, ...]:
                 _fm(out, name, x[0] >> shift & bits, None, f"{name}={x[0] >> shift & bits}")
     if (x := g("nw_frag")) is not None:
         text = frag_text(x[0], x[1])
-        _fm(out, "nw_frag", x[0], _opt(x[1], 3), f"nw_frag={text if text != '<error>' or x[1] != 3 else text}")
+        _fm(out, "nw_frag", x[0], _opt(x[1], 3), f"nw_frag={text}")
     icmp4 = dl_type == _ETH_IP and nw_proto == _ICMP
     icmp6 = dl_type == _ETH_IPV6 and nw_proto == _ICMPV6
     tp_names = ("icmp_type", "icmp_code") if icmp4 or icmp6 else ("tp_src", "tp_dst")
