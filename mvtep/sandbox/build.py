@@ -135,6 +135,9 @@ def configure_shape(tools: ToolRoot, env: Mapping[str, str], plan: Plan) -> None
                                 f"requested-chassis={plan.remotes[0].name},{plan.chassis}",
                                 "activation-strategy=rarp"], env)
         tools.run("ovn-nbctl", ["--timeout=30", "--wait=sb", "sync"], env)
+        # This node's ovn-controller, now only the port's additional chassis, lets
+        # the main binding go; until it has, the port cannot be bound elsewhere.
+        tools.run("ovn-sbctl", ["--timeout=30", "wait-until", "Port_Binding", vf.iface_id, "chassis=[]"], env)
         # What remote-0's ovn-controller would write as the port's main chassis: itself and its encap.
         encap = _uuid(tools, env, "Encap", f"ip={_q(plan.remotes[0].encap_ips[0])}")
         tools.run("ovn-sbctl", ["lsp-bind", vf.iface_id, plan.remotes[0].name,
