@@ -180,11 +180,16 @@ class Gatherer:
 
     def __init__(self, ends: Endpoints, env: Mapping[str, str], codec: Codec, *, timeout: float,
                  host: HostSources | None = None, sb_remote: str | None = None, ssl: SslFiles | None = None,
-                 clock: Callable[[], float] = time.time, monitor: bool = False) -> None:
+                 clock: Callable[[], float] = time.time, monitor: bool = False,
+                 decoder: Decoder | None = None) -> None:
         """``monitor``: keep OVSDB monitors open, for a gatherer asked again and
         again (``watch``, the exporter); a one-shot reads each database with one
-        select (:mod:`flowprog.ovsdb_select`), which costs a fraction of it."""
+        select (:mod:`flowprog.ovsdb_select`), which costs a fraction of it.
+        ``decoder``: the one the command decodes the snapshot's flows with,
+        so that what the gatherer decodes to find the remote-output tables
+        (table 0) is not decoded from scratch again."""
         self.ends, self.env, self.codec, self.timeout = ends, env, codec, timeout
+        self.decoder = decoder if decoder is not None else Decoder(codec)
         self.sources, self.sb_remote, self.ssl, self.clock = host, sb_remote, ssl, clock
         self.monitor = monitor
         self._ovs: _Replica[OvsState] = _Replica()
@@ -332,9 +337,8 @@ class Gatherer:
             return read_dump(client, self.ends.bridge, (0, *self._tables))
         # (an empty answer is not kept: ovn-controller may still be starting, so look again next time)
         table0 = read_dump(client, self.ends.bridge, (0,))
-        decoder = Decoder(self.codec)
-        first = first_table(decoded_flows(table0, decoder), ports)
-        self._tables = remote_output_tables(client, decoder, ports, first)
+        first = first_table(decoded_flows(table0, self.decoder), ports)
+        self._tables = remote_output_tables(client, self.decoder, ports, first)
         rest = read_dump(client, self.ends.bridge, self._tables)
         return replace(table0, tables=(0, *self._tables), replies=table0.replies + rest.replies)
 

@@ -61,7 +61,7 @@ def run(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
     scope = paths_scope(sample=False)
     collector = LastGather()
     stop = threading.Event()
-    with gatherer(args, rt, host=True, monitor=True) as g:
+    with gatherer(args, rt, host=True, monitor=True, decoder=decoder) as g:
         loop = GatherLoop(lambda: read_node(g, scope, decoder), collector, interval=args.interval,
                           version=_version(), log=rt.say)
         server = MetricsServer(listen, collector, loop.health)  # binds now: a port in use fails here

@@ -20,6 +20,7 @@ from mvtep.cli.options import netns_of
 from mvtep.cli.runtime import Runtime
 
 if TYPE_CHECKING:
+    from flowprog.ofdecode import Decoder
     from flowprog.ovsdb import SslFiles
     from inspector.gather import Gatherer, HostSources
     from mvcore.snapshot import NodeSnapshot
@@ -79,17 +80,20 @@ def host_sources(args: argparse.Namespace, rt: Runtime) -> HostSources:
                        kernel_devices_unread=f"not asked: sysfs is read from {root}, not from this kernel")
 
 
-def gatherer(args: argparse.Namespace, rt: Runtime, *, host: bool = False, monitor: bool = False) -> Gatherer:
+def gatherer(args: argparse.Namespace, rt: Runtime, *, host: bool = False, monitor: bool = False,
+             decoder: Decoder | None = None) -> Gatherer:
     """A gatherer for the node the options name (not connected until used);
-    ``monitor`` for one read again and again (watch, the exporter)."""
+    ``monitor`` for one read again and again (watch, the exporter);
+    ``decoder``: the one the command decodes the snapshot's flows with."""
     from flowprog.ofcodec import load
     from flowprog.ofext import install
     from inspector.gather import Gatherer
     ends = resolve(rt.env, db=args.db, openflow=args.openflow, bridge=args.bridge)
     sb = getattr(args, "sb", None)
-    return Gatherer(ends, rt.env, install(load(rt.env)), timeout=args.timeout,
+    return Gatherer(ends, rt.env, decoder.codec if decoder else install(load(rt.env)), timeout=args.timeout,
                     host=host_sources(args, rt) if host else None,
-                    sb_remote=check_remote(sb, "--sb") if sb else None, ssl=sb_ssl(args), monitor=monitor)
+                    sb_remote=check_remote(sb, "--sb") if sb else None, ssl=sb_ssl(args), monitor=monitor,
+                    decoder=decoder)
 
 
 def from_bundle(path: Path, needs: Iterable[str]) -> NodeSnapshot:

@@ -73,12 +73,13 @@ def run_paths(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
     from flowprog.ofext import install
     from inspector.path_inputs import paths_report
     from inspector.paths_view import render, to_json
+    decoder = Decoder(install(load(rt.env)))
     if args.from_file:
         snap = from_bundle(args.from_file, ("ovsdb", "openflow"))
     else:
-        with gatherer(args, rt, host=True) as g:
+        with gatherer(args, rt, host=True, decoder=decoder) as g:
             snap = g.snapshot(paths_scope())
-    report = paths_report(snap, Decoder(install(load(rt.env))))
+    report = paths_report(snap, decoder)
     view = _view(args)
     _check_filter(report, view)
     if args.json:
@@ -101,7 +102,7 @@ def run_watch(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
     decoder = RecentFlows(install(load(rt.env)))  # each refresh reuses what did not change
     scope = paths_scope(sample=False)
     view = _view(args)
-    with gatherer(args, rt, host=True, monitor=True) as g:
+    with gatherer(args, rt, host=True, monitor=True, decoder=decoder) as g:
         def read() -> PathsReport:
             return paths_report(g.snapshot(scope), decoder)
         # The first read must succeed: until the node has been read once there

@@ -43,10 +43,11 @@ def run(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
         raise UsageError(f"--proto {args.proto} needs --dport")
     if args.dport is not None and not 0 < args.dport < 65536:
         raise UsageError(f"--dport must be a port number (1-65535), not {args.dport}")
-    with gatherer(args, rt) as g:
+    decoder = Decoder(install(load(rt.env)))
+    with gatherer(args, rt, decoder=decoder) as g:
         snap = g.snapshot(Scope(ovsdb=True, openflow="verify", southbound=True,
                                 required=frozenset({"ovsdb", "bridge", "openflow"})))
-        result = verify_snapshot(snap, Decoder(install(load(rt.env))))
+        result = verify_snapshot(snap, decoder)
         node = node_of(snap)
         if snap.southbound.value is None:
             raise Unavailable("the packet's addresses are in the southbound DB, which was not read: "

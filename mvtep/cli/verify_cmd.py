@@ -55,7 +55,7 @@ def run(args: argparse.Namespace, rt: Runtime) -> ExitStatus:
             raise UsageError(f"{args.from_file} holds no traces", hint="verify --trace --save writes them")
         traced = _traces(snap, result) if args.trace else None
     else:
-        with gatherer(args, rt) as g:
+        with gatherer(args, rt, decoder=decoder) as g:
             snap = g.snapshot(Scope(ovsdb=True, openflow="verify", southbound=True, daemons=True,
                                     required=frozenset({"ovsdb", "bridge", "openflow"})))
             result = verify_snapshot(snap, decoder)
