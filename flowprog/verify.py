@@ -36,10 +36,11 @@ __all__ = ["Tunnel", "VifPath", "VerifyResult", "verify", "PATH_BREAKING", "PATH
 
 E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
 
-# Node-level findings that decide every VIF's path: these errors break it;
-# flows that could not be decoded leave it unknown.
+# Findings that decide a VIF's path: these node-level errors break every
+# one; flows that could not be decoded (the node's, or the VIF's own) leave
+# it unknown.
 PATH_BREAKING = frozenset({"multi-vtep-unsupported"})
-PATH_UNKNOWN = frozenset({"flows-undecoded"})
+PATH_UNKNOWN = frozenset({"flows-undecoded", "vif-flows-undecoded"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +107,9 @@ def _tunnel(r: RemoteOutput, port: int, tunnels: dict[int, TunnelPort], sb: SbSt
 def _choose(candidates: tuple[EncapIds, ...], node: NodeConfig, ingress: Mapping[int, VifIngress],
             remote: list[RemoteOutput], tunnels: dict[int, TunnelPort]) -> EncapIds:
     """The candidate numbering the flows agree with most (the first on a tie)."""
+    if len(candidates) == 1:  # the release is known, or its numberings agree: nothing to weigh
+        return candidates[0]
+
     def score(c: EncapIds) -> int:
         hits = 0
         for r in remote:

@@ -165,7 +165,7 @@ def _judge(path_findings: tuple[Finding, ...], unreachable: tuple[str, ...], egr
     breaking = [f for f in node_findings if f.code in PATH_BREAKING]
     if breaking:
         return "broken", breaking[0].message
-    unread = [f for f in (*path_findings, *node_findings) if f.code in PATH_UNKNOWN or f.code == "vif-flows-undecoded"]
+    unread = [f for f in (*path_findings, *node_findings) if f.code in PATH_UNKNOWN]
     if unread:
         return "unknown", unread[0].message
     if unreachable:
@@ -206,15 +206,16 @@ def _vtep_pfs(inp: PathInputs, vtep: str, pfs: dict[str, PhysicalFunction]) -> t
     return (mapped,) if mapped else ()
 
 
-def _other_nic(inp: PathInputs, p: VerifyPath, vf_pf: str | None, pfs: dict[str, PhysicalFunction]) -> Finding | None:
+def _other_nic(inp: PathInputs, p: VerifyPath, vf_pf: str | None, pfs: dict[str, PhysicalFunction],
+               owners: tuple[str, ...]) -> Finding | None:
     """The multi-VTEP invariant: a VF tunnels from the VTEP of its own NIC.  A
     VTEP of another PF is right only when both PFs are on one e-switch (the
     uplinks of a VF-LAG share their phys_switch_id); otherwise mlx5 cannot
     forward between the two e-switches and the traffic is not offloaded, and
-    leaves through the other NIC's uplink."""
+    leaves through the other NIC's uplink.  ``owners``: the PF uplinks its
+    VTEP belongs to (:func:`_vtep_pfs`)."""
     if vf_pf is None or p.vtep_ip is None:
         return None
-    owners = _vtep_pfs(inp, p.vtep_ip, pfs)
     if not owners or vf_pf in owners:
         return None
     mine = pfs[vf_pf].switch_id if vf_pf in pfs else None
@@ -238,6 +239,7 @@ def build_paths(inp: PathInputs) -> tuple[VfPath, ...]:
     egress_of: dict[tuple[str | None, str | None, int], tuple[Egress, ...]] = {}
     pfs = _pfs(inp.inventory)
     node_findings = tuple(f for f in inp.verify.findings if f.interface is None)
+    owners_of: dict[str, tuple[str, ...]] = {}  # VTEP IP -> the PF uplinks it belongs to
     findings_of: dict[str, list[Finding]] = {}
     for f in inp.verify.findings:
         if f.interface is not None:
@@ -247,7 +249,9 @@ def build_paths(inp: PathInputs) -> tuple[VfPath, ...]:
         vf_netdev, vf_pci, uplink, pf_pci = vfs.get(p.interface, _NO_VF)
         pf = uplink or (inp.pf_of_ip.get(p.vtep_ip) if p.vtep_ip else None)
         mine = tuple(findings_of.get(p.interface, ()))
-        crossed = _other_nic(inp, p, uplink, pfs)
+        if p.vtep_ip is not None and p.vtep_ip not in owners_of:  # (per VTEP: it scans every interface)
+            owners_of[p.vtep_ip] = _vtep_pfs(inp, p.vtep_ip, pfs)
+        crossed = _other_nic(inp, p, uplink, pfs, owners_of.get(p.vtep_ip or "", ()))
         if crossed is not None:
             mine = (crossed, *mine)
         key = (p.vtep_ip, pf, id(p.tunnels))
