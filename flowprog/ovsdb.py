@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from flowprog import idlguard
-from flowprog.ovsdb_fetch import SslFiles, database_id, fetch_schema, use_ssl
+from flowprog.ovsdb_fetch import SslFiles, database_id, fetch_schema, present_columns, use_ssl
 from flowprog.ovsdb_select import plain_remote, select_tables
 from mvcore.errors import MvtepError, Unavailable
 from mvcore.ovsdb_rows import OVS_COLUMNS, SB_COLUMNS, OvsState, RowsInvalid, SbRows, ovs_state, sb_state
@@ -129,18 +129,9 @@ class OvsdbMonitor:
         else:
             raise failures[-1] if failures else Unavailable(f"no OVSDB remote in {self.remote!r}")
         helper = idlutils.create_schema_helper(schema_json)
-        known = schema_json.get("tables", {})
-        self._present = {}
-        for table, columns in self.tables.items():
-            if table not in known:
-                if table in self.optional:
-                    continue
-                raise Unavailable(f"{self.remote}: database {self.schema} has no table {table}")
-            # An older release's schema may lack a column: read what there is
-            # (the typed rows give a missing column its empty value).
-            have = tuple(c for c in columns if c in known[table].get("columns", {}))
+        self._present = present_columns(schema_json, self.remote, self.schema, self.tables, self.optional)
+        for table, have in self._present.items():
             helper.register_columns(table, list(have))
-            self._present[table] = have
         idl = ovs_idl.Idl(self.remote, helper)
         # A hung server (not a dead one) must not look connected: probe it,
         # so it is found out within one timeout of its last word.

@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import os
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +20,7 @@ from flowprog import jsonrpc
 from flowprog.peer import Budget
 from mvcore.errors import Unavailable
 
-__all__ = ["SslFiles", "use_ssl", "fetch_schema", "plain_call", "database_id", "MAX_SCHEMA"]
+__all__ = ["SslFiles", "use_ssl", "fetch_schema", "present_columns", "plain_call", "database_id", "MAX_SCHEMA"]
 
 MAX_SCHEMA = 16 << 20  # bytes of a get_schema answer (OVN's southbound schema is about 100 KiB)
 
@@ -77,6 +78,23 @@ def _fetch_schema_plain(remote: str, schema: str, timeout: float) -> dict[str, A
     if reply.get("error") is not None or not isinstance(reply.get("result"), dict):
         raise Unavailable(f"{remote} has no {schema} database", topic="ovsdb")
     return dict(reply["result"])
+
+
+def present_columns(schema_json: dict[str, Any], remote: str, schema: str, tables: Mapping[str, Sequence[str]],
+                    optional: frozenset[str]) -> dict[str, tuple[str, ...]]:
+    """Table -> the columns of ``tables`` the server's schema has.  An older
+    release's schema may lack a column: what there is is read (the typed
+    rows give a missing column its empty value).  A table of ``optional``
+    the schema lacks is left out; any other is an error."""
+    known = schema_json.get("tables", {})
+    present: dict[str, tuple[str, ...]] = {}
+    for table, columns in tables.items():
+        if table not in known:
+            if table in optional:
+                continue
+            raise Unavailable(f"{remote}: database {schema} has no table {table}")
+        present[table] = tuple(c for c in columns if c in known[table].get("columns", {}))
+    return present
 
 
 def plain_call(remote: str, method: str, params: list[Any], timeout: float, max_bytes: int) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from flowprog.ovsdb_fetch import fetch_schema, plain_call
+from flowprog.ovsdb_fetch import fetch_schema, plain_call, present_columns
 from mvcore.errors import Unavailable
 
 __all__ = ["select_tables", "MAX_ROWS", "plain_remote"]
@@ -53,14 +53,7 @@ def select_tables(remote: str, schema: str, tables: Mapping[str, Sequence[str]],
     """Every row of ``tables`` (table -> columns: those the server's schema
     has) from database ``schema`` at ``remote``, in one request.  A table of
     ``optional`` the schema lacks is left out; any other is an error."""
-    known = fetch_schema(remote, schema, timeout).get("tables", {})
-    present: dict[str, list[str]] = {}
-    for table, columns in tables.items():
-        if table not in known:
-            if table in optional:
-                continue
-            raise Unavailable(f"{remote}: database {schema} has no table {table}")
-        present[table] = [c for c in columns if c in known[table].get("columns", {})]
+    present = present_columns(fetch_schema(remote, schema, timeout), remote, schema, tables, optional)
     ops = [{"op": "select", "table": t, "where": [], "columns": ["_uuid", *cols]} for t, cols in present.items()]
     reply = plain_call(remote, "transact", [schema, *ops], timeout, MAX_ROWS)
     results = reply.get("result")
