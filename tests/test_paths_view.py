@@ -159,3 +159,17 @@ def test_a_vtep_on_no_interface_read_is_unknown_never_broken() -> None:
     assert held[rep].verdict == "broken" and "None" not in held[rep].reason
     gone = {p.interface: p for p in build_paths(_inputs(addresses={}, routes=routes))}
     assert gone[rep].verdict == "broken" and "None" not in gone[rep].reason
+
+
+def test_a_vif_whose_flows_could_not_be_decoded_is_unknown_and_says_why() -> None:
+    """Its own finding names it (the node's says only that table 0 holds
+    undecoded flows): the path is unknown, never broken for a flow that
+    may well be there."""
+    t0, ro = flows()
+    kept = tuple(f for f in t0 if not (f.field("in_port") and f.field("in_port").value == 1))  # type: ignore[union-attr]
+    result = verify(node(), kept, ro, sb(), SNAP.southbound.error,
+                    undecoded={0: (1, "no converter for experimenter 0x2320 subtype 99")})
+    paths = {p.interface: p for p in build_paths(_inputs(verify=result))}
+    assert paths["enp1s0f0_0"].verdict == "unknown"
+    assert paths["enp1s0f0_0"].reason.startswith("no decoded table-0 flow for enp1s0f0_0")
+    assert {p.verdict for p in paths.values()} == {"unknown"}  # the node's flows-undecoded: every path
